@@ -1,0 +1,54 @@
+# Two commands on a fresh machine with Python 3.11+ and Node.js:
+#   make run    install, migrate, seed demo data on first run, serve http://127.0.0.1:5000
+#   make test   install, lint, and the whole test suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app interests
+HOST ?= 127.0.0.1
+PORT ?= 5000
+DEMO_PASSWORD ?= demo-password-2026
+
+.PHONY: run test install lint format check-python bench clean
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo seed --if-empty --password "$(DEMO_PASSWORD)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install lint
+	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+install: $(VENV)/.installed node_modules/.installed static/vendor/.built
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed: set PYTHON=python3.11")'
+
+$(VENV)/.installed: pyproject.toml | check-python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js and npm are needed for the NHS.UK frontend assets"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+static/vendor/.built: node_modules/.installed scripts/build_assets.py $(VENV)/.installed
+	$(BIN)/python scripts/build_assets.py
+	touch $@
+
+bench: install
+	$(BIN)/python bench/seed.py --professionals 10000
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor .pytest_cache .ruff_cache

@@ -1,0 +1,51 @@
+"""interests: the public register of healthcare professionals' declared interests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from interests import config as settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(settings.load(app.instance_path, config))
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from interests import frontend, security
+    from interests.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    frontend.configure_jinja(app)
+
+    from interests.auth.routes import bp as auth_bp
+    from interests.declare.routes import bp as declare_bp
+    from interests.health import bp as health_bp
+    from interests.inspect.routes import bp as inspect_bp
+    from interests.manage.routes import bp as manage_bp
+    from interests.public.routes import bp as public_bp
+
+    for blueprint in (public_bp, auth_bp, health_bp, declare_bp, manage_bp, inspect_bp):
+        app.register_blueprint(blueprint)
+
+    from interests import errors
+    from interests.cli import register_commands
+
+    errors.init_app(app)
+    register_commands(app)
+    return app

@@ -1,0 +1,69 @@
+"""Command line: flask --app interests <group> <command>."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from interests.extensions import db
+from interests.models import InvalidRecord, Professional, Provider
+from interests.rules.vocabulary import ROLE_BY_CODE
+from interests.services import accounts
+
+users_cli = AppGroup("users", help="Manage sign-in accounts.")
+
+
+@users_cli.command("create")
+@click.option("--email", required=True, help="The sign-in email address.")
+@click.option("--role", required=True, type=click.Choice(sorted(ROLE_BY_CODE)), help="The account's role.")
+@click.option("--provider", "provider_slugs", multiple=True, help="A provider slug (provider admins).")
+@click.option("--professional", "professional_id", type=int, help="The professional's id (professionals).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", "full_name", help="The person's name.")
+def create_user(
+    email: str,
+    role: str,
+    provider_slugs: tuple[str, ...],
+    professional_id: int | None,
+    password: str,
+    full_name: str | None,
+) -> None:
+    """Create an account: flask --app interests users create --email E --role R [--provider SLUG]."""
+    providers = []
+    for slug in provider_slugs:
+        provider = db.session.scalar(select(Provider).where(Provider.slug == slug))
+        if provider is None:
+            raise click.ClickException(f"There is no provider with the slug {slug!r}")
+        providers.append(provider)
+    professional = None
+    if professional_id is not None:
+        professional = db.session.get(Professional, professional_id)
+        if professional is None:
+            raise click.ClickException(f"There is no professional with id {professional_id}")
+    if role == "professional" and professional is None:
+        raise click.ClickException("A professional's account needs --professional ID")
+    try:
+        account = accounts.create_account(
+            email=email,
+            password=password,
+            role=role,
+            providers=providers,
+            professional=professional,
+            full_name=full_name,
+        )
+        db.session.commit()
+    except InvalidRecord as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Created {account.role} account {account.email}")
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    try:
+        from interests.demo import demo_cli
+    except ImportError:  # pragma: no cover - the demo module arrives with the seed
+        return
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,59 @@
+"""The domain model of the register (product card: "The people and things in it")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from interests.models.accounts import Account, account_provider
+from interests.models.audit import AuditEvent
+from interests.models.base import Base, InvalidRecord, utcnow
+from interests.models.declarations import (
+    Declaration,
+    DeclarationItem,
+    Interest,
+    InterestVersion,
+    WithholdingRequest,
+)
+from interests.models.organisations import Provider
+from interests.models.outboxes import OutboxEmail, SearchTask
+from interests.models.people import Engagement, Professional, ProfessionalName
+
+__all__ = [
+    "Account",
+    "AuditEvent",
+    "Base",
+    "Declaration",
+    "DeclarationItem",
+    "Engagement",
+    "Interest",
+    "InterestVersion",
+    "InvalidRecord",
+    "OutboxEmail",
+    "Professional",
+    "ProfessionalName",
+    "Provider",
+    "SearchTask",
+    "WithholdingRequest",
+    "account_provider",
+    "utcnow",
+]
+
+
+@event.listens_for(Session, "before_flush")
+def _check_records(session: Session, flush_context: Any, instances: Any) -> None:
+    """Every rule a record must keep is checked here, whichever code path wrote it."""
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise InvalidRecord("Audit events are append-only and cannot be deleted")
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, AuditEvent) and obj not in session.new and session.is_modified(obj):
+            raise InvalidRecord("Audit events are append-only and cannot be changed")
+        check = getattr(obj, "check", None)
+        if check is not None:
+            check()
+        check_with = getattr(obj, "check_with", None)
+        if check_with is not None and obj in session.new:
+            check_with(session)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from interests.models.base import Base, InvalidRecord, UTCDateTime, utcnow
+from interests.rules.vocabulary import ROLE_BY_CODE
+
+if TYPE_CHECKING:
+    from interests.models.organisations import Provider
+    from interests.models.people import Professional
+
+account_provider = Table(
+    "account_provider",
+    Base.metadata,
+    Column("account_id", Integer, ForeignKey("account.id"), primary_key=True),
+    Column("provider_id", Integer, ForeignKey("provider.id"), primary_key=True, index=True),
+)
+
+
+class Account(UserMixin, Base):
+    """A sign-in with one role. A provider admin manages only the providers linked here."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"), unique=True)
+    # Bumped on sign-out, password change and disabling: older session cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    professional: Mapped[Professional | None] = relationship()
+    providers: Mapped[list[Provider]] = relationship(secondary=account_provider, order_by="Provider.name")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def get_id(self) -> str:
+        # The session version travels in the cookie: a bumped version revokes old sessions.
+        return f"{self.id}:{self.session_version}"
+
+    def check(self) -> None:
+        if self.role not in ROLE_BY_CODE:
+            raise InvalidRecord(f"Role must be one of {', '.join(ROLE_BY_CODE)}")
+        if self.role == "professional" and self.professional_id is None and self.professional is None:
+            raise InvalidRecord("A professional's account must be linked to a professional")
+        if self.role != "professional" and (self.professional_id or self.professional):
+            raise InvalidRecord("Only a professional's account can be linked to a professional")

@@ -1,0 +1,1 @@
+"""Domain rules as plain Python: no Flask, no database. Each rule carries its source."""

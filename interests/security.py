@@ -1,0 +1,152 @@
+"""Passwords, sessions, access by role, safe redirects and the headers every response carries."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, Response, abort, current_app, g
+from flask_login import current_user
+
+
+# argon2id with argon2-cffi's defaults (m=65536 KiB, t=3, p=4): OWASP ASVS 5.0 V11.4. Tests
+# configure a cheaper hasher; hashes record their own parameters, so either verifies the other.
+class _Hasher:
+    def __init__(self, time_cost: int, memory_cost: int, parallelism: int) -> None:
+        self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+        # Verified against when no account matches: a wrong email costs as long as a wrong password.
+        self.dummy_hash = self.hasher.hash("not a real password")
+
+
+def _current_hasher() -> PasswordHasher:
+    return _hasher_state().hasher
+
+
+def _hasher_state() -> _Hasher:
+    return current_app.extensions["interests.password_hasher"]  # type: ignore[no-any-return]
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_password(password: str) -> str:
+    return _current_hasher().hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    state = _hasher_state()
+    try:
+        return state.hasher.verify(password_hash or state.dummy_hash, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def password_needs_rehash(password_hash: str) -> bool:
+    return _current_hasher().check_needs_rehash(password_hash)
+
+
+def safe_next_path(target: str | None) -> str | None:
+    """A same-site path to go to after sign-in, or None.
+
+    Only a relative path starting with a single "/" is accepted: no scheme, no host, no
+    backslash, no control characters ("////evil.example/" and "https:evil.example" are refused).
+    """
+    if not target or len(target) > 2000:
+        return None
+    if not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Allow only signed-in accounts with one of the roles; others get 403, anonymous sign in."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from interests.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def csp_nonce() -> str:
+    nonce: str | None = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+def _security_headers(response: Response) -> Response:
+    nonce = csp_nonce()
+    response.headers["Content-Security-Policy"] = "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            f"style-src 'self' 'nonce-{nonce}'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ]
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if current_user and current_user.is_authenticated:
+        # Signed-in pages may show private data: never keep them in any cache.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    from interests.extensions import db, login_manager
+    from interests.models import Account
+
+    app.extensions["interests.password_hasher"] = _Hasher(
+        app.config["PASSWORD_HASH_TIME_COST"],
+        app.config["PASSWORD_HASH_MEMORY_KIB"],
+        app.config["PASSWORD_HASH_PARALLELISM"],
+    )
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = "Sign in to see this page"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_account(session_id: str) -> Account | None:
+        account_id, _, version = session_id.partition(":")
+        if not account_id.isdigit() or not version.isdigit():
+            return None
+        account = db.session.get(Account, int(account_id))
+        if account is None or not account.active or account.session_version != int(version):
+            return None
+        return account
+
+    app.after_request(_security_headers)
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    # Exposed for templates: the request path for "next" links.
+    app.jinja_env.globals["safe_next_path"] = safe_next_path

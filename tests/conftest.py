@@ -1,0 +1,128 @@
+"""Fixtures shared by every test.
+
+Database tests marked ``alldb`` run on SQLite and, when TEST_DATABASE_URL names one, on
+PostgreSQL too. Without PostgreSQL they are skipped with a reason - except under CI=true,
+where a missing database is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from interests import create_app
+from interests.extensions import db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def require_or_skip(available: bool, what: str) -> None:
+    """Skip a test needing a missing service, with the reason; under CI, fail instead."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if metafunc.definition.get_closest_marker("alldb"):
+            backends.append("postgresql")
+        metafunc.parametrize("backend", backends, scope="function")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_trgm"))
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS fuzzystrmatch"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file with the schema built once; each test gets its own copy (DDL is slow)."""
+    path = tmp_path_factory.mktemp("template") / "schema.sqlite3"
+    app = make_app(f"sqlite:///{path}", path.parent)
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
+    if backend == "postgresql":
+        require_or_skip(bool(TEST_DATABASE_URL), "PostgreSQL (TEST_DATABASE_URL)")
+        from interests.config import _normalise_database_url
+
+        url = _normalise_database_url(TEST_DATABASE_URL)
+        _reset_postgres(url)
+        return url
+    target = tmp_path / "test.sqlite3"
+    shutil.copyfile(sqlite_template, target)
+    return f"sqlite:///{target}"
+
+
+def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        # Cheap argon2id so tests are quick; the production parameters are tested on their own.
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
+        "PASSWORD_HASH_PARALLELISM": 1,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app_config() -> dict[str, Any]:
+    """Override in a module to change the app's settings for its tests."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = make_app(database_url, tmp_path, **app_config)
+    if not database_url.startswith("sqlite"):
+        with app.app_context():
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    """An application context for tests that work with models directly (not with the client)."""
+    with app.app_context():
+        yield app
