@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from interests.extensions import db
+from interests.extensions import db, login_manager
 
 
 def init_app(app: Flask) -> None:
@@ -32,4 +32,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(500)
     def server_error(error: Exception) -> Any:
         db.session.rollback()
+        if "_login_user" not in g:
+            # The database may be what failed: show the page without looking the account up.
+            g._login_user = login_manager.anonymous_user()
         return render_template("errors/500.html"), 500

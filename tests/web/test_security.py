@@ -85,3 +85,23 @@ def test_passwords_are_hashed_with_argon2id_at_the_owasp_parameters_by_default(t
         assert not verify_password(hashed, "a long passphrase of word")
         assert not verify_password(None, "a long passphrase of words")
         db.engine.dispose()
+
+
+def test_an_unexpected_error_shows_the_service_error_page_even_when_the_database_is_down(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing-dir/nope/db.sqlite3",
+            "SERVER_NAME": "localhost",
+        }
+    )
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("something broke")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+    assert "something broke" not in response.get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
