@@ -1,19 +1,287 @@
-"""A professional's own area: their declarations to every provider where they work."""
+"""A professional's own area: their interests and their declarations to every provider where they work.
+
+Every page is for the signed-in professional's own records: an interest id that is not theirs
+is a 404, whether it is someone else's or does not exist.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
+from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
+from interests.models import Account, Interest, InterestVersion, Professional
+from interests.rules.vocabulary import (
+    CATEGORIES,
+    CATEGORY_BY_CODE,
+    TYPE_BY_CODE,
+    TYPES,
+    TYPES_WITH_VALUE,
+    WITHHOLDING_STATUS_BY_CODE,
+)
 from interests.security import roles_required
+from interests.services import declarations as service
+from interests.services.declarations import DeclarationProblem, InterestDetails
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
 
+_SUBMISSION_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+@bp.before_request
+@roles_required("professional")
+def _professionals_only() -> None:
+    """Every page here needs a professional's sign-in (others: sign in, or 403)."""
+
+
+@bp.context_processor
+def _words() -> dict[str, Any]:
+    return {"CATEGORY_BY_CODE": CATEGORY_BY_CODE, "TYPE_BY_CODE": TYPE_BY_CODE}
+
+
+def _me() -> Professional:
+    professional = current_user.professional
+    if professional is None:  # pragma: no cover - accounts with this role always have one
+        abort(403)
+    return professional  # type: ignore[no-any-return]
+
+
+def _account() -> Account:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _my_interest(interest_id: int) -> Interest:
+    interest = service.interest_of(_me(), interest_id)
+    if interest is None:
+        abort(404)
+    return interest
+
+
+def _vocabulary() -> dict[str, Any]:
+    return {
+        "category_hints": {term.code: term.explanation for term in CATEGORIES},
+        "type_hints": {term.code: term.explanation for term in TYPES},
+        "value_type_labels": [term.label.lower() for term in TYPES if term.code in TYPES_WITH_VALUE],
+    }
+
+
+def _answers(version: InterestVersion) -> dict[str, Any]:
+    """The form's answers for an existing version, to change it."""
+    return {
+        "category": version.category,
+        "interest_type": version.interest_type,
+        "relationship": version.relationship_to_professional or "",
+        "other_party": version.other_party,
+        "description": version.description,
+        "value": version.value_pence,
+        "date_from": version.date_from,
+        "ongoing": "yes" if version.date_to is None else "no",
+        "date_to": version.date_to,
+    }
+
+
+def _details(form: InterestForm) -> InterestDetails:
+    """The answers of a form that has passed validation (so every required one is there)."""
+    assert form.category.data and form.interest_type.data and form.date_from.data  # noqa: S101
+    return InterestDetails(
+        category=form.category.data,
+        interest_type=form.interest_type.data,
+        other_party=form.other_party.data or "",
+        description=form.description.data or "",
+        date_from=form.date_from.data,
+        date_to=form.ends_on,
+        value_pence=form.value.data,
+        relationship_to_professional=form.relationship.data or None,
+    )
+
 
 @bp.get("")
-@roles_required("professional")
 def home() -> Any:
-    professional = current_user.professional
-    return render_template("declare/home.html", professional=professional)
+    professional = _me()
+    today = service.uk_today()
+    interests = service.interests_of(professional)
+    return render_template(
+        "declare/home.html",
+        professional=professional,
+        workplaces=service.workplaces(professional, today),
+        interests=interests,
+        covered_ids={v.interest_id for v in service.covered_versions(professional, today)},
+        withholding=service.withholding_requests_of(professional),
+        statuses=WITHHOLDING_STATUS_BY_CODE,
+    )
+
+
+@bp.route("/interests/new", methods=["GET", "POST"])
+def add_interest() -> Any:
+    form = InterestForm()
+    if form.validate_on_submit():
+        service.add_interest(_me(), _details(form), actor=_account())
+        flash(f"Interest added: {form.other_party.data}", "success")
+        return redirect(url_for("declare.check"))
+    return render_template(
+        "declare/interest_form.html", form=form, heading="Add an interest", **_vocabulary()
+    )
+
+
+@bp.get("/interests/<int:interest_id>")
+def show_interest(interest_id: int) -> Any:
+    interest = _my_interest(interest_id)
+    return render_template(
+        "declare/interest.html",
+        interest=interest,
+        requests=service.withholding_requests_of(_me()).get(interest.id, []),
+        statuses=WITHHOLDING_STATUS_BY_CODE,
+        covered=service.is_covered(interest.current, service.uk_today()),
+    )
+
+
+@bp.route("/interests/<int:interest_id>/change", methods=["GET", "POST"])
+def change_interest(interest_id: int) -> Any:
+    interest = _my_interest(interest_id)
+    current = interest.current
+    form = InterestForm(data=_answers(current) if request.method == "GET" else None)
+    if form.validate_on_submit():
+        version = service.change_interest(interest, _details(form), actor=_account())
+        if version is None:
+            flash("You did not change anything", "info")
+        else:
+            flash(f"Interest changed: {form.other_party.data}", "success")
+        return redirect(url_for("declare.check"))
+    return render_template(
+        "declare/interest_form.html",
+        form=form,
+        heading="Change an interest",
+        interest=interest,
+        **_vocabulary(),
+    )
+
+
+@bp.route("/interests/<int:interest_id>/end", methods=["GET", "POST"])
+def end_interest(interest_id: int) -> Any:
+    interest = _my_interest(interest_id)
+    form = EndInterestForm(starts_on=interest.current.date_from)
+    if form.validate_on_submit():
+        assert form.date_to.data is not None  # noqa: S101 - required, so validated
+        service.end_interest(interest, form.date_to.data, actor=_account())
+        flash(f"Interest ended: {interest.current.other_party}", "success")
+        return redirect(url_for("declare.check"))
+    return render_template("declare/end.html", form=form, interest=interest)
+
+
+@bp.route("/interests/<int:interest_id>/withhold", methods=["GET", "POST"])
+def withhold(interest_id: int) -> Any:
+    interest = _my_interest(interest_id)
+    places = service.workplaces(_me(), service.uk_today())
+    form = WithholdForm()
+    form.providers.choices = [SelectChoice(str(w.provider.id), w.provider.name) for w in places]
+    if request.method == "GET":
+        form.providers.data = [str(w.provider.id) for w in places]
+    if form.validate_on_submit():
+        try:
+            service.request_withholding(
+                interest,
+                form.providers.provider_ids,
+                form.reason.data,
+                actor=_account(),
+                on=service.uk_today(),
+            )
+        except DeclarationProblem as problem:
+            form.providers.errors.append(str(problem))
+        else:
+            flash("Request sent: the entry is not published while your provider decides", "success")
+            return redirect(url_for("declare.show_interest", interest_id=interest.id))
+    return render_template("declare/withhold.html", form=form, interest=interest, workplaces=places)
+
+
+@bp.route("/check", methods=["GET", "POST"])
+def check() -> Any:
+    professional = _me()
+    today = service.uk_today()
+    places = service.workplaces(professional, today)
+    versions = service.covered_versions(professional, today)
+    form = SendForm()
+    form.providers.choices = [SelectChoice(str(w.provider.id), w.provider.name) for w in places]
+    if request.method == "GET":
+        form.providers.data = [str(w.provider.id) for w in places]
+        form.shown.data = ",".join(str(v.id) for v in versions)
+    if versions and form.validate_on_submit():
+        try:
+            outcome = service.send_declaration(
+                professional,
+                actor=_account(),
+                provider_ids=form.providers.provider_ids,
+                shown_version_ids=form.shown_version_ids,
+                nil_return=False,
+                on=today,
+            )
+        except DeclarationProblem as problem:
+            form.providers.errors.append(str(problem))
+            form.shown.data = ",".join(str(v.id) for v in versions)
+        else:
+            return redirect(url_for("declare.sent", key=outcome.submission_key))
+    return render_template(
+        "declare/check.html",
+        form=form,
+        versions=versions,
+        workplaces=places,
+        cutoff=service.covered_after(today),
+        statement=service.DECLARATION_STATEMENT,
+        withholding=service.withholding_requests_of(professional),
+    )
+
+
+@bp.get("/preview")
+def preview() -> Any:
+    professional = _me()
+    return render_template(
+        "declare/preview.html",
+        professional=professional,
+        previews=service.preview(professional, service.uk_today()),
+    )
+
+
+@bp.route("/nil-return", methods=["GET", "POST"])
+def nil_return() -> Any:
+    professional = _me()
+    today = service.uk_today()
+    places = service.workplaces(professional, today)
+    versions = service.covered_versions(professional, today)
+    form = NilReturnForm()
+    form.providers.choices = [SelectChoice(str(w.provider.id), w.provider.name) for w in places]
+    if request.method == "GET":
+        form.providers.data = [str(w.provider.id) for w in places]
+    if not versions and form.validate_on_submit():
+        try:
+            outcome = service.send_declaration(
+                professional,
+                actor=_account(),
+                provider_ids=form.providers.provider_ids,
+                shown_version_ids=None,
+                nil_return=True,
+                on=today,
+            )
+        except DeclarationProblem as problem:
+            form.providers.errors.append(str(problem))
+        else:
+            return redirect(url_for("declare.sent", key=outcome.submission_key))
+    return render_template(
+        "declare/nil_return.html",
+        form=form,
+        versions=versions,
+        workplaces=places,
+        statement=service.NIL_RETURN_STATEMENT,
+    )
+
+
+@bp.get("/sent/<key>")
+def sent(key: str) -> Any:
+    if not _SUBMISSION_KEY.fullmatch(key):
+        abort(404)
+    sent_declarations = service.declarations_sent(_me(), key)
+    if not sent_declarations:
+        abort(404)
+    return render_template("declare/sent.html", declarations=sent_declarations)

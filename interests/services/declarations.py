@@ -1,0 +1,682 @@
+"""A professional's interests and declarations: the only place they are written.
+
+What a declaration covers (shown to professionals on the check page): every interest of theirs
+that is still going on, or that ended within the last 6 months - product.md "Keeping": an
+expired interest stays on the public register for 6 months after it ends. Interests that start
+in the future (up to a year ahead) are declared too.
+
+Every change writes an audit event in the same transaction; whatever changes a public register
+also records a search task (`interests.search.schedule`) and the provider's
+`register_updated_at`. Each public write function is one transaction: it commits on success
+and rolls back on any error, so nothing is ever half-saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import wraps
+from typing import ParamSpec, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from interests import search
+from interests.extensions import db
+from interests.models import (
+    Account,
+    Declaration,
+    DeclarationItem,
+    Engagement,
+    Interest,
+    InterestVersion,
+    Professional,
+    Provider,
+    WithholdingRequest,
+    utcnow,
+)
+from interests.rules.compliance import DeclarationStatus, add_months, engagement_status, next_due_on
+from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE, TYPES_WITH_VALUE
+from interests.services import audit
+
+UK_TIME = ZoneInfo("Europe/London")
+# product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
+PUBLISHED_MONTHS_AFTER_END = 6  # calendar months
+# The words a professional confirms when sending (kept with each declaration).
+DECLARATION_STATEMENT = (
+    "I confirm that this declaration is complete and accurate: it lists all my relevant "
+    "interests, and I will declare any new or changed interest within 28 days."
+)
+NIL_RETURN_STATEMENT = (
+    "I confirm that I have no relevant interests to declare, and I will declare any new "
+    "interest within 28 days."
+)
+# References people can read out on the phone: no 0/O, 1/I/L, 5/S, 2/Z.
+_REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
+
+
+class DeclarationProblem(ValueError):
+    """Sending cannot go ahead; the message says why, in plain English, and what to do."""
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _transaction(write: Callable[P, R]) -> Callable[P, R]:
+    """Commit what `write` did, or roll all of it back if it raised."""
+
+    @wraps(write)
+    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            result = write(*args, **kwargs)
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return result
+
+    return wrapped
+
+
+def uk_today() -> date:
+    """Today's date in the UK, whatever the server's clock zone."""
+    return datetime.now(UK_TIME).date()
+
+
+def covered_after(on: date) -> date:
+    """Interests that ended on or after this date are still declared (and published)."""
+    return add_months(on, -PUBLISHED_MONTHS_AFTER_END)
+
+
+@dataclass(frozen=True)
+class InterestDetails:
+    """What a professional says about an interest: the content of one version."""
+
+    category: str
+    interest_type: str
+    other_party: str
+    description: str
+    date_from: date
+    date_to: date | None = None
+    value_pence: int | None = None
+    relationship_to_professional: str | None = None
+
+    def normalised(self) -> InterestDetails:
+        """Drop what does not apply: a value only for types with one, a relationship only if indirect."""
+        return InterestDetails(
+            category=self.category,
+            interest_type=self.interest_type,
+            other_party=self.other_party,
+            description=self.description,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            value_pence=self.value_pence if self.interest_type in TYPES_WITH_VALUE else None,
+            relationship_to_professional=(
+                (self.relationship_to_professional or None) if self.category == "indirect" else None
+            ),
+        )
+
+    @classmethod
+    def of(cls, version: InterestVersion) -> InterestDetails:
+        return cls(
+            category=version.category,
+            interest_type=version.interest_type,
+            other_party=version.other_party,
+            description=version.description,
+            date_from=version.date_from,
+            date_to=version.date_to,
+            value_pence=version.value_pence,
+            relationship_to_professional=version.relationship_to_professional,
+        )
+
+
+def _summary(details: InterestDetails) -> str:
+    kind = TYPE_BY_CODE[details.interest_type].label.lower()
+    return f"{kind}: {details.other_party}"
+
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def interest_of(professional: Professional, interest_id: int) -> Interest | None:
+    """The professional's own interest, or None - another professional's is never returned."""
+    return db.session.scalar(
+        select(Interest)
+        .where(Interest.id == interest_id, Interest.professional_id == professional.id)
+        .options(selectinload(Interest.versions))
+    )
+
+
+def interests_of(professional: Professional) -> list[Interest]:
+    """All of a professional's interests, newest first, with their versions loaded."""
+    return list(
+        db.session.scalars(
+            select(Interest)
+            .where(Interest.professional_id == professional.id)
+            .options(selectinload(Interest.versions))
+            .order_by(Interest.created_at.desc(), Interest.id.desc())
+        )
+    )
+
+
+def is_covered(version: InterestVersion, on: date) -> bool:
+    return version.date_to is None or version.date_to >= covered_after(on)
+
+
+def covered_versions(professional: Professional, on: date) -> list[InterestVersion]:
+    """The current version of every interest a declaration sent on `on` covers, oldest first."""
+    latest = (
+        select(InterestVersion.interest_id, func.max(InterestVersion.version_number).label("number"))
+        .join(Interest, Interest.id == InterestVersion.interest_id)
+        .where(Interest.professional_id == professional.id)
+        .group_by(InterestVersion.interest_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(InterestVersion)
+            .join(
+                latest,
+                (latest.c.interest_id == InterestVersion.interest_id)
+                & (latest.c.number == InterestVersion.version_number),
+            )
+            .where(or_(InterestVersion.date_to.is_(None), InterestVersion.date_to >= covered_after(on)))
+            .order_by(InterestVersion.date_from, InterestVersion.interest_id)
+        )
+    )
+
+
+@dataclass
+class Workplace:
+    """A provider where the professional has an active engagement, and their standing there."""
+
+    provider: Provider
+    roles: list[str]
+    engaged_since: date
+    status: DeclarationStatus
+    next_due_on: date
+    last_declaration: Declaration | None = None
+    last_item_count: int = 0
+
+
+def workplaces(professional: Professional, on: date) -> list[Workplace]:
+    """Every provider where the professional works on `on`, A-Z, with their declaration status."""
+    engagements = db.session.scalars(
+        select(Engagement)
+        .where(
+            Engagement.professional_id == professional.id,
+            Engagement.start_date <= on,
+            or_(Engagement.end_date.is_(None), Engagement.end_date >= on),
+        )
+        .options(selectinload(Engagement.provider))
+    ).all()
+    by_provider: dict[int, list[Engagement]] = defaultdict(list)
+    for engagement in engagements:
+        by_provider[engagement.provider_id].append(engagement)
+    if not by_provider:
+        return []
+
+    ranked = (
+        select(
+            Declaration.id,
+            func.row_number()
+            .over(
+                partition_by=Declaration.provider_id,
+                order_by=(
+                    Declaration.declared_on.desc(),
+                    Declaration.signed_at.desc(),
+                    Declaration.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(
+            Declaration.professional_id == professional.id,
+            Declaration.provider_id.in_(by_provider),
+            Declaration.declared_on <= on,
+        )
+        .subquery()
+    )
+    latest = {
+        d.provider_id: d
+        for d in db.session.scalars(
+            select(Declaration).join(ranked, ranked.c.id == Declaration.id).where(ranked.c.rank == 1)
+        )
+    }
+    counts = dict(
+        db.session.execute(
+            select(DeclarationItem.declaration_id, func.count())
+            .where(DeclarationItem.declaration_id.in_([d.id for d in latest.values()]))
+            .group_by(DeclarationItem.declaration_id)
+        ).all()
+    )
+    result = []
+    for provider_id, provider_engagements in by_provider.items():
+        engaged_since = min(e.start_date for e in provider_engagements)
+        last = latest.get(provider_id)
+        last_on = last.declared_on if last else None
+        result.append(
+            Workplace(
+                provider=provider_engagements[0].provider,
+                roles=sorted({e.role for e in provider_engagements}),
+                engaged_since=engaged_since,
+                status=engagement_status(on, engaged_since, last_on),
+                next_due_on=next_due_on(engaged_since, last_on),
+                last_declaration=last,
+                last_item_count=counts.get(last.id, 0) if last else 0,
+            )
+        )
+    return sorted(result, key=lambda w: (w.provider.name.lower(), w.provider.id))
+
+
+def withholding_requests_of(professional: Professional) -> dict[int, list[WithholdingRequest]]:
+    """Each of the professional's interests -> its withholding requests, newest first."""
+    requests = db.session.scalars(
+        select(WithholdingRequest)
+        .join(Interest, Interest.id == WithholdingRequest.interest_id)
+        .where(Interest.professional_id == professional.id)
+        .options(selectinload(WithholdingRequest.provider))
+        .order_by(WithholdingRequest.requested_at.desc(), WithholdingRequest.id.desc())
+    )
+    by_interest: dict[int, list[WithholdingRequest]] = defaultdict(list)
+    for request in requests:
+        by_interest[request.interest_id].append(request)
+    return by_interest
+
+
+def declarations_sent(professional: Professional, submission_key: str) -> list[Declaration]:
+    """The declarations one send made (this professional's only), by provider name."""
+    return list(
+        db.session.scalars(
+            select(Declaration)
+            .join(Provider, Provider.id == Declaration.provider_id)
+            .where(
+                Declaration.professional_id == professional.id, Declaration.submission_key == submission_key
+            )
+            .options(selectinload(Declaration.provider), selectinload(Declaration.items))
+            .order_by(Provider.name, Provider.id)
+        )
+    )
+
+
+# --- The register as it will look ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    """One entry as a provider's public register shows it (templates/partials/register_entry.html).
+
+    `hidden_reason` is set in a preview when the entry will not be published (a withholding
+    request is pending or approved); public pages never build hidden entries.
+    """
+
+    professional_name: str
+    roles: Sequence[str]
+    category: str
+    interest_type: str
+    other_party: str
+    description: str
+    date_from: date
+    date_to: date | None = None
+    value_pence: int | None = None
+    relationship_to_professional: str | None = None
+    management_action: str | None = None
+    hidden_reason: str | None = None
+
+    @property
+    def category_label(self) -> str:
+        return CATEGORY_BY_CODE[self.category].label
+
+    @property
+    def type_label(self) -> str:
+        return TYPE_BY_CODE[self.interest_type].label
+
+
+@dataclass
+class ProviderPreview:
+    workplace: Workplace
+    entries: list[RegisterEntry] = field(default_factory=list)
+
+
+def _latest_actions(
+    provider_ids: Iterable[int], version_ids: Iterable[int]
+) -> dict[tuple[int, int], DeclarationItem]:
+    """(provider id, interest version id) -> the latest declaration item with a management action."""
+    provider_ids, version_ids = list(provider_ids), list(version_ids)
+    if not provider_ids or not version_ids:
+        return {}
+    rows = db.session.execute(
+        select(Declaration.provider_id, DeclarationItem)
+        .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
+        .where(
+            Declaration.provider_id.in_(provider_ids),
+            DeclarationItem.interest_version_id.in_(version_ids),
+            DeclarationItem.management_action.is_not(None),
+        )
+        .order_by(DeclarationItem.action_recorded_at, DeclarationItem.id)
+    ).all()
+    return {(provider_id, item.interest_version_id): item for provider_id, item in rows}
+
+
+def preview(professional: Professional, on: date) -> list[ProviderPreview]:
+    """How each covered interest will appear on each workplace's register once sent."""
+    places = workplaces(professional, on)
+    versions = covered_versions(professional, on)
+    actions = _latest_actions((w.provider.id for w in places), (v.id for v in versions))
+    hidden = _withheld_pairs({v.interest_id for v in versions})
+    previews = []
+    for place in places:
+        entries = []
+        for version in versions:
+            item = actions.get((place.provider.id, version.id))
+            status = hidden.get((version.interest_id, place.provider.id))
+            entries.append(
+                RegisterEntry(
+                    professional_name=professional.display_name,
+                    roles=place.roles,
+                    category=version.category,
+                    interest_type=version.interest_type,
+                    other_party=version.other_party,
+                    description=version.description,
+                    date_from=version.date_from,
+                    date_to=version.date_to,
+                    value_pence=version.value_pence,
+                    relationship_to_professional=version.relationship_to_professional,
+                    management_action=item.management_action if item else None,
+                    hidden_reason=_HIDDEN_REASONS.get(status) if status else None,
+                )
+            )
+        previews.append(ProviderPreview(workplace=place, entries=entries))
+    return previews
+
+
+_HIDDEN_REASONS = {
+    "pending": "Not published while the provider decides on your request to withhold it.",
+    "approved": "Not published: the provider agreed to withhold it.",
+}
+
+
+def _withheld_pairs(interest_ids: set[int]) -> dict[tuple[int, int], str]:
+    """(interest id, provider id) -> "pending" or "approved" for entries not to be published."""
+    if not interest_ids:
+        return {}
+    rows = db.session.execute(
+        select(
+            WithholdingRequest.interest_id, WithholdingRequest.provider_id, WithholdingRequest.status
+        ).where(
+            WithholdingRequest.interest_id.in_(interest_ids),
+            WithholdingRequest.status.in_(("pending", "approved")),
+        )
+    ).all()
+    result: dict[tuple[int, int], str] = {}
+    for interest_id, provider_id, status in rows:
+        # "approved" wins over "pending" for the same pair: either way it is not published.
+        if result.get((interest_id, provider_id)) != "approved":
+            result[(interest_id, provider_id)] = status
+    return result
+
+
+# --- Writing interests ------------------------------------------------------------------------
+
+
+@_transaction
+def add_interest(professional: Professional, details: InterestDetails, *, actor: Account) -> Interest:
+    details = details.normalised()
+    interest = Interest(professional=professional)
+    version = InterestVersion(
+        interest=interest, version_number=1, created_by_account_id=actor.id, **vars(details)
+    )
+    db.session.add_all([interest, version])
+    db.session.flush()
+    audit.record(
+        "interest.added",
+        interest,
+        actor=actor,
+        professional_id=professional.id,
+        summary=f"Added an interest ({_summary(details)})",
+        data={"version": 1},
+    )
+    return interest
+
+
+@_transaction
+def change_interest(
+    interest: Interest, details: InterestDetails, *, actor: Account
+) -> InterestVersion | None:
+    """Keep the earlier version and add a new one; None when nothing was changed."""
+    details = details.normalised()
+    current = interest.current
+    if InterestDetails.of(current) == details:
+        return None
+    version = InterestVersion(
+        interest=interest,
+        version_number=current.version_number + 1,
+        created_by_account_id=actor.id,
+        **vars(details),
+    )
+    db.session.add(version)
+    db.session.flush()
+    changed = sorted(k for k, v in vars(details).items() if getattr(current, k) != v)
+    audit.record(
+        "interest.changed",
+        interest,
+        actor=actor,
+        professional_id=interest.professional_id,
+        summary=f"Changed an interest ({_summary(details)}): {', '.join(changed)}",
+        data={"version": version.version_number, "changed": changed},
+    )
+    return version
+
+
+@_transaction
+def end_interest(interest: Interest, date_to: date, *, actor: Account) -> InterestVersion:
+    """A new version with the to-date set (the interest stays on registers 6 months more)."""
+    details = InterestDetails.of(interest.current)
+    version = InterestVersion(
+        interest=interest,
+        version_number=interest.current.version_number + 1,
+        created_by_account_id=actor.id,
+        **{**vars(details), "date_to": date_to},
+    )
+    db.session.add(version)
+    db.session.flush()
+    audit.record(
+        "interest.ended",
+        interest,
+        actor=actor,
+        professional_id=interest.professional_id,
+        summary=f"Ended an interest ({_summary(details)}) on {date_to.isoformat()}",
+        data={"version": version.version_number, "date_to": date_to.isoformat()},
+    )
+    return version
+
+
+@_transaction
+def request_withholding(
+    interest: Interest, provider_ids: Sequence[int], reason: str, *, actor: Account, on: date
+) -> list[WithholdingRequest]:
+    """A pending request per chosen workplace that has none pending or approved for this interest.
+
+    A pending entry is not published, so each provider's register changes at once.
+    """
+    allowed = {w.provider.id: w.provider for w in workplaces(interest.professional, on)}
+    chosen = [allowed[pid] for pid in dict.fromkeys(provider_ids) if pid in allowed]
+    if not chosen:
+        raise DeclarationProblem("Select where you want this entry withheld")
+    open_already = {pid for (_, pid) in _withheld_pairs({interest.id})}
+    created = []
+    now = utcnow()
+    for provider in chosen:
+        if provider.id in open_already:
+            continue
+        request = WithholdingRequest(
+            interest=interest,
+            provider=provider,
+            reason=reason,
+            status="pending",
+            requested_by_account_id=actor.id,
+        )
+        db.session.add(request)
+        db.session.flush()
+        provider.register_updated_at = now
+        audit.record(
+            "withholding.requested",
+            request,
+            actor=actor,
+            provider_id=provider.id,
+            professional_id=interest.professional_id,
+            summary=f"Asked {provider.name} to withhold an interest from publication",
+            data={"interest_id": interest.id},
+        )
+        created.append(request)
+    if not created:
+        raise DeclarationProblem("You have already asked for this entry to be withheld there")
+    search.schedule(professional_id=interest.professional_id)
+    return created
+
+
+# --- Sending ----------------------------------------------------------------------------------
+
+
+def submission_key(professional_id: int, on: date, version_ids: Iterable[int]) -> str:
+    """The same content sent on the same day has the same key, so a replay creates nothing.
+
+    A double click, the back button or a resent form all give the same key; the unique
+    (submission_key, provider_id) constraint backs this up under concurrent requests.
+    """
+    ids = ",".join(str(i) for i in sorted(set(version_ids))) or "nil"
+    return hashlib.sha256(f"{professional_id}|{on.isoformat()}|{ids}".encode()).hexdigest()[:40]
+
+
+def new_reference() -> str:
+    """A declaration reference like "DEC-7K3M-Q9TX" (27^8 possibilities, unique in the database)."""
+    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"DEC-{chars[:4]}-{chars[4:]}"
+
+
+@dataclass(frozen=True)
+class SendOutcome:
+    submission_key: str
+    created: int  # 0 when everything had been sent already (a replay)
+
+
+def send_declaration(
+    professional: Professional,
+    *,
+    actor: Account,
+    provider_ids: Sequence[int],
+    shown_version_ids: Sequence[int] | None,
+    nil_return: bool,
+    on: date,
+) -> SendOutcome:
+    """Send and commit (see `_send`). A concurrent identical send is not an error: the
+    unique (submission_key, provider_id) constraint stops the second, and its sender is shown
+    what the first one sent."""
+    try:
+        return _transaction(_send)(
+            professional,
+            actor=actor,
+            provider_ids=provider_ids,
+            shown_version_ids=shown_version_ids,
+            nil_return=nil_return,
+            on=on,
+        )
+    except IntegrityError:
+        versions = [] if nil_return else covered_versions(professional, on)
+        key = submission_key(professional.id, on, (v.id for v in versions))
+        if declarations_sent(professional, key):
+            return SendOutcome(submission_key=key, created=0)
+        raise DeclarationProblem("Your declaration could not be sent: try again") from None
+
+
+def _send(
+    professional: Professional,
+    *,
+    actor: Account,
+    provider_ids: Sequence[int],
+    shown_version_ids: Sequence[int] | None,
+    nil_return: bool,
+    on: date,
+) -> SendOutcome:
+    """One dated declaration per chosen workplace: the covered interests, or a nil return.
+
+    `shown_version_ids` are the versions the professional saw on the check page: if their
+    interests have changed since, nothing is sent and they are asked to check again.
+    """
+    places = {w.provider.id: w.provider for w in workplaces(professional, on)}
+    chosen = [places[pid] for pid in dict.fromkeys(provider_ids) if pid in places]
+    if not chosen or len(chosen) != len(set(provider_ids)):
+        raise DeclarationProblem("Select where to send your declaration")
+    versions = covered_versions(professional, on)
+    if nil_return and versions:
+        raise DeclarationProblem(
+            "You have interests to declare, so you cannot send a nil return: check and send them instead"
+        )
+    if not nil_return:
+        if not versions:
+            raise DeclarationProblem("You have no interests to declare: send a nil return instead")
+        if shown_version_ids is None or set(shown_version_ids) != {v.id for v in versions}:
+            raise DeclarationProblem(
+                "Your interests have changed since you opened this page: check them again"
+            )
+
+    key = submission_key(professional.id, on, (v.id for v in versions))
+    already = set(
+        db.session.scalars(
+            select(Declaration.provider_id).where(
+                Declaration.professional_id == professional.id, Declaration.submission_key == key
+            )
+        )
+    )
+    to_send = [p for p in chosen if p.id not in already]
+    actions = _latest_actions((p.id for p in to_send), (v.id for v in versions))
+    now = utcnow()
+    statement = NIL_RETURN_STATEMENT if nil_return else DECLARATION_STATEMENT
+    for provider in to_send:
+        declaration = Declaration(
+            reference=new_reference(),
+            professional=professional,
+            provider=provider,
+            nil_return=nil_return,
+            declared_on=on,
+            signed_at=now,
+            signed_by_account_id=actor.id,
+            statement=statement,
+            submission_key=key,
+        )
+        db.session.add(declaration)
+        for version in versions:
+            item = DeclarationItem(declaration=declaration, interest_version=version)
+            earlier = actions.get((provider.id, version.id))
+            if earlier is not None:
+                # The same version declared again: the provider's decision on it still stands.
+                item.management_action = earlier.management_action
+                item.action_recorded_at = earlier.action_recorded_at
+                item.action_recorded_by_account_id = earlier.action_recorded_by_account_id
+            db.session.add(item)
+        db.session.flush()
+        provider.register_updated_at = now
+        what = "a nil return" if nil_return else f"a declaration of {len(versions)} interest(s)"
+        audit.record(
+            "declaration.sent",
+            declaration,
+            actor=actor,
+            provider_id=provider.id,
+            professional_id=professional.id,
+            summary=f"Sent {what} to {provider.name} ({declaration.reference})",
+            data={
+                "reference": declaration.reference,
+                "nil_return": nil_return,
+                "interest_version_ids": [v.id for v in versions],
+            },
+        )
+    if to_send:
+        search.schedule(professional_id=professional.id)
+    return SendOutcome(submission_key=key, created=len(to_send))
