@@ -32,3 +32,17 @@ def healthz() -> Any:
     response.status_code = 200 if healthy else 503
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _search_index() -> tuple[str, dict[str, Any]]:
+    """The search index exists and is up to date (interests.search.health)."""
+    from interests.search import health
+
+    try:
+        return health()
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        return "search_index", {"ok": False, "error": type(exc).__name__}
+
+
+CHECKS.append(_search_index)

@@ -1,12 +1,55 @@
-"""Pages for patients and carers: no sign-in."""
+"""Pages for patients and carers: no sign-in. Published data only, through services.register."""
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from interests import search as search_index
+from interests.public import export
+from interests.rules.vocabulary import (
+    CATEGORIES,
+    CATEGORY_BY_CODE,
+    PROVIDER_KIND_BY_CODE,
+    PROVIDER_KINDS,
+    REGION_BY_CODE,
+    REGIONS,
+    TYPE_BY_CODE,
+    TYPES,
+)
+from interests.services import register
 
 bp = Blueprint("public", __name__)
+
+MAX_QUERY_LENGTH = 200
+MAX_PAGE = 10_000
+
+
+def _page() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+        return 1
+    return int(raw)
+
+
+def _choice(name: str, allowed: dict[str, Any]) -> str | None:
+    value = request.args.get(name, "")
+    return value if value in allowed else None
+
+
+def _query() -> str:
+    return " ".join(request.args.get("q", "").split())[:MAX_QUERY_LENGTH]
+
+
+def _ask_url(slug: str) -> str | None:
+    """The question form for this register, once the questions feature exists."""
+    if "questions.ask" in current_app.view_functions:
+        return url_for("questions.ask", slug=slug)
+    return None
 
 
 @bp.get("/")
@@ -16,7 +59,116 @@ def start() -> Any:
 
 @bp.get("/search")
 def search() -> Any:
-    return render_template("public/search_unavailable.html"), 503
+    query = _query()
+    if not query:
+        return render_template("public/search.html", query="", results=None, error=None)
+    try:
+        results = search_index.search(query, page=_page(), per_page=current_app.config["PAGE_SIZE"])
+    except search_index.SearchUnavailable:
+        return render_template("public/search_unavailable.html"), 503
+    return render_template("public/search.html", query=query, results=results, error=None)
+
+
+@bp.get("/providers")
+def providers() -> Any:
+    query = _query()
+    kind = _choice("kind", PROVIDER_KIND_BY_CODE)
+    region = _choice("region", REGION_BY_CODE)
+    page = register.providers_page(q=query, kind=kind, region=region, page=_page(), per_page=50)
+    return render_template(
+        "public/providers.html",
+        page=page,
+        query=query,
+        kind=kind,
+        region=region,
+        kinds=PROVIDER_KINDS,
+        regions=REGIONS,
+        kind_labels=PROVIDER_KIND_BY_CODE,
+        region_labels=REGION_BY_CODE,
+    )
+
+
+def _provider_or_404(slug: str) -> Any:
+    provider = register.provider_by_slug(slug)
+    if provider is None:
+        abort(404)
+    return provider
+
+
+@bp.get("/providers/<slug>")
+def provider_register(slug: str) -> Any:
+    provider = _provider_or_404(slug)
+    today = date.today()
+    filters = register.RegisterFilters(
+        category=_choice("category", CATEGORY_BY_CODE),
+        interest_type=_choice("type", TYPE_BY_CODE),
+        q=_query() or None,
+    )
+    page = register.register_page(
+        provider, today, page=_page(), per_page=current_app.config["PAGE_SIZE"], filters=filters
+    )
+    return render_template(
+        "public/register.html",
+        provider=provider,
+        page=page,
+        filters=filters,
+        categories=CATEGORIES,
+        types=TYPES,
+        withheld=register.withheld_count(provider, today),
+        last_updated=register.last_updated(provider),
+        kind_label=PROVIDER_KIND_BY_CODE[provider.kind].label,
+        region_label=REGION_BY_CODE[provider.region].label,
+        ask_url=_ask_url(provider.slug),
+    )
+
+
+@bp.get("/providers/<slug>/register.csv")
+def register_csv(slug: str) -> Any:
+    provider = _provider_or_404(slug)
+    today = date.today()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(export.CSV_COLUMNS)
+    for row in export.rows(provider, today):
+        writer.writerow([export.csv_safe(row[column]) for column in export.CSV_COLUMNS])
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{provider.slug}-register.csv"'
+    return response
+
+
+@bp.get("/providers/<slug>/register.json")
+def register_json(slug: str) -> Any:
+    provider = _provider_or_404(slug)
+    today = date.today()
+    return export.register_document(provider, today)
+
+
+@bp.get("/providers/<slug>/print")
+def register_print(slug: str) -> Any:
+    provider = _provider_or_404(slug)
+    today = date.today()
+    return render_template(
+        "public/print.html",
+        provider=provider,
+        declarations=list(register.iter_register(provider, today)),
+        withheld=register.withheld_count(provider, today),
+        last_updated=register.last_updated(provider),
+        printed_on=today,
+        web_address=url_for("public.provider_register", slug=provider.slug, _external=True),
+    )
+
+
+@bp.get("/professionals/<int:professional_id>")
+def professional(professional_id: int) -> Any:
+    record = register.professional_record(professional_id, date.today())
+    if record is None:
+        abort(404)
+    return render_template("public/professional.html", record=record)
+
+
+@bp.get("/understanding")
+def understanding() -> Any:
+    return render_template("public/understanding.html", categories=CATEGORIES, types=TYPES)
 
 
 @bp.get("/about")

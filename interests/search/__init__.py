@@ -1,13 +1,41 @@
 """Search behind one seam. The database is the truth; the index is rebuilt from it at any time.
 
 Callers that change what is published call ``schedule(...)`` inside their transaction; the
-pending work is applied after the commit and by ``flask --app interests search reindex``.
+pending work is applied after the commit (``init_app`` hooks the end of each request and CLI
+command) and by ``flask --app interests search reindex``.
+
+Why tasks in the database: Whoosh's AsyncWriter lost 247 of 300 acknowledged updates when its
+process was killed (search-notes.md). A task row is committed with the change; ``apply_pending``
+takes the index's write lock, reads the tasks, rebuilds those documents from the database,
+commits the index, and only then deletes the tasks it read. A process killed anywhere in
+between leaves the tasks, and the next ``apply_pending`` repairs the index.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g, has_app_context
+from sqlalchemy import delete, event, func, select, update
+from sqlalchemy.orm import Session
+
 from interests.extensions import db
 from interests.models import SearchTask
+
+log = logging.getLogger(__name__)
+
+# /healthz: work left pending longer than this means no indexer is applying it.
+PENDING_TOO_LONG = timedelta(minutes=1)
+TASKS_PER_ROUND = 500
+REBUILD_CHUNK = 2000
+# A missing index is built inside a request only for a register this small (about a second).
+INLINE_BUILD_MAX_PROFESSIONALS = 2000
 
 
 def schedule(*, professional_id: int | None = None, provider_id: int | None = None) -> None:
@@ -15,3 +43,324 @@ def schedule(*, professional_id: int | None = None, provider_id: int | None = No
     if professional_id is None and provider_id is None:
         raise ValueError("schedule() needs a professional or a provider")
     db.session.add(SearchTask(professional_id=professional_id, provider_id=provider_id))
+
+
+def _directory() -> str:
+    return str(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def _today() -> date:
+    return date.today()
+
+
+def index_exists() -> bool:
+    from interests.search import whoosh_backend as backend
+
+    return backend.exists(_directory())
+
+
+# --- applying pending work ------------------------------------------------------------------------
+
+
+def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> int:
+    """Apply recorded index work until none is left (or ``max_rounds``); return tasks applied.
+
+    Call after the change's commit: this ends the session's current transaction so it reads
+    what is committed. When the index does not exist yet it is built in full - unless the
+    register has more than ``build_up_to`` professionals (a web request must not spend minutes
+    rebuilding: the work stays recorded, /healthz says the index is missing, and
+    ``flask --app interests search reindex`` builds it).
+    """
+    from interests.search import whoosh_backend as backend
+    from interests.services import register
+
+    db.session.rollback()
+    directory = _directory()
+    if not backend.exists(directory):
+        if build_up_to is not None and register.max_professional_id() > build_up_to:
+            return 0
+        rebuild()
+        return 0
+    applied = 0
+    for _ in range(max_rounds):
+        # Lock order: people, then orgs (rebuild takes them in the same order).
+        people_writer = backend.writer(directory, backend.PEOPLE)
+        try:
+            orgs_writer = backend.writer(directory, backend.ORGS)
+        except Exception:
+            people_writer.cancel()
+            raise
+        try:
+            # Tasks are read after the lock is taken and before the data: a change committed
+            # meanwhile either is read here or leaves its own task for the next round.
+            tasks = db.session.execute(
+                select(SearchTask.id, SearchTask.professional_id, SearchTask.provider_id)
+                .order_by(SearchTask.id)
+                .limit(TASKS_PER_ROUND)
+            ).all()
+            if not tasks:
+                orgs_writer.cancel()
+                people_writer.cancel()
+                break
+            today = _today()
+            professional_ids = {t.professional_id for t in tasks if t.professional_id is not None}
+            provider_ids = {t.provider_id for t in tasks if t.provider_id is not None}
+            for provider_id in provider_ids:
+                professional_ids.update(register.professionals_at_provider(provider_id, today))
+            docs = register.search_documents(sorted(professional_ids), today)
+            old_keys = backend.company_keys_of(directory, professional_ids)
+            new_keys: dict[int, set[str]] = {}
+            labels: dict[str, str] = {}
+            for pid, doc in docs.items():
+                new_keys[pid] = set()
+                for company in doc.companies:
+                    key = backend.names.company_key(company)
+                    new_keys[pid].add(key)
+                    labels.setdefault(key, company)
+            # Companies: add the new, remove those nobody else still publishes.
+            orgs = backend.searcher(directory, backend.ORGS)
+            for key, label in labels.items():
+                if orgs.document(key=f"c:{key}") is None:
+                    orgs_writer.add_document(**backend.company_document(label))
+            maybe_gone = set().union(*old_keys.values()) - set(labels) if old_keys else set()
+            removed = _unused_company_keys(directory, maybe_gone, professional_ids)
+            for key in removed:
+                orgs_writer.delete_by_term("key", f"c:{key}")
+            for provider in register.providers_by_ids(sorted(provider_ids)).values():
+                orgs_writer.update_document(
+                    **backend.provider_document(provider.id, provider.name, provider.slug, provider.ods_code)
+                )
+            # A removed company name must not linger in deleted segments: merge the small index.
+            orgs_writer.commit(optimize=bool(removed))
+            for pid in professional_ids:
+                if pid in docs:
+                    people_writer.update_document(**backend.people_document(docs[pid]))
+                else:
+                    people_writer.delete_by_term("id", str(pid))
+            people_writer.commit()
+        except BaseException:
+            for w in (orgs_writer, people_writer):
+                if not w.is_closed:
+                    w.cancel()
+            raise
+        db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t.id for t in tasks])))
+        db.session.commit()
+        applied += len(tasks)
+    return applied
+
+
+def _unused_company_keys(directory: str, keys: set[str], being_rewritten: set[int]) -> set[str]:
+    from whoosh.query import Term
+
+    from interests.search import whoosh_backend as backend
+
+    if not keys:
+        return set()
+    people = backend.searcher(directory, backend.PEOPLE)
+    unused = set()
+    for key in keys:
+        hits = people.search(Term("companies", key), limit=len(being_rewritten) + 1)
+        if all(int(hit["id"]) in being_rewritten for hit in hits):
+            unused.add(key)
+    return unused
+
+
+def record_failure(error: BaseException) -> None:
+    """Note the failure on the waiting tasks (the work stays recorded and is retried)."""
+    db.session.rollback()
+    db.session.execute(
+        update(SearchTask).values(
+            attempts=SearchTask.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500]
+        )
+    )
+    db.session.commit()
+
+
+# --- a full rebuild -----------------------------------------------------------------------------
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild both indexes from the database; return the number of professionals indexed.
+
+    The write locks are held throughout, so concurrent ``apply_pending`` calls wait (or fail
+    and leave their tasks). Tasks recorded before the rebuild read the database are deleted;
+    later ones are applied afterwards.
+    """
+    from whoosh import writing
+
+    from interests.search import whoosh_backend as backend
+    from interests.services import register
+
+    db.session.rollback()
+    directory = _directory()
+    backend.create(directory)
+    people_writer = backend.writer(directory, backend.PEOPLE, limitmb=256)
+    orgs_writer = backend.writer(directory, backend.ORGS)
+    indexed = 0
+    try:
+        covered_task_id = db.session.scalar(select(func.max(SearchTask.id))) or 0
+        today = _today()
+        last_id = register.max_professional_id()
+        companies: dict[str, str] = {}
+        for start in range(0, last_id, REBUILD_CHUNK):
+            docs = register.search_documents(range(start + 1, start + REBUILD_CHUNK + 1), today)
+            for doc in docs.values():
+                people_writer.add_document(**backend.people_document(doc))
+                for company in doc.companies:
+                    companies.setdefault(backend.names.company_key(company), company)
+            indexed += len(docs)
+            db.session.expunge_all()
+            if progress is not None:
+                progress(min(start + REBUILD_CHUNK, last_id), last_id)
+        for provider_id, name, slug, ods_code in register.all_providers():
+            orgs_writer.add_document(**backend.provider_document(provider_id, name, slug, ods_code))
+        for label in companies.values():
+            orgs_writer.add_document(**backend.company_document(label))
+        orgs_writer.commit(mergetype=writing.CLEAR)
+        people_writer.commit(mergetype=writing.CLEAR)
+    except BaseException:
+        for w in (orgs_writer, people_writer):
+            if not w.is_closed:
+                w.cancel()
+        raise
+    db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
+    db.session.commit()
+    return indexed
+
+
+def remove_index() -> None:
+    """Delete the index files (tests and the health check's "missing" case)."""
+    from interests.search import whoosh_backend as backend
+
+    backend.close_searchers()
+    shutil.rmtree(_directory(), ignore_errors=True)
+
+
+# --- querying -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SearchResults:
+    query: str
+    page: int
+    per_page: int
+    total: int
+    professionals: list[Any]  # register.ProfessionalSummary, with .companies added
+    providers: list[Any]
+    companies: list[Any]
+    suggestion: str | None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+class SearchUnavailable(RuntimeError):
+    """The index is missing: ``flask --app interests search reindex`` builds it."""
+
+
+def search(query: str, *, page: int = 1, per_page: int = 20) -> SearchResults:
+    from interests.search import whoosh_backend as backend
+    from interests.services import register
+
+    directory = _directory()
+    if not backend.exists(directory):
+        raise SearchUnavailable("The search index has not been built")
+    found = backend.search(directory, query, page, per_page)
+    # Results are shown from the index's stored, published facts: no database query per search.
+    professionals = [
+        {
+            "summary": register.ProfessionalSummary(
+                professional_id=hit.professional_id,
+                name=hit.display.get("name", ""),
+                profession=hit.display.get("profession", ""),
+                specialty=hit.display.get("specialty"),
+                registration=hit.display.get("registration", ""),
+                providers=tuple(tuple(p) for p in hit.display.get("providers", [])),
+            ),
+            "companies": hit.companies,
+        }
+        for hit in found.hits
+    ]
+    return SearchResults(
+        query=query,
+        page=page,
+        per_page=per_page,
+        total=found.total,
+        professionals=professionals,
+        providers=found.providers,
+        companies=found.companies,
+        suggestion=found.suggestion,
+    )
+
+
+# --- health -------------------------------------------------------------------------------------
+
+
+def health() -> tuple[str, dict[str, Any]]:
+    """For /healthz: the index exists, is not empty while the register is not, and no work waits."""
+    from interests.search import whoosh_backend as backend
+    from interests.services import register
+
+    directory = _directory()
+    if not backend.exists(directory):
+        if not register.any_declaration_sent():
+            # Nothing is published yet, so there is nothing to index: not a fault.
+            return "search_index", {"ok": True, "documents": 0, "pending": 0}
+        return "search_index", {"ok": False, "error": "missing: run flask --app interests search reindex"}
+    oldest = db.session.scalar(select(func.min(SearchTask.created_at)))
+    pending = db.session.scalar(select(func.count(SearchTask.id))) or 0
+    result: dict[str, Any] = {"ok": True, "documents": backend.doc_count(directory), "pending": pending}
+    if oldest is not None and datetime.now(UTC) - oldest > PENDING_TOO_LONG:
+        result.update(ok=False, error="stale: index work has been waiting for over a minute")
+    elif result["documents"] == 0 and register.any_declaration_sent():
+        result.update(ok=False, error="stale: the index is empty but declarations have been sent")
+    return "search_index", result
+
+
+# --- wiring -------------------------------------------------------------------------------------
+
+_FLAG = "search_tasks_written"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_tasks(session: Session, flush_context: Any) -> None:
+    if any(isinstance(obj, SearchTask) for obj in session.new):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_FLAG, False) and has_app_context():
+        g._search_work_committed = True
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _rolled_back(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_FLAG, None)
+
+
+def _apply_after_commit(exc: BaseException | None) -> None:
+    if not g.pop("_search_work_committed", False):
+        return
+    try:
+        apply_pending(max_rounds=2, build_up_to=INLINE_BUILD_MAX_PROFESSIONALS)
+    except Exception as error:  # the work stays recorded; /healthz reports it if it lingers
+        log.exception("Search index update failed; it will be retried")
+        try:
+            record_failure(error)
+        except Exception:  # pragma: no cover - database gone too
+            log.exception("Could not record the search index failure")
+
+
+def init_app(app: Flask) -> None:
+    Path(app.config["SEARCH_INDEX_DIR"]).parent.mkdir(parents=True, exist_ok=True)
+    app.teardown_appcontext(_apply_after_commit)

@@ -1,0 +1,250 @@
+"""Search speed and recall over a realistic register.
+
+    python bench/search.py --professionals 20000 [--queries 600] [--reuse-index]
+
+Seeds (or reuses) a deterministic demo dataset in bench/.data/ (gitignored), builds the search
+index from it, then sends a fixed mix of queries through the Flask test client (GET /search, the
+page a patient uses) and prints: index build time and size, p50/p95 latency per kind of query
+and overall, and recall@10 for misspelt and variant names (a hit: the intended professional, or
+a namesake with exactly the same name, is in the first 10 results). Not a test: it prints numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import func, select  # noqa: E402
+
+from interests import create_app, search  # noqa: E402
+from interests.extensions import db  # noqa: E402
+from interests.models import Provider  # noqa: E402
+from interests.search import names  # noqa: E402
+from interests.services import register  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / ".data"
+AS_OF = date(2026, 11, 1)  # the demo data's "today": fixed, so every run seeds the same data
+SEED = 1
+
+
+def dataset(professionals: int) -> Path:
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"demo-{professionals}.sqlite3"
+    if path.exists():
+        return path
+    from interests.demo import seed
+
+    partial = path.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{partial}",
+            "SEARCH_INDEX_DIR": str(DATA / "unused"),
+            "SECRET_KEY": "b" * 40,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        started = time.perf_counter()
+        seed(
+            providers=max(30, professionals // 65),
+            professionals=professionals,
+            seed=SEED,
+            password="bench-password-2026",
+            today=AS_OF,
+            progress=True,
+        )
+        print(f"seeded {professionals:,} professionals in {time.perf_counter() - started:.0f}s")
+        db.session.remove()
+        db.engine.dispose()
+    partial.rename(path)
+    return path
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """One typing mistake: a letter dropped, doubled, changed, or two letters swapped."""
+    i = rng.randrange(1, len(word))  # not the first letter: people rarely get that wrong
+    kind = rng.choice(["drop", "double", "change", "swap"])
+    if kind == "drop":
+        return word[:i] + word[i + 1 :]
+    if kind == "double":
+        return word[:i] + word[i] + word[i:]
+    if kind == "change":
+        return word[:i] + rng.choice("aeioulnrst".replace(word[i].lower(), "")) + word[i + 1 :]
+    if i == len(word) - 1:
+        i -= 1
+    return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+
+def variant(given: str, family: str, rng: random.Random) -> str | None:
+    """How else a patient may write this name (equivalents table, Mc/Mac, accents, order, titles)."""
+    options = []
+    for group in names.NAME_GROUPS:
+        folded = names.fold(given)
+        if folded in group:
+            others = [g for g in group if g != folded]
+            if others:
+                options.append(f"{rng.choice(others).title()} {family}")
+        folded_family = names.fold(family).replace("'", "")
+        if folded_family in group:
+            others = [g for g in group if g != folded_family]
+            if others:
+                options.append(f"{given} {rng.choice(others).title()}")
+    if names.fold(family).startswith(("mac", "mc")):
+        key = names.mac_key(names.fold(family)) or ""
+        options.append(f"{given} {'Mac' + key[2:] if family.lower().startswith('mc') else 'Mc' + key[2:]}")
+    if names.fold(given + family) != (given + family).lower():
+        options.append(names.fold(f"{given} {family}"))
+    if "'" in family:
+        options.append(f"{given} {family.replace(chr(39), '')}")
+    if "-" in family:
+        options.append(f"{given} {family.replace('-', ' ')}")
+    options.append(f"{family} {given}")
+    options.append(f"Dr {given} {family}")
+    return rng.choice(options) if options else None
+
+
+def build_queries(count: int, rng: random.Random) -> list[tuple[str, str, int | None, str]]:
+    """(kind, query, expected professional id, expected name) - a fixed mix."""
+    top = register.max_professional_id()
+    docs: list = []
+    while len(docs) < count:
+        sample = sorted(rng.sample(range(1, top + 1), min(top, 400)))
+        docs.extend(register.search_documents(sample, date.today()).values())
+    rng.shuffle(docs)
+    providers = list(db.session.scalars(select(Provider.name).order_by(func.random()).limit(60)))
+    companies = [c for d in docs for c in d.companies]
+    plan = {
+        "exact": 0.22,
+        "surname": 0.10,
+        "misspelt": 0.22,
+        "variant": 0.20,
+        "registration": 0.10,
+        "company": 0.08,
+        "provider": 0.08,
+    }
+    queries: list[tuple[str, str, int | None, str]] = []
+    it = iter(docs)
+    for kind, share in plan.items():
+        for _ in range(max(1, round(count * share))):
+            d = next(it)
+            full = f"{d.given_name} {d.family_name}"
+            if kind == "exact":
+                queries.append((kind, full, d.professional_id, full))
+            elif kind == "surname":
+                queries.append((kind, d.family_name, None, ""))
+            elif kind == "misspelt":
+                longest = max((d.given_name, d.family_name), key=len)
+                wrong = typo(longest, rng) if len(longest) >= 4 else longest
+                queries.append((kind, full.replace(longest, wrong, 1), d.professional_id, full))
+            elif kind == "variant":
+                v = variant(d.given_name, d.family_name, rng)
+                queries.append((kind, v or full, d.professional_id, full))
+            elif kind == "registration":
+                number = d.registration_number
+                queries.append(
+                    (kind, rng.choice([number, f"{d.regulator} {number}"]), d.professional_id, full)
+                )
+            elif kind == "company":
+                queries.append((kind, rng.choice(companies) if companies else full, None, ""))
+            else:
+                queries.append((kind, rng.choice(providers), None, ""))
+    return queries
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--professionals", type=int, default=20_000)
+    parser.add_argument("--queries", type=int, default=600)
+    parser.add_argument("--reuse-index", action="store_true", help="Skip the rebuild if an index exists.")
+    args = parser.parse_args()
+
+    db_path = dataset(args.professionals)
+    index_dir = DATA / f"index-{args.professionals}"
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "SEARCH_INDEX_DIR": str(index_dir),
+            "SECRET_KEY": "b" * 40,
+        }
+    )
+    with app.app_context():
+        if not (args.reuse_index and search.index_exists()):
+            shutil.rmtree(index_dir, ignore_errors=True)
+            started = time.perf_counter()
+            indexed = search.rebuild()
+            print(
+                f"index build: {time.perf_counter() - started:.1f}s for {indexed:,} published professionals"
+            )
+        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+        print(f"index size: {size / 1e6:.1f} MB")
+        queries = build_queries(args.queries, random.Random(2026))
+
+    client = app.test_client()
+    for _, q, _, _ in queries[:30]:  # warm up: open searchers, compile templates
+        client.get("/search", query_string={"q": q})
+    timings: dict[str, list[float]] = {}
+    for kind, q, _, _ in queries:
+        started = time.perf_counter()
+        response = client.get("/search", query_string={"q": q})
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 200, (q, response.status_code)
+        timings.setdefault(kind, []).append(elapsed)
+    # The same queries through the search seam alone (index + stored results, no page render).
+    engine: list[float] = []
+    with app.app_context():
+        for _, q, _, _ in queries:
+            started = time.perf_counter()
+            search.search(q, page=1, per_page=app.config["PAGE_SIZE"])
+            engine.append((time.perf_counter() - started) * 1000)
+    every = [t for ts in timings.values() for t in ts]
+    print(f"{len(every)} queries through GET /search (Flask test client, whole request)")
+    print(f"{'kind':<14}{'n':>5}{'p50 ms':>9}{'p95 ms':>9}")
+    for kind, ts in timings.items():
+        print(f"{kind:<14}{len(ts):>5}{percentile(ts, 50):>9.1f}{percentile(ts, 95):>9.1f}")
+    print(f"{'all':<14}{len(every):>5}{percentile(every, 50):>9.1f}{percentile(every, 95):>9.1f}")
+    print(f"{'engine only':<14}{len(engine):>5}{percentile(engine, 50):>9.1f}{percentile(engine, 95):>9.1f}")
+    print(f"(load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)")
+
+    recall: dict[str, list[bool]] = {}
+    misses: list[str] = []
+    for kind, q, expected, expected_name in queries:
+        if kind not in ("misspelt", "variant", "exact", "registration"):
+            continue
+        body = client.get("/api/v1/search", query_string={"q": q, "per_page": 10}).get_json()
+        ids = [item["professional_id"] for item in body["items"]]
+        same_name = [names.fold(item["name"]).endswith(names.fold(expected_name)) for item in body["items"]]
+        # A query that is itself the exact name of 10 or more people cannot single out the one
+        # meant: those namesakes (or equivalents, e.g. Graeme Mcdonald) filling the page count.
+        typed = set(names.name_words(q))
+        exact_namesakes = sum(set(names.name_words(item["name"])) == typed for item in body["items"])
+        hit = expected in ids or any(same_name) or exact_namesakes >= 10
+        recall.setdefault(kind, []).append(hit)
+        if not hit and len(misses) < 12:
+            misses.append(f"  {kind}: {q!r} (wanted {expected_name})")
+    for kind, hits in recall.items():
+        print(f"recall@10 {kind:<13}{sum(hits) / len(hits):.3f} ({sum(hits)}/{len(hits)})")
+    both = recall.get("misspelt", []) + recall.get("variant", [])
+    print(f"recall@10 misspelt+variant {sum(both) / len(both):.3f}")
+    if misses:
+        print("some misses:")
+        print("\n".join(misses))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""The register as open data: the same rows for the CSV, the JSON download and the API.
+
+Column names are a contract (documented in interests/api/openapi.json): add, never rename.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from flask import url_for
+
+from interests.models import Provider
+from interests.services import register
+from interests.services.register import PublishedDeclaration
+
+CSV_COLUMNS = (
+    "professional_id",
+    "name",
+    "registration",
+    "role",
+    "declaration_reference",
+    "declared_on",
+    "nil_return",
+    "category",
+    "type",
+    "other_party",
+    "description",
+    "relationship",
+    "value_pounds",
+    "date_from",
+    "date_to",
+    "management_action",
+)
+
+
+def _pounds(pence: int | None) -> str | None:
+    return None if pence is None else f"{pence // 100}.{pence % 100:02d}"
+
+
+def declaration_rows(d: PublishedDeclaration) -> Iterator[dict[str, Any]]:
+    base = {
+        "professional_id": d.professional_id,
+        "name": d.professional_name,
+        "registration": d.registration,
+        "role": d.role,
+        "declaration_reference": d.reference,
+        "declared_on": d.declared_on.isoformat(),
+        "nil_return": d.nil_return,
+    }
+    empty = dict.fromkeys(CSV_COLUMNS[7:])
+    if d.nil_return:
+        yield {**base, **empty}
+        return
+    for e in d.entries:
+        yield {
+            **base,
+            "category": e.category,
+            "type": e.interest_type,
+            "other_party": e.other_party,
+            "description": e.description,
+            "relationship": e.relationship_to_professional,
+            "value_pounds": _pounds(e.value_pence),
+            "date_from": e.date_from.isoformat(),
+            "date_to": e.date_to.isoformat() if e.date_to else None,
+            "management_action": e.management_action,
+        }
+
+
+def rows(provider: Provider, today: date) -> Iterator[dict[str, Any]]:
+    for d in register.iter_register(provider, today):
+        yield from declaration_rows(d)
+
+
+def entry_json(e: register.Entry) -> dict[str, Any]:
+    return {
+        "category": e.category,
+        "category_label": e.category_label,
+        "type": e.interest_type,
+        "type_label": e.type_label,
+        "other_party": e.other_party,
+        "description": e.description,
+        "relationship": e.relationship_to_professional,
+        "value_pounds": _pounds(e.value_pence),
+        "date_from": e.date_from.isoformat(),
+        "date_to": e.date_to.isoformat() if e.date_to else None,
+        "management_action": e.management_action,
+    }
+
+
+def declaration_json(d: PublishedDeclaration) -> dict[str, Any]:
+    return {
+        "reference": d.reference,
+        "professional_id": d.professional_id,
+        "name": d.professional_name,
+        "registration": d.registration,
+        "role": d.role,
+        "provider": d.provider_slug,
+        "provider_name": d.provider_name,
+        "declared_on": d.declared_on.isoformat(),
+        "nil_return": d.nil_return,
+        "entries": [entry_json(e) for e in d.entries],
+    }
+
+
+def provider_json(provider: Provider) -> dict[str, Any]:
+    return {
+        "slug": provider.slug,
+        "name": provider.name,
+        "kind": provider.kind,
+        "region": provider.region,
+        "cqc_provider_id": provider.cqc_provider_id,
+        "ods_code": provider.ods_code,
+        "website_url": provider.website_url,
+        "register_url": url_for("public.provider_register", slug=provider.slug, _external=True),
+    }
+
+
+def register_document(provider: Provider, today: date) -> dict[str, Any]:
+    """The whole published register of a provider (the /register.json download)."""
+    updated = register.last_updated(provider)
+    return {
+        "provider": provider_json(provider),
+        "contact": {
+            "name": provider.contact_name,
+            "email": provider.contact_email,
+            "phone": provider.contact_phone,
+        },
+        "last_updated": updated.isoformat() if updated else None,
+        "withheld_entries": register.withheld_count(provider, today),
+        "declarations": [declaration_json(d) for d in register.iter_register(provider, today)],
+    }

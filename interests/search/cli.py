@@ -1,0 +1,42 @@
+"""flask --app interests search ...: rebuild the index from the database, apply pending work."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask.cli import AppGroup
+
+search_cli = AppGroup("search", help="The search index of published registers.")
+
+
+@search_cli.command("reindex")
+@click.option("--if-missing", is_flag=True, help="Only build the index if there is none yet.")
+def reindex_command(if_missing: bool) -> None:
+    """Rebuild the search index from the database, showing progress."""
+    from interests import search
+
+    if if_missing and search.index_exists():
+        click.echo("The search index exists: not rebuilt (run without --if-missing to rebuild it).")
+        return
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="Indexing professionals", show_pos=True, file=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos)
+
+        indexed = search.rebuild(progress=progress)
+    click.echo(
+        f"Indexed {indexed:,} professionals with published declarations "
+        f"in {time.perf_counter() - started:.1f}s."
+    )
+
+
+@search_cli.command("apply")
+def apply_command() -> None:
+    """Apply index work recorded in the database (what the app does after each change)."""
+    from interests import search
+
+    applied = search.apply_pending(max_rounds=1_000_000)
+    click.echo(f"Applied {applied:,} pending index updates.")

@@ -1,0 +1,209 @@
+"""Nothing that is not published reaches any public output.
+
+A marker ("zqxmark...") is put in every non-public field of a small register; then every
+public page, download, print view, API response, search result and suggestion is fetched,
+and the index files are read from disk. No marker may appear anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from interests import search
+from interests.extensions import db
+from interests.models import (
+    Declaration,
+    DeclarationItem,
+    Engagement,
+    InterestVersion,
+    OutboxEmail,
+    Professional,
+    Provider,
+    SearchTask,
+    WithholdingRequest,
+)
+from interests.services import audit
+from tests.factories import make_account, make_declaration, make_interest
+from tests.public_data import TODAY, build_register
+
+MARKER = "zqxmark"
+_tags = itertools.count(1)
+
+
+def marker(kind: str) -> str:
+    letters = "".join("abcdefghij"[int(d)] for d in str(next(_tags)))
+    return f"{MARKER}{kind}{letters}"
+
+
+def plant_markers() -> list[str]:
+    planted: list[str] = []
+
+    def mark(kind: str) -> str:
+        value = marker(kind)
+        planted.append(value)
+        return value
+
+    for professional in db.session.scalars(select(Professional)):
+        professional.email = f"{mark('email')}@example.org"
+    for engagement in db.session.scalars(select(Engagement)):
+        engagement.department = mark("department")
+    for declaration in db.session.scalars(select(Declaration)):
+        declaration.statement = mark("statement")
+    for request in db.session.scalars(select(WithholdingRequest)):
+        request.reason = mark("reason")
+        if request.status != "pending":
+            request.decision_reason = mark("decision")
+        # The withheld and pending entries themselves: every version of the interest.
+        for version in request.interest.versions:
+            version.other_party = mark("withheldparty")
+            version.description = mark("withhelddescription")
+            version.relationship_to_professional = None
+    # Drafts and unsent versions: versions in no declaration.
+    sent = select(DeclarationItem.interest_version_id)
+    for version in db.session.scalars(select(InterestVersion).where(InterestVersion.id.not_in(sent))):
+        version.other_party = mark("draftparty")
+        version.description = mark("draftdescription")
+    # Expired more than 6 months ago, and declared by someone who left 2 years ago.
+    for version in db.session.scalars(
+        select(InterestVersion).where(InterestVersion.date_to < TODAY - timedelta(days=300))
+    ):
+        version.other_party = mark("expiredparty")
+        version.description = mark("expireddescription")
+    # A management action typed but not recorded is not published.
+    item = db.session.scalars(
+        select(DeclarationItem).where(DeclarationItem.action_recorded_at.is_(None))
+    ).first()
+    item.management_action = mark("unrecordedaction")
+    # An unsent newer version of a published interest.
+    william = db.session.scalar(select(Professional).where(Professional.given_name == "William"))
+    published = db.session.scalars(
+        select(DeclarationItem).join(Declaration).where(Declaration.professional_id == william.id)
+    ).first()
+    interest = published.interest_version.interest
+    db.session.add(
+        InterestVersion(
+            interest=interest,
+            version_number=len(interest.versions) + 1,
+            category="financial",
+            interest_type="gifts",
+            other_party=mark("unsentparty"),
+            description=mark("unsentdescription"),
+            date_from=TODAY,
+        )
+    )
+    # Someone who left long ago, with a declared interest.
+    left = db.session.scalar(select(Professional).where(Professional.given_name == "Ciaran"))
+    provider = db.session.scalar(select(Provider).where(Provider.slug == "st-elsewhere"))
+    make_declaration(
+        left,
+        provider,
+        [make_interest(left, other_party=mark("leftparty"))],
+        declared_on=TODAY - timedelta(days=900),
+    )
+    # Accounts, audit, outbox and task errors.
+    admin = make_account(
+        "provider_admin",
+        email=f"{mark('adminemail')}@example.org",
+        providers=[provider],
+        full_name=mark("adminname"),
+    )
+    make_account("professional", email=f"{mark('profemail')}@example.org", professional=william)
+    audit.record("test", provider, actor=admin, summary=mark("audit"), provider_id=provider.id)
+    db.session.add(
+        OutboxEmail(
+            kind="reminder",
+            to_address=f"{mark('outbox')}@example.org",
+            subject=mark("subject"),
+            body=mark("body"),
+            provider_id=provider.id,
+        )
+    )
+    db.session.add(
+        SearchTask(professional_id=william.id, last_error=mark("taskerror"), created_at=datetime.now(UTC))
+    )
+    db.session.commit()
+    return planted
+
+
+def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        data = build_register()
+        planted = plant_markers()
+        search.rebuild()
+        # And through the incremental path too: every professional rewritten.
+        for person_id in db.session.scalars(select(Professional.id)):
+            search.schedule(professional_id=person_id)
+        search.schedule(provider_id=data.provider)
+        db.session.commit()
+        search.apply_pending()
+        professional_ids = list(db.session.scalars(select(Professional.id)))
+        slugs = list(db.session.scalars(select(Provider.slug)))
+    from urllib.parse import quote, quote_plus
+
+    urls: list[tuple[str, str]] = [
+        (url, "")
+        for url in (
+            "/",
+            "/providers",
+            "/understanding",
+            "/about",
+            "/privacy",
+            "/accessibility",
+            "/api/v1/providers",
+            "/api/v1/openapi.json",
+            "/healthz",
+        )
+    ]
+    for slug in slugs:
+        urls += [
+            (f"/providers/{slug}{suffix}", "") for suffix in ("", "/register.csv", "/register.json", "/print")
+        ]
+        urls += [
+            (f"/api/v1/providers/{slug}/register?per_page=100", ""),
+            (f"/providers/{slug}?q={MARKER}", MARKER),
+        ]
+    for pid in professional_ids:
+        urls += [(f"/professionals/{pid}", ""), (f"/api/v1/professionals/{pid}", "")]
+    queries = [
+        MARKER,
+        "zqxmarkk",
+        "zqxmarkwithheldparty",
+        "secret holdings",
+        "pending partners",
+        "draft devices",
+        "long gone",
+        "@example.org",
+        "example",
+        "withheldparty",
+        *planted,
+    ]
+    for query in queries:
+        urls += [
+            (f"/search?q={quote(query)}", query),
+            (f"/api/v1/search?q={quote(query)}", query),
+            (f"/providers?q={quote(query)}", query),
+        ]
+    seen = 0
+    for url, echoed in urls:
+        response = client.get(url)
+        assert response.status_code in (200, 404), (url, response.status_code)
+        body = response.get_data(as_text=True).lower()
+        if echoed:  # the patient's own query shown back to them is not a leak
+            for form in (echoed, quote(echoed), quote_plus(echoed)):
+                body = body.replace(form.lower(), "")
+        assert MARKER not in body, url
+        seen += 1
+    assert seen > 50
+    # The pages did show the published data (the scan is not of empty pages).
+    assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
+    index_dir = Path(app.config["SEARCH_INDEX_DIR"])
+    files = [p for p in index_dir.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert MARKER.encode() not in path.read_bytes().lower(), path

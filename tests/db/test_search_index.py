@@ -1,0 +1,272 @@
+"""The search index: names found however they are spelt, kept in step with the database,
+rebuilt from it, safe with two writing processes and after a process is killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from interests import search
+from interests.extensions import db
+from interests.models import SearchTask
+from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
+
+PEOPLE = [
+    ("William", "Williams"),
+    ("Elizabeth", "Smyth"),
+    ("Muhammad", "Khan"),
+    ("Graeme", "Hughes"),
+    ("Catherine", "MacDonald"),
+    ("Seán", "O'Neill"),
+    ("Zoë", "Campbell-Brown"),
+    ("Rhys", "Davies"),
+    ("Mohammed", "Ahmed"),
+    ("Jonathan", "Pritchard"),
+]
+
+# (what a patient types, the name that must be among the first 10 results)
+MUST_FIND = [
+    ("William Williams", "William Williams"),
+    ("Williasm", "William Williams"),  # swapped letters
+    ("Bill Williams", "William Williams"),  # nickname
+    ("Dr W Williams", "William Williams"),
+    ("Williams William", "William Williams"),  # surname first
+    ("Liz Smith", "Elizabeth Smyth"),  # nickname and variant
+    ("Elizabth Smyth", "Elizabeth Smyth"),  # a letter missing
+    ("Elizabeeth Smythe", "Elizabeth Smyth"),  # extra letters
+    ("Mohammed Khan", "Muhammad Khan"),
+    ("Mohamed Kahn", "Muhammad Khan"),
+    ("Graham Hewes", "Graeme Hughes"),
+    ("Catherine McDonald", "Catherine MacDonald"),
+    ("Kate Macdonald", "Catherine MacDonald"),
+    ("Sean ONeill", "Seán O'Neill"),
+    ("Mr Sean O Neill", "Seán O'Neill"),
+    ("O'Neil", "Seán O'Neill"),
+    ("Zoe Campbell Brown", "Zoë Campbell-Brown"),
+    ("campbellbrown", "Zoë Campbell-Brown"),
+    ("Brown", "Zoë Campbell-Brown"),
+    ("Rhys Davey", "Rhys Davies"),
+    ("Rees Davies", "Rhys Davies"),  # sound-alike
+    ("Jonathon Prichard", "Jonathan Pritchard"),  # two typing mistakes
+    ("Jnoathan Pritcahrd", "Jonathan Pritchard"),  # two transpositions
+]
+
+
+@pytest.fixture
+def people(app: Flask) -> dict[str, int]:
+    with app.app_context():
+        provider = make_provider(name="Northfield General Hospital", slug="northfield")
+        ids = {}
+        for given, family in PEOPLE:
+            person = make_professional(given_name=given, family_name=family)
+            make_engagement(person, provider)
+            make_declaration(person, provider, [make_interest(person, other_party=f"{family} Devices")])
+            ids[f"{given} {family}"] = person.id
+        db.session.commit()
+        search.rebuild()
+        return ids
+
+
+def found_names(client: FlaskClient, query: str) -> list[str]:
+    body = client.get("/api/v1/search", query_string={"q": query, "per_page": 10}).get_json()
+    return [item["name"] for item in body["items"]]
+
+
+@pytest.mark.parametrize(("query", "expected"), MUST_FIND)
+def test_search_finds_misspellings_and_variants(
+    client: FlaskClient, people: dict[str, int], query: str, expected: str
+) -> None:
+    assert expected in found_names(client, query)
+
+
+def test_exact_name_ranks_first(client: FlaskClient, people: dict[str, int]) -> None:
+    assert found_names(client, "Mohammed Ahmed")[0] == "Mohammed Ahmed"
+
+
+def test_registration_number_found_exactly_with_or_without_prefix(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        provider = make_provider()
+        person = make_professional(given_name="Reg", family_name="Numbered", registration_number="7777777")
+        make_engagement(person, provider)
+        make_declaration(person, provider)
+        db.session.commit()
+        search.rebuild()
+    for query in ("7777777", "GMC 7777777", "gmc7777777"):
+        assert found_names(client, query) == ["Reg Numbered"]
+    assert found_names(client, "7777778") == []
+
+
+def test_sending_a_declaration_updates_the_index_after_commit(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        search.rebuild()
+        provider = make_provider()
+        person = make_professional(given_name="Newly", family_name="Declared")
+        make_engagement(person, provider)
+        make_declaration(person, provider)
+        search.schedule(professional_id=person.id)
+        db.session.commit()
+    # The app context's teardown applied the work: no task left, the name is found.
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SearchTask.id))) == 0
+    assert found_names(client, "Newly Declared") == ["Newly Declared"]
+
+
+def test_withholding_later_removes_company_from_both_indexes(app: Flask, client: FlaskClient) -> None:
+    from interests.models import WithholdingRequest
+
+    with app.app_context():
+        provider = make_provider()
+        person = make_professional(given_name="Later", family_name="Withheld")
+        make_engagement(person, provider)
+        version = make_interest(person, other_party="Zyxwvut Holdings")
+        make_declaration(person, provider, [version])
+        db.session.commit()
+        interest_id, provider_id, person_id = version.interest_id, provider.id, person.id
+        search.rebuild()
+        assert found_names(client, "Zyxwvut") == ["Later Withheld"]
+        db.session.add(
+            WithholdingRequest(interest_id=interest_id, provider_id=provider_id, reason="x", status="pending")
+        )
+        search.schedule(professional_id=person_id)
+        db.session.commit()
+        search.apply_pending()
+        directory = app.config["SEARCH_INDEX_DIR"]
+    assert found_names(client, "Zyxwvut") == []
+    for path in Path(directory).iterdir():
+        if path.is_file():
+            assert b"zyxwvut" not in path.read_bytes().lower(), path
+
+
+def test_reindex_command_rebuilds_a_missing_index_and_health_recovers(
+    app: Flask, client: FlaskClient, people: dict[str, int]
+) -> None:
+    with app.app_context():
+        search.remove_index()
+    health = client.get("/healthz")
+    assert health.status_code == 503
+    assert "missing" in health.get_json()["checks"]["search_index"]["error"]
+    result = app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 10 professionals" in result.output
+    assert client.get("/healthz").status_code == 200
+    assert "William Williams" in found_names(client, "William Williams")
+
+
+def test_health_reports_work_pending_for_over_a_minute(
+    app: Flask, client: FlaskClient, people: dict[str, int]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    with app.app_context():
+        db.session.add(
+            SearchTask(
+                professional_id=people["Rhys Davies"], created_at=datetime.now(UTC) - timedelta(minutes=5)
+            )
+        )
+        db.session.flush()
+        db.session.info.pop("search_tasks_written", None)  # not applied by this context's teardown
+        db.session.commit()
+        from flask import g
+
+        g.pop("_search_work_committed", None)
+    body = client.get("/healthz")
+    assert body.status_code == 503
+    assert "over a minute" in body.get_json()["checks"]["search_index"]["error"]
+    app.test_cli_runner().invoke(args=["search", "apply"])
+    assert client.get("/healthz").status_code == 200
+
+
+# --- other processes --------------------------------------------------------------------------
+
+WORKER = textwrap.dedent(
+    """
+    import os, signal, sys
+    sys.path.insert(0, {root!r})
+    from interests import create_app, search
+    from interests.extensions import db
+    from interests.models import Provider
+    from tests.factories import make_declaration, make_engagement, make_professional
+    app = create_app({{"SQLALCHEMY_DATABASE_URI": {url!r}, "SEARCH_INDEX_DIR": {index!r},
+                       "SECRET_KEY": "x" * 40, "TESTING": True}})
+    mode, label, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    import itertools, tests.factories
+    tests.factories._counter = itertools.count({{"Alpha": 100000, "Beta": 200000}}.get(label, 300000))
+    with app.app_context():
+        provider = db.session.get(Provider, {provider_id})
+        for n in range(count):
+            letters = "abcdefghijklmnopqrstuvwxyz"[n % 26] * (1 + n // 26)
+            number = {{"Alpha": 1100000, "Beta": 2200000}}.get(label, 3300000) + n
+            person = make_professional(given_name=label, family_name="Worker" + letters,
+                                       registration_number=str(number))
+            make_engagement(person, provider)
+            make_declaration(person, provider)
+            search.schedule(professional_id=person.id)
+            db.session.commit()
+            if mode == "kill-after-commit":
+                os.kill(os.getpid(), signal.SIGKILL)
+            if mode == "kill-mid-write":
+                import whoosh.writing
+                def die(*args, **kwargs):
+                    os.kill(os.getpid(), signal.SIGKILL)
+                whoosh.writing.SegmentWriter.commit = die
+            search.apply_pending()
+    """
+)
+
+
+def _run_workers(app: Flask, tmp_path: Path, runs: list[tuple[str, str, int]]) -> list[int]:
+    with app.app_context():
+        provider = make_provider()
+        db.session.commit()
+        provider_id = provider.id
+        search.rebuild()
+    script = tmp_path / "worker.py"
+    script.write_text(
+        WORKER.format(
+            root=str(Path(__file__).resolve().parents[2]),
+            url=app.config["SQLALCHEMY_DATABASE_URI"],
+            index=app.config["SEARCH_INDEX_DIR"],
+            provider_id=provider_id,
+        )
+    )
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    processes = [subprocess.Popen([sys.executable, str(script), *map(str, run)], env=env) for run in runs]
+    return [p.wait(timeout=120) for p in processes]
+
+
+def test_two_processes_writing_at_once_lose_nothing(app: Flask, client: FlaskClient, tmp_path: Path) -> None:
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        pytest.skip("the worker processes share the SQLite file")
+    codes = _run_workers(app, tmp_path, [("normal", "Alpha", 12), ("normal", "Beta", 12)])
+    assert codes == [0, 0]
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SearchTask.id))) == 0
+    body = client.get("/api/v1/search", query_string={"q": "Alpha", "per_page": 100}).get_json()
+    assert body["total"] == 12
+    body = client.get("/api/v1/search", query_string={"q": "Beta", "per_page": 100}).get_json()
+    assert body["total"] == 12
+
+
+@pytest.mark.parametrize("mode", ["kill-after-commit", "kill-mid-write"])
+def test_a_process_killed_before_the_index_write_loses_nothing(
+    app: Flask, client: FlaskClient, tmp_path: Path, mode: str
+) -> None:
+    codes = _run_workers(app, tmp_path, [(mode, "Killed", 1)])
+    assert codes == [-signal.SIGKILL]
+    assert client.get("/api/v1/search", query_string={"q": "Killed Workera"}).get_json()["total"] == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(SearchTask.id))) == 1  # the work is recorded
+        assert search.apply_pending() == 1
+    body = client.get("/api/v1/search", query_string={"q": "Killed Workera"}).get_json()
+    assert [item["name"] for item in body["items"]] == ["Killed Workera"]
+    assert json.dumps(body)  # a well-formed answer

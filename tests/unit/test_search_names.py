@@ -1,0 +1,69 @@
+"""interests.search.names: how names become search terms."""
+
+from __future__ import annotations
+
+import pytest
+
+from interests.search import names
+from interests.search.whoosh_backend import registration_number
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Dr Zoë Ní Bhriain", ["zoe", "ni", "bhriain"]),
+        ("Prof. Seán O'Neill", ["sean", "oneill"]),
+        ("O Neill", ["oneill"]),
+        ("Mr  BJÖRN   Åström", ["bjorn", "astrom"]),
+        ("Campbell-Brown, Mrs", ["campbell", "brown"]),
+    ],
+)
+def test_query_name_words_drop_titles_and_accents(typed: str, expected: list[str]) -> None:
+    assert names.name_words(typed) == expected
+
+
+def test_index_words_keep_hyphenated_and_apostrophe_forms() -> None:
+    assert names.index_words("Campbell-Brown") == ["campbell", "brown", "campbellbrown"]
+    assert names.index_words("O'Neill") == ["oneill", "neill"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("bill", "william"),
+        ("liz", "elizabeth"),
+        ("davies", "davey"),
+        ("graham", "graeme"),
+        ("hughes", "hewes"),
+        ("mohammed", "muhammad"),
+        ("smith", "smyth"),
+        ("macdonald", "mcdonald"),
+    ],
+)
+def test_equivalent_names_share_a_key(a: str, b: str) -> None:
+    assert set(names.equivalence_keys(a)) & set(names.equivalence_keys(b))
+
+
+def test_swaps_include_the_transposition_whoosh_misses() -> None:
+    assert "williams" in names.swaps("williasm")
+
+
+def test_company_key_ignores_case_and_punctuation_and_hides_the_name() -> None:
+    key = names.company_key("Medivance Surgical Ltd.")
+    assert key == names.company_key("medivance  surgical LTD")
+    assert "medivance" not in key
+
+
+@pytest.mark.parametrize(
+    ("query", "number"),
+    [
+        ("GMC 1234567", "1234567"),
+        ("1234567", "1234567"),
+        ("nmc 12a3456e", "12A3456E"),
+        ("HCPC PH123456", "PH123456"),
+        ("Smith", None),
+        ("Dr Jo 12", None),
+    ],
+)
+def test_registration_numbers_are_found_with_or_without_regulator(query: str, number: str | None) -> None:
+    assert registration_number(query) == number
