@@ -1,0 +1,149 @@
+"""How fast a provider's staff list imports, and how quick the staff page stays afterwards.
+
+    python bench/import_staff.py [--rows 50000] [--keep DIR]
+
+Generates a realistic staff-list CSV of --rows lines (GMC, NMC and HCPC numbers, five engagement
+types, departments, a mix of UK and ISO dates, emails for most people), then on a fresh SQLite
+database (DATABASE_URL to use another):
+
+1. imports it, new to the register (invitations queued for everyone with an email);
+2. imports the same file again (nothing changes);
+3. imports a changed file (every 10th person has a new role);
+4. times the staff page's first page, a status filter and a search (service call, 5 runs each).
+
+Prints rows per second for each import and the process's peak memory (max RSS). Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from interests import create_app  # noqa: E402
+from interests.extensions import db  # noqa: E402
+from interests.models import Provider  # noqa: E402
+from interests.services import staff, staff_import  # noqa: E402
+
+DEPARTMENTS = [
+    "Gynaecology",
+    "Urology",
+    "Theatres",
+    "Emergency",
+    "Cardiology",
+    "Oncology",
+    "Paediatrics",
+    "Radiology",
+]
+GIVEN = ["Amira", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hamza", "Isla", "Jack", "Kofi", "Lena"]
+FAMILY = ["Okafor", "Carter", "Dunn", "Patel", "Nowak", "Smith", "Jones", "Khan", "Murphy", "Chen", "Evans"]
+TYPES = ["employee", "bank", "locum", "practising_privileges", "contractor"]
+
+
+def staff_csv(rows: int, seed: int, changed_every: int = 0) -> bytes:
+    rng = random.Random(seed)
+    out = io.StringIO()
+    out.write(staff_import.template_csv().splitlines()[0] + "\r\n")
+    for n in range(rows):
+        kind = n % 3
+        if kind == 0:
+            regulator, number, profession = "GMC", f"{3000000 + n:07d}", "Doctor"
+        elif kind == 1:
+            regulator, number, profession = (
+                "NMC",
+                f"{n % 100:02d}{chr(65 + n % 26)}{n // 100 % 10000:04d}{chr(65 + n // 2600 % 26)}",
+                "Nurse",
+            )
+        else:
+            regulator, number, profession = "HCPC", f"PH{100000 + n}", "Physiotherapist"
+        start = date(2015, 1, 1) + timedelta(days=rng.randrange(3800))
+        start_text = start.isoformat() if n % 2 else start.strftime("%d/%m/%Y")
+        role = "Consultant" if kind == 0 else "Staff nurse" if kind == 1 else "Physiotherapist"
+        if changed_every and n % changed_every == 0:
+            role = "Clinical lead"
+        email = f"person{n}@example.nhs.uk" if n % 5 else ""
+        out.write(
+            f"{GIVEN[n % len(GIVEN)]},{FAMILY[n * 7 % len(FAMILY)]}{n},{regulator},{number},{email},"
+            f"{TYPES[n % 5]},{role},{DEPARTMENTS[n % len(DEPARTMENTS)]},{start_text},,"
+            f"{'yes' if n % 9 == 0 else 'no'},"
+            f"{profession}\r\n"
+        )
+    return out.getvalue().encode("utf-8")
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--keep", type=Path)
+    args = parser.parse_args()
+    directory = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    database = directory / "bench.sqlite3"
+    database.unlink(missing_ok=True)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SEARCH_INDEX_DIR": str(directory / "index"),
+            "SERVER_NAME": "localhost",
+        }
+    )
+    content = staff_csv(args.rows, seed=1)
+    changed = staff_csv(args.rows, seed=1, changed_every=10)
+    print(f"{args.rows:,} rows, {len(content) / 1e6:.1f} MB CSV; SQLite at {database}")
+    with app.app_context():
+        db.create_all()
+        provider = Provider(
+            slug="bench-trust",
+            name="Bench Trust",
+            cqc_provider_id="1-999999999",
+            kind="nhs_trust",
+            region="london",
+        )
+        db.session.add(provider)
+        db.session.commit()
+        for label, data in (
+            ("first import", content),
+            ("same file again", content),
+            ("changed file", changed),
+        ):
+            started = time.perf_counter()
+            outcome = staff_import.import_staff(provider, data, filename="staff.csv", actor=None)
+            db.session.commit()
+            seconds = time.perf_counter() - started
+            print(
+                f"{label:16s} {seconds:6.2f}s  {args.rows / seconds:9,.0f} rows/s  "
+                f"created {outcome.engagements_created:,}, updated {outcome.engagements_updated:,}, "
+                f"unchanged {outcome.unchanged:,}, invitations {outcome.invitations_sent:,}  "
+                f"peak RSS {peak_mib():,.0f} MiB"
+            )
+        today = date.today()
+        for label, filters in (
+            ("staff page 1", staff.StaffFilters()),
+            ("status=missing", staff.StaffFilters(status="missing")),
+            ("search 'okafor1'", staff.StaffFilters(q="okafor1")),
+            ("type+department", staff.StaffFilters(engagement_type="bank", department="Urology")),
+        ):
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                page = staff.staff_page(provider, filters, today, 1, 25)
+                times.append(time.perf_counter() - started)
+            print(f"{label:18s} p50 {statistics.median(times) * 1000:7.1f} ms  ({page.total:,} matching)")
+    print(f"peak RSS {peak_mib():,.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One-time sign-in links for professionals invited by a provider."""

@@ -1,0 +1,109 @@
+"""What a provider's conflicts-of-interest lead works with at /manage: reminders sent, invitations,
+patients' questions and staff-list imports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from interests.models.base import Base, InvalidRecord, UTCDateTime, utcnow
+from interests.models.organisations import Provider
+from interests.models.outboxes import OutboxEmail
+from interests.models.people import Professional
+
+
+class Reminder(Base):
+    """A reminder emailed to a professional who is due or overdue at a provider.
+
+    Unique per (professional, provider, window): running `reminders send` twice in one window
+    sends nothing the second time, whatever the process (the database refuses the duplicate).
+    """
+
+    __tablename__ = "reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    window_key: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    outbox_email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_email.id"))
+
+    outbox_email: Mapped[OutboxEmail | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("professional_id", "provider_id", "window_key"),
+        Index("ix_reminder_provider_professional_sent", "provider_id", "professional_id", "sent_at"),
+    )
+
+
+class Invitation(Base):
+    """A one-time sign-in link for a professional without an account. Only a hash of the token is kept."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"), index=True)
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+
+    professional: Mapped[Professional] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+
+
+QUESTION_MAX_LENGTH = 2000  # characters: a question, not a letter
+REPLY_MAX_LENGTH = 5000  # characters
+
+
+class PatientQuestion(Base):
+    """A question about a provider's register from a patient or carer, and the provider's reply."""
+
+    __tablename__ = "patient_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"))
+    question: Mapped[str] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))  # never public
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replied_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    reply_email_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_email.id"))
+
+    provider: Mapped[Provider] = relationship()
+
+    __table_args__ = (Index("ix_patient_question_provider_asked", "provider_id", "asked_at"),)
+
+    def check(self) -> None:
+        if not (self.question or "").strip():
+            raise InvalidRecord("A question cannot be empty")
+        if len(self.question) > QUESTION_MAX_LENGTH:
+            raise InvalidRecord(f"A question must be {QUESTION_MAX_LENGTH:,} characters or fewer")
+
+
+class StaffImport(Base):
+    """One staff list imported from CSV: who, when, and what it changed."""
+
+    __tablename__ = "staff_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    professionals_created: Mapped[int] = mapped_column(Integer, default=0)
+    engagements_created: Mapped[int] = mapped_column(Integer, default=0)
+    engagements_updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    invitations_sent: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""Patients ask a provider about its register."""

@@ -1,0 +1,454 @@
+"""A provider's staff: which providers an admin runs, the staff list with each person's status,
+and adding, changing and ending engagements one at a time.
+
+Status is computed by the database with the inspectors' own SQL (`interests.services.compliance`:
+`Cutoffs`, `_in_scope_people`, `status_expression`), so the staff page and /inspect always agree
+with each other and with `interests.rules.compliance`: one status per professional per provider,
+taken from their earliest-started engagement active today. An engagement not yet started is
+"starts later"; one that has ended is "ended".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import aliased, selectinload
+
+from interests import search
+from interests.extensions import db
+from interests.models import Account, Declaration, Engagement, InvalidRecord, Professional, Provider, Reminder
+from interests.rules.compliance import DeclarationStatus
+from interests.rules.regulators import (
+    find_regulator,
+    normalise_registration_number,
+    registration_number_problem,
+)
+from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE
+from interests.services import audit
+from interests.services.compliance import Cutoffs, status_expression
+from interests.services.paging import Page
+
+NOT_STARTED = "not_started"
+ENDED = "ended"
+STATUS_LABELS: dict[str, str] = {
+    **{status.value: status.label for status in DeclarationStatus},
+    NOT_STARTED: "Starts later",
+    ENDED: "Ended",
+}
+MAX_SEARCH_LENGTH = 200  # characters: longer than any name or registration number
+
+
+# --- Which providers an account runs ----------------------------------------------------------
+
+
+def can_manage_every_provider(account: Account) -> bool:
+    # Decision: nobody does. A register is its provider's responsibility; a system admin runs
+    # accounts (`flask users create --role provider_admin --provider SLUG`), not registers, and is
+    # refused at /manage (tests/web/test_auth.py). Kept as one switch should that change.
+    return False
+
+
+def managed_provider(account: Account, slug: str) -> Provider | None:
+    """The provider with this slug if the account may manage it; None otherwise (the view 404s)."""
+    statement = select(Provider).where(Provider.slug == slug)
+    if not can_manage_every_provider(account):
+        statement = statement.where(Provider.id.in_([p.id for p in account.providers]))
+    return db.session.scalar(statement)
+
+
+def managed_providers(account: Account, page: int, per_page: int) -> Page:
+    statement = select(Provider)
+    if not can_manage_every_provider(account):
+        statement = statement.where(Provider.id.in_([p.id for p in account.providers]))
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    items = db.session.scalars(
+        statement.order_by(Provider.name, Provider.id).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+
+
+def managed_provider_ids(account: Account) -> list[int] | None:
+    """The ids of the providers the account runs; None for every provider."""
+    if can_manage_every_provider(account):
+        return None
+    return [p.id for p in account.providers]
+
+
+# --- The staff list ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffFilters:
+    status: str = ""
+    engagement_type: str = ""
+    department: str = ""
+    decision_maker: str = ""  # "yes", "no" or ""
+    q: str = ""
+
+    @property
+    def active(self) -> bool:
+        return any((self.status, self.engagement_type, self.department, self.decision_maker, self.q))
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    engagement_id: int
+    professional_id: int
+    name: str
+    registration: str
+    engagement_type: str
+    role: str
+    department: str | None
+    start_date: date
+    end_date: date | None
+    decision_maker: bool
+    status: str
+    last_declared_on: date | None
+    last_reminded_at: Any
+    has_email: bool
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def engagement_type_label(self) -> str:
+        return ENGAGEMENT_TYPE_BY_CODE[self.engagement_type].label
+
+
+def _staff_select(provider: Provider, today: date, where: list[Any] | None = None) -> Any:
+    """Engagements at the provider (narrowed by `where`), each with the status of its professional.
+
+    The status follows `services.compliance` exactly: one status per professional per provider, from
+    the earliest start among their engagements active today and their latest declaration to this
+    provider dated on or before today. Here both come from correlated seeks on this provider's rows
+    (ix_engagement_professional_provider, ix_declaration_provider_professional_date), computed once
+    per row in an inner query (OFFSET 0 stops SQLite copying them into each CASE branch); the CASE
+    itself is `compliance.status_expression`. tests/db/test_staff_status.py holds the two together.
+    """
+    cutoffs = Cutoffs.for_date(today)
+    active = aliased(Engagement)
+    earliest_active_start = (
+        select(func.min(active.start_date))
+        .where(
+            active.provider_id == Engagement.provider_id,
+            active.professional_id == Engagement.professional_id,
+            active.start_date <= today,
+            or_(active.end_date.is_(None), active.end_date >= today),
+        )
+        .correlate(Engagement)
+        .scalar_subquery()
+    )
+    declared_as_of = (
+        select(func.max(Declaration.declared_on))
+        .where(
+            Declaration.provider_id == Engagement.provider_id,
+            Declaration.professional_id == Engagement.professional_id,
+            Declaration.declared_on <= today,
+        )
+        .correlate(Engagement)
+        .scalar_subquery()
+    )
+    last_declared = (
+        select(func.max(Declaration.declared_on))
+        .where(
+            Declaration.provider_id == Engagement.provider_id,
+            Declaration.professional_id == Engagement.professional_id,
+        )
+        .correlate(Engagement)
+        .scalar_subquery()
+    )
+    last_reminded = (
+        select(func.max(Reminder.sent_at))
+        .where(
+            Reminder.provider_id == Engagement.provider_id,
+            Reminder.professional_id == Engagement.professional_id,
+        )
+        .correlate(Engagement)
+        .scalar_subquery()
+    )
+    inner = (
+        select(
+            Engagement.id.label("engagement_id"),
+            Engagement.professional_id,
+            Engagement.engagement_type,
+            Engagement.role,
+            Engagement.department,
+            Engagement.start_date,
+            Engagement.end_date,
+            Engagement.decision_maker,
+            Professional.title,
+            Professional.given_name,
+            Professional.family_name,
+            Professional.regulator,
+            Professional.registration_number,
+            Professional.email,
+            earliest_active_start.label("earliest_active_start"),
+            declared_as_of.label("declared_as_of"),
+            last_declared.label("last_declared_on"),
+            last_reminded.label("last_reminded_at"),
+        )
+        .join(Professional, Professional.id == Engagement.professional_id)
+        .where(Engagement.provider_id == provider.id, *(where or []))
+        .offset(0)
+        .subquery("staff_rows")
+    )
+    status = case(
+        (inner.c.start_date > today, literal(NOT_STARTED)),
+        (and_(inner.c.end_date.is_not(None), inner.c.end_date < today), literal(ENDED)),
+        else_=status_expression(inner.c.declared_as_of, inner.c.earliest_active_start, cutoffs),
+    )
+    return select(inner, status.label("status"))
+
+
+def _conditions(filters: StaffFilters, today: date) -> list[Any]:
+    """The filters and search as conditions on Engagement and Professional."""
+    conditions: list[Any] = []
+    if filters.status != ENDED:
+        conditions.append(or_(Engagement.end_date.is_(None), Engagement.end_date >= today))
+    if filters.engagement_type:
+        conditions.append(Engagement.engagement_type == filters.engagement_type)
+    if filters.department:
+        conditions.append(Engagement.department == filters.department)
+    if filters.decision_maker in ("yes", "no"):
+        conditions.append(Engagement.decision_maker.is_(filters.decision_maker == "yes"))
+    q = " ".join(filters.q.split())[:MAX_SEARCH_LENGTH]
+    if q:
+        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        full_name = func.lower(Professional.given_name + " " + Professional.family_name)
+        conditions.append(
+            or_(
+                full_name.like(like, escape="\\"),
+                func.lower(Professional.family_name).like(like, escape="\\"),
+                Professional.registration_number == normalise_registration_number(q),
+            )
+        )
+    return conditions
+
+
+def staff_page(provider: Provider, filters: StaffFilters, today: date, page: int, per_page: int) -> Page:
+    """One page of the staff list, filtered, searched and counted by the database.
+
+    Without a status filter the page's engagements are chosen (and counted) first and the status is
+    worked out for those rows only; with one, it is worked out in the query for everyone matching
+    the other filters, and filtered on.
+    """
+    conditions = _conditions(filters, today)
+    offset = (page - 1) * per_page
+    if filters.status:
+        rows = _staff_select(provider, today, conditions).subquery("staff")
+        filtered = select(rows).where(rows.c.status == filters.status)
+        total = int(db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0)
+        statement = (
+            filtered.order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
+            .limit(per_page)
+            .offset(offset)
+        )
+    else:
+        # Case-sensitive order (names are capitalised) so the index on family_name can serve it.
+        order = (Professional.family_name, Professional.given_name, Engagement.id)
+        chosen = (
+            select(Engagement.id)
+            .join(Professional, Professional.id == Engagement.professional_id)
+            .where(Engagement.provider_id == provider.id, *conditions)
+        )
+        total = int(db.session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
+        ids = list(db.session.scalars(chosen.order_by(*order).limit(per_page).offset(offset)))
+        rows = _staff_select(provider, today, [Engagement.id.in_(ids)]).subquery("staff")
+        statement = select(rows).order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
+    result = db.session.execute(statement)
+    items = []
+    for row in result:
+        name = f"{row.given_name} {row.family_name}"
+        items.append(
+            StaffRow(
+                engagement_id=row.engagement_id,
+                professional_id=row.professional_id,
+                name=f"{row.title} {name}" if row.title else name,
+                registration=f"{row.regulator} {row.registration_number}",
+                engagement_type=row.engagement_type,
+                role=row.role,
+                department=row.department,
+                start_date=row.start_date,
+                end_date=row.end_date,
+                decision_maker=bool(row.decision_maker),
+                status=row.status,
+                last_declared_on=row.last_declared_on,
+                last_reminded_at=row.last_reminded_at,
+                has_email=bool(row.email),
+            )
+        )
+    return Page(items=items, total=total, page=page, per_page=per_page)
+
+
+def status_counts(provider: Provider, today: date) -> dict[str, int]:
+    """How many current engagements have each status (one grouped query)."""
+    rows = _staff_select(provider, today, _conditions(StaffFilters(), today)).subquery("staff")
+    counts = dict.fromkeys(STATUS_LABELS, 0)
+    for status, count in db.session.execute(select(rows.c.status, func.count()).group_by(rows.c.status)):
+        counts[status] = int(count)
+    return counts
+
+
+def departments(provider: Provider) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Engagement.department)
+            .where(Engagement.provider_id == provider.id, Engagement.department.is_not(None))
+            .distinct()
+            .order_by(Engagement.department)
+        )
+    )
+
+
+# --- One engagement at a time -----------------------------------------------------------------
+
+
+def engagement_at(provider: Provider, engagement_id: int) -> Engagement | None:
+    """The engagement if it belongs to this provider (another provider's id gives None: 404)."""
+    return db.session.scalar(
+        select(Engagement)
+        .where(Engagement.id == engagement_id, Engagement.provider_id == provider.id)
+        .options(selectinload(Engagement.professional))
+    )
+
+
+@dataclass(frozen=True)
+class EngagementDetails:
+    engagement_type: str
+    role: str
+    department: str | None
+    start_date: date
+    end_date: date | None
+    decision_maker: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engagement_type": self.engagement_type,
+            "role": self.role,
+            "department": self.department,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat() if self.end_date else None,
+            "decision_maker": self.decision_maker,
+        }
+
+
+@dataclass(frozen=True)
+class PersonDetails:
+    given_name: str
+    family_name: str
+    regulator: str
+    registration_number: str
+    email: str | None
+    profession: str | None = None
+
+
+def find_professional(regulator: str, registration_number: str) -> Professional | None:
+    found = find_regulator(regulator)
+    if found is None:
+        return None
+    return db.session.scalar(
+        select(Professional).where(
+            Professional.regulator == found.code,
+            Professional.registration_number == normalise_registration_number(registration_number),
+        )
+    )
+
+
+def add_engagement(
+    provider: Provider, person: PersonDetails, details: EngagementDetails, *, actor: Account
+) -> Engagement:
+    """Engage a professional (found by regulator and number, or added) at the provider."""
+    problem = registration_number_problem(person.regulator, person.registration_number)
+    if problem:
+        raise InvalidRecord(problem)
+    regulator = find_regulator(person.regulator)
+    assert regulator is not None
+    professional = find_professional(person.regulator, person.registration_number)
+    if professional is None:
+        professional = Professional(
+            given_name=person.given_name,
+            family_name=person.family_name,
+            regulator=regulator.code,
+            registration_number=normalise_registration_number(person.registration_number),
+            profession=person.profession or regulator.professions[0],
+            email=person.email or None,
+        )
+        db.session.add(professional)
+    elif person.email and not professional.email:
+        professional.email = person.email
+    engagement = Engagement(professional=professional, provider=provider, **_fields(details))
+    db.session.add(engagement)
+    db.session.flush()
+    audit.record(
+        "engagement.added",
+        engagement,
+        actor=actor,
+        provider_id=provider.id,
+        professional_id=professional.id,
+        summary=f"Added {professional.full_name} as {ENGAGEMENT_TYPE_BY_CODE[details.engagement_type].label}",
+        data=details.as_dict(),
+    )
+    search.schedule(professional_id=professional.id)  # who works here, and as what, is published
+    return engagement
+
+
+def _fields(details: EngagementDetails) -> dict[str, Any]:
+    return {
+        "engagement_type": details.engagement_type,
+        "role": details.role,
+        "department": details.department or None,
+        "start_date": details.start_date,
+        "end_date": details.end_date,
+        "decision_maker": details.decision_maker,
+    }
+
+
+def change_engagement(engagement: Engagement, details: EngagementDetails, *, actor: Account) -> bool:
+    """Change an engagement; returns False (and records nothing) when nothing changed."""
+    before = EngagementDetails(
+        engagement_type=engagement.engagement_type,
+        role=engagement.role,
+        department=engagement.department,
+        start_date=engagement.start_date,
+        end_date=engagement.end_date,
+        decision_maker=engagement.decision_maker,
+    )
+    if before.as_dict() == EngagementDetails(**{**_fields(details)}).as_dict():
+        return False
+    for name, value in _fields(details).items():
+        setattr(engagement, name, value)
+    audit.record(
+        "engagement.changed",
+        engagement,
+        actor=actor,
+        provider_id=engagement.provider_id,
+        professional_id=engagement.professional_id,
+        summary=f"Changed {engagement.professional.full_name}'s engagement",
+        data={"before": before.as_dict(), "after": details.as_dict()},
+    )
+    search.schedule(professional_id=engagement.professional_id)
+    return True
+
+
+def end_engagement(engagement: Engagement, end_date: date, *, actor: Account) -> None:
+    if end_date < engagement.start_date:
+        raise InvalidRecord("End date must be the same as or after the start date")
+    previous = engagement.end_date
+    engagement.end_date = end_date
+    audit.record(
+        "engagement.ended",
+        engagement,
+        actor=actor,
+        provider_id=engagement.provider_id,
+        professional_id=engagement.professional_id,
+        summary=f"Ended {engagement.professional.full_name}'s engagement on {end_date.isoformat()}",
+        data={
+            "end_date": end_date.isoformat(),
+            "previous_end_date": previous.isoformat() if previous else None,
+        },
+    )
+    search.schedule(professional_id=engagement.professional_id)

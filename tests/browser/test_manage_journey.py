@@ -1,0 +1,204 @@
+"""A provider's conflicts-of-interest lead in a real browser: import a staff list, approve a
+withholding request and see the entry leave the public register; axe on every /manage page."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from interests.extensions import db
+from interests.models import Interest, OutboxEmail, Professional
+from tests import factories
+from tests.browser.conftest import LiveServer, assert_accessible
+
+STAFF_CSV = (
+    "Given name,Family name,Regulator,Registration number,Email,Engagement type,Role,Department,"
+    "Start date,End date,Decision maker\r\n"
+    "Nadia,Hussain,GMC,2345678,nadia@example.org,employee,Consultant urologist,Urology,2024-04-01,,yes\r\n"
+    "Owen,Price,NMC,98B7654C,,bank,Staff nurse,Theatres,01/09/2023,,no\r\n"
+)
+
+
+def _world() -> dict[str, Any]:
+    provider = factories.make_provider(name="Riverside Hospital NHS Trust", slug="riverside")
+    admin = factories.make_account("provider_admin", providers=[provider], email="lead@riverside.example")
+    surgeon = factories.make_professional(given_name="Amira", family_name="Okafor")
+    factories.make_engagement(surgeon, provider, role="Consultant urogynaecologist")
+    version = factories.make_interest(
+        surgeon, other_party="Medivance Surgical Ltd", description="Paid advisory board"
+    )
+    factories.make_interest(
+        surgeon,
+        other_party="Orthoflex Devices plc",
+        description="Shares worth over £5,000",
+        interest_type="shareholdings",
+    )
+    declaration = factories.make_declaration(
+        surgeon, provider, [version], declared_on=date.today() - timedelta(days=5)
+    )
+    return {
+        "admin": admin.email,
+        "interest": version.interest_id,
+        "professional": surgeon.id,
+        "declaration": declaration.id,
+        "item": declaration.items[0].id,
+    }
+
+
+def _sign_in(page: Any, live_server: LiveServer, email: str) -> None:
+    page.goto(live_server / "/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/manage"))
+
+
+def test_lead_imports_staff_and_withholding_removes_entry_from_register(
+    live_server: LiveServer, page: Any, tmp_path: Path
+) -> None:
+    world = live_server.populate(_world)
+    # The entry is published before anyone asks to withhold it.
+    page.goto(live_server / "/providers/riverside")
+    assert "Medivance Surgical Ltd" in page.locator("main").inner_text()
+
+    _sign_in(page, live_server, world["admin"])
+    page.goto(live_server / "/manage/riverside/import")
+    path = tmp_path / "staff.csv"
+    path.write_text(STAFF_CSV, encoding="utf-8")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="Check and import").click()
+    page.wait_for_url(re.compile(r"/manage/riverside/imports/\d+"))
+    summary = page.locator("#import-summary").inner_text()
+    assert re.search(r"Engagements added\s+2", summary)
+    assert re.search(r"Invitations emailed\s+1", summary)
+    page.get_by_role("link", name="See your staff list").click()
+    staff = page.locator("#staff").inner_text()
+    assert "Nadia Hussain" in staff and "Owen Price" in staff
+
+    # The professional asks for the entry to be withheld (their own service, as /declare does).
+    def ask() -> int:
+        from interests.models import Account
+        from interests.services import declarations
+
+        interest = db.session.get(Interest, world["interest"])
+        professional = db.session.get(Professional, world["professional"])
+        account = factories.make_account("professional", professional=professional)
+        requests = declarations.request_withholding(
+            interest,
+            [interest.professional.engagements[0].provider_id],
+            "Credible threats to my family",
+            actor=account,
+            on=date.today(),
+        )
+        assert isinstance(account, Account)
+        return requests[0].id
+
+    request_id = live_server.populate(ask)
+    page.goto(live_server / "/manage/riverside/withholding")
+    page.get_by_role("link", name=re.compile("Amira Okafor: Medivance")).click()
+    page.get_by_label("Withhold the entry").check()
+    page.get_by_label("Reason for your decision").fill("A credible risk of harm, confirmed by the police")
+    review = date.today() + timedelta(days=180)
+    page.get_by_label("Day").fill(str(review.day))
+    page.get_by_label("Month").fill(str(review.month))
+    page.get_by_label("Year").fill(str(review.year))
+    page.get_by_role("button", name="Save decision").click()
+    page.wait_for_url(re.compile(r"/manage/riverside/withholding$"))
+    assert "Entry withheld from the register" in page.locator("main").inner_text()
+    assert f"/withholding/{request_id}" in page.get_by_role(
+        "link", name=re.compile("Amira Okafor")
+    ).get_attribute("href")
+
+    page.goto(live_server / "/providers/riverside")
+    register = page.locator("main").inner_text()
+    assert "Medivance Surgical Ltd" not in register
+    assert "1 entry is withheld" in register
+    page.goto(live_server / "/providers/riverside/register.json")
+    assert "Medivance" not in page.content()
+    page.goto(live_server / "/search?q=Medivance")
+    assert "Medivance Surgical Ltd" not in page.locator("main").inner_text()
+
+
+def test_every_manage_page_is_accessible(live_server: LiveServer, page: Any, tmp_path: Path) -> None:
+    world = live_server.populate(_world)
+
+    def more() -> dict[str, Any]:
+        from interests.models import Provider
+
+        provider = db.session.scalar(select(Provider).where(Provider.slug == "riverside"))
+        version = db.session.get(Interest, world["interest"]).current
+        request = factories.make_withholding_request(version, provider)
+        question = factories.make_patient_question(provider)
+        return {"request": request.id, "question": question.id}
+
+    extra = live_server.populate(more)
+    _sign_in(page, live_server, world["admin"])
+    paths = [
+        "/manage",
+        "/manage/riverside",
+        "/manage/riverside/staff",
+        "/manage/riverside/staff?status=declared",
+        "/manage/riverside/engagements/new",
+        "/manage/riverside/engagements/1",
+        "/manage/riverside/engagements/1/end",
+        "/manage/riverside/import",
+        "/manage/riverside/declarations",
+        f"/manage/riverside/declarations/{world['declaration']}",
+        f"/manage/riverside/entries/{world['item']}/action",
+        "/manage/riverside/withholding",
+        f"/manage/riverside/withholding/{extra['request']}",
+        "/manage/riverside/publication",
+        "/manage/riverside/questions",
+        f"/manage/riverside/questions/{extra['question']}",
+        "/providers/riverside/ask",
+    ]
+    for path in paths:
+        response = page.goto(live_server / path)
+        assert response.status == 200, path
+        assert_accessible(page)
+
+    # Pages showing errors.
+    page.goto(live_server / "/manage/riverside/engagements/new")
+    page.get_by_role("button", name="Add to staff list").click()
+    page.locator(".nhsuk-error-summary").wait_for()
+    assert_accessible(page)
+    page.goto(live_server / f"/manage/riverside/withholding/{extra['request']}")
+    page.get_by_role("button", name="Save decision").click()
+    page.locator(".nhsuk-error-summary").wait_for()
+    assert_accessible(page)
+    path = tmp_path / "bad.csv"
+    path.write_text(STAFF_CSV.replace("GMC", "GMX"), encoding="utf-8")
+    page.goto(live_server / "/manage/riverside/import")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="Check and import").click()
+    page.locator("#problems").wait_for()
+    assert_accessible(page)
+    path.write_text(STAFF_CSV, encoding="utf-8")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="Check and import").click()
+    page.wait_for_url(re.compile(r"/imports/\d+"))
+    assert_accessible(page)
+
+    # The outbox, and an invitation link used in the browser.
+    page.goto(live_server / "/manage/outbox")
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("Declare your interests to Riverside")).first.click()
+    assert_accessible(page)
+    link = re.search(r"http://\S+/invitations/\S+", page.locator("#email-body").inner_text())
+    assert link is not None
+    page.context.clear_cookies()
+    page.goto(link.group(0).replace("http://localhost", live_server.url))
+    assert_accessible(page)
+    page.get_by_label("Create a password").fill("a long enough password")
+    page.get_by_label("Type the password again").fill("a long enough password")
+    page.get_by_role("button", name="Create account").click()
+    page.wait_for_url(re.compile(r"/declare"))
+
+    def emails() -> int:
+        return len(db.session.scalars(select(OutboxEmail)).all())
+
+    assert live_server.populate(emails) >= 1

@@ -1,0 +1,222 @@
+"""Reminders (once per person per window, safe to run daily), invitations (one-time links) and the
+email outbox (stored, or sent by SMTP when configured)."""
+
+from __future__ import annotations
+
+import socketserver
+import threading
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask
+from sqlalchemy import func, select
+
+from interests.extensions import db
+from interests.models import Account, Invitation, OutboxEmail, Reminder
+from interests.services import invitations, outbox, reminders
+from tests import factories
+
+
+def reminder_emails() -> list[OutboxEmail]:
+    return list(
+        db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "reminder").order_by(OutboxEmail.id))
+    )
+
+
+@pytest.fixture
+def staff(app_ctx: Flask) -> dict[str, Any]:
+    today = date(2026, 11, 23)
+    provider = factories.make_provider(name="Riverside")
+    other = factories.make_provider(name="Hillside")
+    missing = factories.make_professional(email="missing@example.org")
+    overdue = factories.make_professional(email="overdue@example.org")
+    declared = factories.make_professional(email="declared@example.org")
+    no_email = factories.make_professional()
+    factories.make_engagement(missing, provider, start_date=today - timedelta(days=100))
+    factories.make_engagement(missing, other, start_date=today - timedelta(days=100))
+    factories.make_engagement(overdue, provider, start_date=today - timedelta(days=900))
+    factories.make_declaration(overdue, provider, declared_on=today - timedelta(days=500))
+    factories.make_engagement(declared, provider, start_date=today - timedelta(days=900))
+    factories.make_declaration(declared, provider, declared_on=today - timedelta(days=30))
+    factories.make_engagement(no_email, provider, start_date=today - timedelta(days=100))
+    db.session.commit()
+    return {"today": today, "provider": provider}
+
+
+def test_reminders_go_to_everyone_due_or_overdue_at_every_provider(staff: dict[str, Any]) -> None:
+    result = reminders.send_reminders(staff["today"])
+    assert (result.sent, result.no_email) == (3, 1)
+    addresses = sorted(e.to_address for e in reminder_emails())
+    assert addresses == ["missing@example.org", "missing@example.org", "overdue@example.org"]
+    assert "overdue" in next(e.body for e in reminder_emails() if e.to_address == "overdue@example.org")
+
+
+@pytest.mark.alldb
+def test_reminders_twice_in_a_window_send_nothing_more(staff: dict[str, Any]) -> None:
+    reminders.send_reminders(staff["today"])
+    again = reminders.send_reminders(staff["today"])
+    later = reminders.send_reminders(staff["today"] + timedelta(days=1))
+    assert again.sent == 0 and later.sent == 0 and again.already_reminded == 3
+    assert len(reminder_emails()) == 3
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == 3
+
+
+def test_reminders_come_again_in_the_next_window(staff: dict[str, Any]) -> None:
+    reminders.send_reminders(staff["today"])
+    # Sent "today" in real time, so the window check is by key: 28 days on is a new window.
+    next_window = reminders.send_reminders(staff["today"] + timedelta(days=reminders.REMINDER_INTERVAL_DAYS))
+    assert next_window.sent == 3
+
+
+def test_window_key_changes_every_28_days_from_the_due_date() -> None:
+    due = date(2026, 1, 1)
+    assert reminders.window_key(due, date(2026, 1, 1)) == reminders.window_key(due, date(2026, 1, 28))
+    assert reminders.window_key(due, date(2026, 1, 28)) != reminders.window_key(due, date(2026, 1, 29))
+    assert reminders.window_key(due, date(2025, 12, 31)) != reminders.window_key(due, date(2026, 1, 1))
+
+
+def test_reminders_send_command_is_safe_to_repeat(app: Flask, staff: dict[str, Any]) -> None:
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["reminders", "send", "--today", staff["today"].isoformat()])
+    second = runner.invoke(args=["reminders", "send", "--today", staff["today"].isoformat()])
+    assert first.exit_code == 0 and "3 queued" in first.output
+    assert "0 queued" in second.output and "3 already reminded" in second.output
+
+
+def test_staff_page_shows_when_each_person_was_last_reminded(app: Flask, staff: dict[str, Any]) -> None:
+    reminders.send_reminders(date.today())
+    admin = factories.make_account("provider_admin", providers=[staff["provider"]])
+    db.session.commit()
+    client = app.test_client()
+    factories.sign_in(client, admin.email)
+    page = BeautifulSoup(
+        client.get(f"/manage/{staff['provider'].slug}/staff").get_data(as_text=True), "html.parser"
+    )
+    reminded = [" ".join(td.get_text().split()) for td in page.select("#staff tbody tr td:nth-of-type(5)")]
+    assert sum("Last reminded" in r and "Not yet" not in r and "No email" not in r for r in reminded) >= 1
+    assert any("No email address" in r for r in reminded)
+
+
+# --- Invitations ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def invited(app_ctx: Flask) -> dict[str, Any]:
+    provider = factories.make_provider()
+    professional = factories.make_professional(email="new.starter@example.org")
+    factories.make_engagement(professional, provider)
+    sent = invitations.invite(professional, provider, actor=None)
+    db.session.commit()
+    assert sent
+    email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "invitation"))
+    link = next(word for word in email.body.split() if "/invitations/" in word)
+    return {"professional_id": professional.id, "path": link.split("localhost", 1)[1], "provider": provider}
+
+
+def test_invitation_token_is_stored_hashed(invited: dict[str, Any]) -> None:
+    token = invited["path"].rsplit("/", 1)[1]
+    stored = db.session.scalar(select(Invitation.token_hash))
+    assert token not in stored and stored == invitations.token_hash(token)
+
+
+@pytest.mark.alldb
+def test_invitation_link_sets_password_signs_in_and_works_once(app: Flask, invited: dict[str, Any]) -> None:
+    client = app.test_client()
+    page = client.get(invited["path"])
+    assert page.status_code == 200 and "new.starter@example.org" in page.get_data(as_text=True)
+    mismatch = client.post(invited["path"], data={"password": "a long password here", "confirm": "different"})
+    assert "The passwords do not match" in mismatch.get_data(as_text=True)
+    short = client.post(invited["path"], data={"password": "short", "confirm": "short"})
+    assert "Password must be 12 characters or more" in short.get_data(as_text=True)
+    done = client.post(
+        invited["path"], data={"password": "a long password here", "confirm": "a long password here"}
+    )
+    assert done.status_code == 302 and done.headers["Location"] == "/declare"
+    assert client.get("/declare").status_code == 200  # signed in as the professional
+    account = db.session.scalar(select(Account).where(Account.professional_id == invited["professional_id"]))
+    assert account is not None and account.role == "professional"
+    assert app.test_client().get(invited["path"]).status_code == 404  # used once
+
+
+def test_expired_or_unknown_invitation_link_does_not_work(app: Flask, invited: dict[str, Any]) -> None:
+    invitation = db.session.scalar(select(Invitation))
+    invitation.expires_at = invitation.created_at - timedelta(seconds=1)
+    db.session.commit()
+    client = app.test_client()
+    response = client.get(invited["path"])
+    assert response.status_code == 404 and "This link does not work" in response.get_data(as_text=True)
+    assert client.get("/invitations/not-a-real-token").status_code == 404
+
+
+def test_professional_is_invited_only_once(invited: dict[str, Any]) -> None:
+    professional = db.session.get(factories.Professional, invited["professional_id"])
+    assert invitations.invite(professional, invited["provider"], actor=None) is False
+
+
+# --- The outbox -------------------------------------------------------------------------------
+
+
+class _SMTPHandler(socketserver.StreamRequestHandler):
+    """Just enough SMTP (RFC 5321) to accept messages: records each DATA block."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            command = line.strip().upper()
+            if command.startswith((b"EHLO", b"HELO")):
+                self.wfile.write(b"250 test\r\n")
+            elif command == b"DATA":
+                self.wfile.write(b"354 go ahead\r\n")
+                data = []
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data.append(chunk)
+                self.server.messages.append(b"".join(data).decode())  # type: ignore[attr-defined]
+                self.wfile.write(b"250 queued\r\n")
+            elif command == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
+    server.daemon_threads = True
+    server.messages = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_outbox_keeps_email_without_smtp(app_ctx: Flask) -> None:
+    outbox.send_email(kind="test", to="a@example.org", subject="Hello", body="Body")
+    db.session.commit()
+    delivery = outbox.deliver_pending()
+    assert (delivery.sent, delivery.waiting) == (0, 1)
+
+
+def test_outbox_delivers_by_smtp_when_configured(app_ctx: Flask, smtp_server: Any) -> None:
+    app_ctx.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=str(smtp_server.server_address[1]),
+        MAIL_FROM="register@example.org",
+    )
+    outbox.send_email(kind="test", to="a@example.org", subject="Hello there", body="The body")
+    db.session.commit()
+    delivery = outbox.deliver_pending()
+    assert (delivery.sent, delivery.waiting) == (1, 0)
+    assert "Subject: Hello there" in smtp_server.messages[0] and "The body" in smtp_server.messages[0]
+    assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
+    assert outbox.deliver_pending().sent == 0  # never sent twice

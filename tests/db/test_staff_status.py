@@ -1,0 +1,72 @@
+"""The staff page's status, computed in SQL, agrees with the rules (interests.rules.compliance)
+person by person, on the boundaries the rules define."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from flask import Flask
+
+from interests.extensions import db
+from interests.rules.compliance import engagement_status
+from interests.services import staff
+from tests import factories
+
+TODAY = date(2026, 3, 1)
+
+# (days since the engagement started, days since the last declaration or None)
+CASES = [
+    (0, None),
+    (27, None),
+    (28, None),
+    (400, None),
+    (400, 10),
+    (400, 364),
+    (400, 366),
+    (400, 393),
+    (400, 394),
+    (400, 800),
+    (10, 800),  # re-engaged recently, an old lapsed declaration: due
+]
+
+
+@pytest.mark.alldb
+def test_staff_page_status_matches_the_rules(app_ctx: Flask) -> None:
+    provider = factories.make_provider()
+    expected: dict[int, str] = {}
+    for started_days, declared_days in CASES:
+        professional = factories.make_professional()
+        engagement = factories.make_engagement(
+            professional, provider, start_date=TODAY - timedelta(days=started_days)
+        )
+        last = None
+        if declared_days is not None:
+            last = TODAY - timedelta(days=declared_days)
+            factories.make_declaration(professional, provider, declared_on=last)
+        expected[engagement.id] = engagement_status(TODAY, engagement.start_date, last).value
+    future = factories.make_engagement(
+        factories.make_professional(), provider, start_date=TODAY + timedelta(days=5)
+    )
+    ended = factories.make_engagement(
+        factories.make_professional(),
+        provider,
+        start_date=TODAY - timedelta(days=90),
+        end_date=TODAY - timedelta(days=1),
+    )
+    db.session.commit()
+    page = staff.staff_page(provider, staff.StaffFilters(), TODAY, 1, 100)
+    got = {row.engagement_id: row.status for row in page.items}
+    assert {k: got[k] for k in expected} == expected
+    assert got[future.id] == staff.NOT_STARTED
+    assert ended.id not in got
+    ended_page = staff.staff_page(provider, staff.StaffFilters(status=staff.ENDED), TODAY, 1, 100)
+    assert [row.engagement_id for row in ended_page.items] == [ended.id]
+    for status in ("declared", "due", "overdue", "missing"):
+        filtered = staff.staff_page(provider, staff.StaffFilters(status=status), TODAY, 1, 100)
+        assert sorted(r.engagement_id for r in filtered.items) == sorted(
+            k for k, v in expected.items() if v == status
+        )
+        assert filtered.total == len(filtered.items)
+    counts = staff.status_counts(provider, TODAY)
+    assert counts["not_started"] == 1 and sum(counts.values()) == len(CASES) + 1
