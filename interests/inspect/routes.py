@@ -1,17 +1,172 @@
-"""The inspectors' compliance view."""
+"""The inspectors' compliance view: the overview, one provider, and the CSV export."""
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
 
+from interests.frontend import UK_TIME
+from interests.inspect.forms import OverviewFilterForm, parse_as_of
+from interests.inspect.views import (
+    COLUMNS,
+    calculated_when,
+    csv_header,
+    csv_row,
+    format_percent,
+    pagination_items,
+    public_register_url,
+    published_on,
+    query_string,
+    sort_headers,
+)
+from interests.rules.compliance import DeclarationStatus, Rating
+from interests.rules.vocabulary import ENGAGEMENT_TYPES
 from interests.security import roles_required
+from interests.services import compliance
+from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
+
+MAX_PAGE = 100_000  # more pages than 30,000 providers fill: a bigger number is a typo or a probe
+
+
+def _today() -> date:
+    return datetime.now(UK_TIME).date()
+
+
+def _thresholds() -> dict[str, float]:
+    return {
+        "meets_percent": current_app.config["COMPLIANCE_MEETS_PERCENT"],
+        "requires_improvement_percent": current_app.config["COMPLIANCE_REQUIRES_IMPROVEMENT_PERCENT"],
+    }
+
+
+def _read_overview_request() -> tuple[OverviewFilterForm, OverviewQuery, dict[str, str]]:
+    """The filters from the query string; anything wrong is reported on the form and ignored."""
+    form = OverviewFilterForm(request.args)
+    if request.args:
+        form.validate()
+    as_of, problem = parse_as_of(request.args.get("as_of", ""), _today())
+    if problem:
+        form.as_of.errors = [*form.as_of.errors, problem]  # type: ignore[list-item]
+
+    def clean(field: Any) -> str:
+        return "" if field.errors else (field.data or "").strip()
+
+    sort = request.args.get("sort", "name")
+    if sort not in SORT_COLUMNS:
+        sort = "name"
+    descending = request.args.get("order") == "descending"
+    query = OverviewQuery(
+        as_of=as_of,
+        region=clean(form.region),
+        kind=clean(form.kind),
+        rating=clean(form.rating),
+        search=clean(form.q),
+        sort=sort,
+        descending=descending,
+        **_thresholds(),
+    )
+    # What the links on the page carry forward: only the values that were accepted.
+    state = {
+        "as_of": "" if problem else (request.args.get("as_of") or "").strip(),
+        "region": query.region,
+        "kind": query.kind,
+        "rating": query.rating,
+        "q": query.search,
+        "sort": "" if sort == "name" else sort,
+        "order": "descending" if descending else "",
+    }
+    return form, query, state
+
+
+def _page_number() -> int:
+    raw = request.args.get("page", "1")
+    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
+        return 1
+    return min(max(int(raw), 1), MAX_PAGE)
 
 
 @bp.get("")
 @roles_required("inspector", "system_admin")
 def overview() -> Any:
-    return render_template("inspect/overview.html")
+    form, query, state = _read_overview_request()
+    page_size = current_app.config["PAGE_SIZE"]
+    result = compliance.overview_page(query, _page_number(), page_size)
+    return render_template(
+        "inspect/overview.html",
+        form=form,
+        query=query,
+        result=result,
+        calculated=calculated_when(result.calculated_at),
+        state=state,
+        columns=COLUMNS,
+        headers=sort_headers(state),
+        pagination=pagination_items(state, result.page, result.pages),
+        export_url="/inspect/export.csv" + query_string(state),
+        engagement_types=ENGAGEMENT_TYPES,
+        statuses=list(DeclarationStatus),
+        ratings=[rating for rating in Rating],
+        today=_today(),
+        percent=format_percent,
+        published_on=published_on,
+        **_thresholds(),
+    )
+
+
+@bp.get("/export.csv")
+@roles_required("inspector", "system_admin")
+def export() -> Response:
+    """Every row the overview would show with these filters and this order, all pages, streamed."""
+    form, query, _ = _read_overview_request()
+    if form.errors:
+        abort(400)
+
+    def lines() -> Any:
+        yield from compliance.csv_lines(
+            csv_header(), (csv_row(row) for row in compliance.overview_rows(query))
+        )
+
+    filename = f"compliance-{query.as_of.isoformat()}.csv"
+    return Response(
+        stream_with_context(lines()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.get("/providers/<slug>")
+@roles_required("inspector", "system_admin")
+def provider(slug: str) -> Any:
+    found = compliance.provider_by_slug(slug)
+    if found is None:
+        abort(404)
+    form = OverviewFilterForm(request.args)
+    as_of, problem = parse_as_of(request.args.get("as_of", ""), _today())
+    if problem:
+        form.as_of.errors = [problem]
+    query = OverviewQuery(as_of=as_of, **_thresholds())
+    row = compliance.provider_row(found, query)
+    points = compliance.trend(found, as_of)
+    lists = compliance.people_needing_attention(found, as_of)
+    return render_template(
+        "inspect/provider.html",
+        form=form,
+        provider=found,
+        row=row,
+        as_of=as_of,
+        as_of_given="" if problem else (request.args.get("as_of") or "").strip(),
+        points=points,
+        lists=lists,
+        list_limit=compliance.MEMBER_LIST_LIMIT,
+        engagement_types=ENGAGEMENT_TYPES,
+        statuses=list(DeclarationStatus),
+        public_url=public_register_url(found.slug),
+        today=_today(),
+        percent=format_percent,
+        published_on=published_on,
+        **_thresholds(),
+    )

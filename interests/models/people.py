@@ -111,6 +111,17 @@ class Engagement(Base):
         Index("ix_engagement_provider_dates", "provider_id", "start_date", "end_date"),
         Index("ix_engagement_professional_provider", "professional_id", "provider_id"),
         Index("ix_engagement_provider_type", "provider_id", "engagement_type"),
+        # Compliance (interests/services/compliance.py): each professional's engagements at a
+        # provider in start order, read from the index alone (no sort, no table lookups).
+        Index(
+            "ix_engagement_provider_professional_start",
+            "provider_id",
+            "professional_id",
+            "start_date",
+            "id",
+            "end_date",
+            "engagement_type",
+        ),
     )
 
     def is_active_on(self, day: date) -> bool:

@@ -1,0 +1,58 @@
+"""Command line: flask --app interests compliance snapshot [--as-of YYYY-MM-DD] [--days N]."""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+
+import click
+from flask.cli import AppGroup
+
+from interests.extensions import db
+from interests.frontend import UK_TIME
+from interests.services import compliance
+
+compliance_cli = AppGroup("compliance", help="The inspectors' compliance figures.")
+
+
+@compliance_cli.command("snapshot")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The (last) date to calculate, YYYY-MM-DD. Default: today (UK time).",
+)
+@click.option(
+    "--days", type=click.IntRange(1, 3660), default=1, show_default=True, help="How many days up to it."
+)
+@click.option(
+    "--chunk",
+    type=click.IntRange(1, 1_000_000),
+    default=compliance.SNAPSHOT_CHUNK,
+    show_default=True,
+    help="Providers per statement.",
+)
+def snapshot(as_of: datetime | None, days: int, chunk: int) -> None:
+    """Calculate and store every provider's figures for a date, replacing that date's snapshot.
+
+    Safe to run nightly from cron and to run again: each date is replaced in one transaction, and
+    the overview only reads a date once its snapshot has finished.
+    """
+    last = as_of.date() if as_of is not None else datetime.now(UK_TIME).date()
+    for offset in range(days - 1, -1, -1):
+        day: date = last - timedelta(days=offset)
+        began = time.perf_counter()
+        click.echo(f"Snapshot of {day.isoformat()}:")
+
+        def progress(done: int, total: int, began: float = began) -> None:
+            click.echo(f"  {done:,} of {total:,} providers ({time.perf_counter() - began:.1f}s)")
+
+        try:
+            run = compliance.take_snapshot(day, chunk=chunk, progress=progress)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            raise
+        click.echo(
+            f"Stored {run.providers:,} providers for {day.isoformat()} in {time.perf_counter() - began:.1f}s"
+        )
