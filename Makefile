@@ -14,6 +14,7 @@ DEMO_PASSWORD ?= demo-password-2026
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty --password "$(DEMO_PASSWORD)"
+	$(FLASK) search reindex --if-missing
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install lint

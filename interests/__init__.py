@@ -33,14 +33,27 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     frontend.configure_jinja(app)
 
+    from interests.api.routes import bp as api_bp
     from interests.auth.routes import bp as auth_bp
     from interests.declare.routes import bp as declare_bp
     from interests.health import bp as health_bp
     from interests.inspect.routes import bp as inspect_bp
+    from interests.invitations.routes import bp as invitations_bp
     from interests.manage.routes import bp as manage_bp
     from interests.public.routes import bp as public_bp
+    from interests.questions.routes import bp as questions_bp
 
-    for blueprint in (public_bp, auth_bp, health_bp, declare_bp, manage_bp, inspect_bp):
+    for blueprint in (
+        public_bp,
+        auth_bp,
+        health_bp,
+        declare_bp,
+        manage_bp,
+        inspect_bp,
+        api_bp,
+        questions_bp,
+        invitations_bp,
+    ):
         app.register_blueprint(blueprint)
 
     from interests import errors
@@ -48,4 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     errors.init_app(app)
     register_commands(app)
+    from interests import search
+
+    search.init_app(app)
     return app

@@ -62,6 +62,17 @@ def create_user(
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    from interests.search.cli import search_cli
+
+    app.cli.add_command(search_cli)
+    from interests.manage.cli import import_cli, outbox_cli, reminders_cli
+
+    app.cli.add_command(import_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(outbox_cli)
+    from interests.inspect.cli import compliance_cli
+
+    app.cli.add_command(compliance_cli)
     try:
         from interests.demo import demo_cli
     except ImportError:  # pragma: no cover - the demo module arrives with the seed

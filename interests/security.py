@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, current_app, g
+from flask import Flask, Response, abort, current_app, g, request
 from flask_login import current_user
 
 
@@ -94,8 +94,14 @@ def csp_nonce() -> str:
     return nonce
 
 
+# Public pages providers may embed in their own websites (the snippet on /manage/<slug>/publication).
+EMBEDDABLE_ENDPOINTS = frozenset({"public.provider_register", "public.provider_print"})
+
+
 def _security_headers(response: Response) -> Response:
     nonce = csp_nonce()
+    signed_in = bool(current_user and current_user.is_authenticated)
+    embeddable = request.endpoint in EMBEDDABLE_ENDPOINTS and not signed_in
     response.headers["Content-Security-Policy"] = "; ".join(
         [
             "default-src 'self'",
@@ -107,16 +113,17 @@ def _security_headers(response: Response) -> Response:
             "object-src 'none'",
             "base-uri 'self'",
             "form-action 'self'",
-            "frame-ancestors 'none'",
+            "frame-ancestors *" if embeddable else "frame-ancestors 'none'",
         ]
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    response.headers["X-Frame-Options"] = "DENY"
+    if not embeddable:
+        response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if current_user and current_user.is_authenticated:
+    if signed_in:
         # Signed-in pages may show private data: never keep them in any cache.
         response.headers["Cache-Control"] = "no-store"
     return response

@@ -133,3 +133,32 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD, next_path
     if next_path is not None:
         data["next"] = next_path
     return client.post("/sign-in", data=data)
+
+
+# --- Provider admin area (issue 5) ------------------------------------------------------------
+
+
+def make_withholding_request(version: InterestVersion, provider: Provider, **fields: Any) -> Any:
+    from interests.models import WithholdingRequest
+
+    defaults: dict[str, Any] = {"reason": "A real risk of harm to my family", "status": "pending"}
+    defaults.update(fields)
+    request = WithholdingRequest(interest=version.interest, provider=provider, **defaults)
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def make_patient_question(provider: Provider, **fields: Any) -> Any:
+    from interests.models import PatientQuestion
+
+    defaults: dict[str, Any] = {
+        "question": "Does my surgeon have links to the maker of my implant?",
+        "name": "Pat Patient",
+        "email": "pat@example.org",
+    }
+    defaults.update(fields)
+    question = PatientQuestion(provider=provider, **defaults)
+    db.session.add(question)
+    db.session.flush()
+    return question

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from interests.models.accounts import Account, account_provider
 from interests.models.audit import AuditEvent
 from interests.models.base import Base, InvalidRecord, utcnow
+from interests.models.compliance import ComplianceSnapshot, ComplianceSnapshotRun
 from interests.models.declarations import (
     Declaration,
     DeclarationItem,
@@ -17,6 +18,7 @@ from interests.models.declarations import (
     InterestVersion,
     WithholdingRequest,
 )
+from interests.models.manage import Invitation, PatientQuestion, Reminder, StaffImport
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
@@ -25,17 +27,23 @@ __all__ = [
     "Account",
     "AuditEvent",
     "Base",
+    "ComplianceSnapshot",
+    "ComplianceSnapshotRun",
     "Declaration",
     "DeclarationItem",
     "Engagement",
     "Interest",
     "InterestVersion",
     "InvalidRecord",
+    "Invitation",
     "OutboxEmail",
+    "PatientQuestion",
     "Professional",
     "ProfessionalName",
     "Provider",
+    "Reminder",
     "SearchTask",
+    "StaffImport",
     "WithholdingRequest",
     "account_provider",
     "utcnow",

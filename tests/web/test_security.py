@@ -105,3 +105,19 @@ def test_an_unexpected_error_shows_the_service_error_page_even_when_the_database
     assert "something broke" not in response.get_data(as_text=True)
     with app.app_context():
         db.engine.dispose()
+
+
+def test_a_providers_public_register_may_be_embedded_but_nothing_else(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        slug = factories.make_provider().slug
+        db.session.commit()
+    register = client.get(f"/providers/{slug}")
+    assert register.status_code == 200
+    assert "frame-ancestors *" in register.headers["Content-Security-Policy"]
+    assert "X-Frame-Options" not in register.headers
+    for path in ("/", "/sign-in", f"/providers/{slug}/ask"):
+        response = client.get(path)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
