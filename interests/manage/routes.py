@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user
 
 from interests.extensions import db
+from interests.frontend import govuk_date
 from interests.manage.forms import (
     ActionForm,
     AddEngagementForm,
@@ -229,7 +230,7 @@ def end_engagement(slug: str, engagement_id: int) -> Any:
             form.end_date.mark_error(str(exc))
         else:
             flash(
-                f"{found.professional.full_name}'s engagement ends on {form.end_date.data:%d %B %Y}",
+                f"{found.professional.full_name}'s engagement ends on {govuk_date(form.end_date.data)}",
                 "success",
             )
             return redirect(url_for("manage.staff_list", slug=slug))

@@ -295,6 +295,8 @@ def test_change_and_end_engagement(app: Flask, admin_client: FlaskClient, world:
         data={"end_date-day": str(end.day), "end_date-month": str(end.month), "end_date-year": str(end.year)},
     )
     assert response.status_code == 302
+    # The confirmation gives the date as people write it: "9 December 2026", not "09 December".
+    assert f"engagement ends on {end.day} {end:%B %Y}" in admin_client.get(response.headers["Location"]).text
     with app.app_context():
         engagement = db.session.get(Engagement, world["engagement"])
         assert engagement.role == "Clinical director" and engagement.end_date == end
