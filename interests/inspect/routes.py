@@ -25,7 +25,7 @@ from interests.inspect.views import (
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
 from interests.security import roles_required
-from interests.services import compliance
+from interests.services import compliance, register
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
@@ -141,7 +141,7 @@ def export() -> Response:
 @bp.get("/providers/<slug>")
 @roles_required("inspector", "system_admin")
 def provider(slug: str) -> Any:
-    found = compliance.provider_by_slug(slug)
+    found = register.provider_by_slug(slug)
     if found is None:
         abort(404)
     form = OverviewFilterForm(request.args)

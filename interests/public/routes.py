@@ -22,6 +22,7 @@ from interests.rules.vocabulary import (
     TYPES,
 )
 from interests.services import register
+from interests.services.downloads import csv_safe
 
 bp = Blueprint("public", __name__)
 
@@ -130,7 +131,7 @@ def register_csv(slug: str) -> Any:
     writer = csv.writer(out)
     writer.writerow(export.CSV_COLUMNS)
     for row in export.rows(provider, today):
-        writer.writerow([export.csv_safe(row[column]) for column in export.CSV_COLUMNS])
+        writer.writerow([csv_safe(row[column]) for column in export.CSV_COLUMNS])
     response = Response(out.getvalue(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{provider.slug}-register.csv"'
     return response
