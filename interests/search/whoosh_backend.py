@@ -7,15 +7,20 @@
   resolved first; the professionals linked to the matched ids are then fetched from ``people``
   (search-notes.md: phrase queries over the big index were 10-100 times slower).
 
-Queries are built in code, never with QueryParser (search-notes.md, "A schema that worked").
+Queries are evaluated in code over Whoosh's posting lists, never with QueryParser and not with
+Whoosh's matcher tree or scorer (see "Why not Whoosh's own And/Or matchers" below).
 Whoosh is unmaintained: only ``interests.search`` imports this module.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
 import threading
+import weakref
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +29,6 @@ from typing import Any
 from whoosh import index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
-from whoosh.query import And, FuzzyTerm, Or, Prefix, Query, Term
 from whoosh.searching import Searcher
 
 from interests.rules.regulators import REGULATORS
@@ -205,54 +209,230 @@ def registration_number(query: str) -> str | None:
 # typo rarely makes another common name; its sound-alike code and equivalents are still used).
 COMMON_WORD_DOCUMENTS = 20
 
+# How much each way of matching a query word counts (summed, like Whoosh's Or): the exact word
+# first, then a listed equivalent (Bill/William, Mac/Mc), one typing mistake, a sound-alike.
+W_EXACT = 4.0
+W_EQUIVALENT = 3.0
+W_TYPO = 2.0
+W_SOUND = 1.0
+W_ORG = 0.5
 
-def _word_query(word: str, maxdist: int, people: Searcher | None = None) -> Query:
-    options: list[Query] = [Term("name", word, boost=4.0)]
-    common = people is not None and people.doc_frequency("name", word) >= COMMON_WORD_DOCUMENTS
+# Why not Whoosh's own And/Or matchers and scorer: at 200,000 professionals a common surname
+# matches thousands of documents, and walking them through a tree of Python matchers cost
+# ~130 us each (engine p95 ~130 ms). Here each term's posting list is read once into a set
+# (a block at a time), the words' sets are intersected with C set operations, and fixed weights
+# are summed only over the documents every word matched; the total is exact. Ties rank by
+# document order (stable between requests and pages). bench/search.py at 200k: engine p95 ~13 ms.
+
+
+class _Postings:
+    """Documents per term, read straight from each segment's posting lists (deleted documents
+    left out), cached for one request."""
+
+    def __init__(self, s: Searcher) -> None:
+        self.reader = s.reader()
+        self.leaves = self.reader.leaf_readers()
+        self.cache: dict[tuple[str, str], frozenset[int]] = {}
+
+    def ids(self, fieldname: str, text: str) -> frozenset[int]:
+        key = (fieldname, text)
+        found = self.cache.get(key)
+        if found is None:
+            collected: set[int] = set()
+            for leaf, offset in self.leaves:
+                if (fieldname, text) not in leaf:
+                    continue
+                ids = _all_ids(leaf.postings(fieldname, text))
+                if leaf.has_deletions():
+                    deleted = leaf.deleted_docs_set
+                    ids = [i for i in ids if i not in deleted]
+                collected.update([i + offset for i in ids] if offset else ids)
+            found = self.cache[key] = frozenset(collected)
+        return found
+
+    def frequency(self, fieldname: str, text: str) -> int:
+        return int(self.reader.doc_frequency(fieldname, text))
+
+    def within(self, fieldname: str, text: str, maxdist: int) -> list[str]:
+        """Indexed words at most ``maxdist`` edits away (first letter kept), ``text`` included."""
+        if maxdist == 1:
+            return _vocabulary(self.reader, fieldname).one_edit(text)
+        return [
+            t.decode() if isinstance(t, bytes) else t
+            for t in self.reader.terms_within(fieldname, text, maxdist, prefix=1)
+        ]
+
+    def prefixed(self, fieldname: str, prefix: str) -> list[str]:
+        return _vocabulary(self.reader, fieldname).prefixed(prefix)
+
+
+class _Vocabulary:
+    """A field's words in memory, kept per reader (rebuilt when the index changes: ~15 ms for
+    the 4,000 name words at 200,000 professionals). Whoosh's terms_within() walks a Levenshtein
+    automaton over the on-disk term table - most of a misspelt-name search's time."""
+
+    def __init__(self, reader: Any, fieldname: str) -> None:
+        self.words = sorted(reader.field_terms(fieldname))
+        self.by_start: dict[tuple[str, int], list[str]] = {}
+        for word in self.words:
+            if word:
+                self.by_start.setdefault((word[0], len(word)), []).append(word)
+
+    def one_edit(self, word: str) -> list[str]:
+        """Words one insertion, deletion or substitution from ``word`` (or equal), same first letter."""
+        if not word:
+            return []
+        found: list[str] = []
+        n = len(word)
+        for size in (n - 1, n, n + 1):
+            for candidate in self.by_start.get((word[0], size), ()):
+                if _at_most_one_edit(word, candidate):
+                    found.append(candidate)
+        return found
+
+    def prefixed(self, prefix: str) -> list[str]:
+        start = bisect.bisect_left(self.words, prefix)
+        end = bisect.bisect_left(self.words, prefix + "\uffff")
+        return self.words[start:end]
+
+
+def _at_most_one_edit(a: str, b: str) -> bool:
+    if len(a) > len(b):
+        a, b = b, a
+    if len(a) == len(b):
+        mismatched = False
+        for x, y in zip(a, b, strict=True):
+            if x != y:
+                if mismatched:
+                    return False
+                mismatched = True
+        return True
+    if len(b) - len(a) != 1:
+        return False
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
+        if x != y:
+            return a[i:] == b[i + 1 :]
+    return True
+
+
+_vocabularies: weakref.WeakKeyDictionary[Any, dict[str, _Vocabulary]] = weakref.WeakKeyDictionary()
+_vocabularies_lock = threading.Lock()
+
+
+def _vocabulary(reader: Any, fieldname: str) -> _Vocabulary:
+    per_field = _vocabularies.get(reader)
+    if per_field is None:
+        with _vocabularies_lock:
+            per_field = _vocabularies.setdefault(reader, {})
+    found = per_field.get(fieldname)
+    if found is None:
+        found = per_field[fieldname] = _Vocabulary(reader, fieldname)
+    return found
+
+
+def _all_ids(matcher: Any) -> list[int]:
+    """A posting list's document numbers, a block at a time (Whoosh's all_ids() makes several
+    Python calls per document; its deletion filter is applied by the caller)."""
+    leaf = getattr(matcher, "child", matcher)
+    if not all(hasattr(leaf, a) for a in ("_read_data", "_data", "_ids", "_byteids", "_next_block", "_i")):
+        return list(leaf.all_ids())
+    ids: list[int] = []
+    while leaf.is_active():
+        if leaf._ids is not None:
+            block = leaf._ids
+        else:
+            if leaf._data is None:
+                leaf._read_data()
+            block = leaf._data[0]
+            if not leaf._byteids:  # stored as gaps (Whoosh decodes them one Python call at a time)
+                block = list(itertools.accumulate(block))
+        ids.extend(block[leaf._i : leaf._blocklength])
+        leaf._next_block()
+    return ids
+
+
+def _add(scores: dict[int, float], ids: frozenset[int], weight: float) -> None:
+    """Add ``weight`` to each document in ``ids`` (set operations: no Python loop over the
+    documents not already scored)."""
+    if not ids:
+        return
+    if not scores:
+        scores.update(dict.fromkeys(ids, weight))
+        return
+    both = ids.intersection(scores)
+    for d in both:
+        scores[d] += weight
+    if len(both) < len(ids):
+        scores.update(dict.fromkeys(ids.difference(both), weight))
+
+
+Ways = list[tuple[frozenset[int], float]]
+
+
+def _word_ways(p: _Postings, word: str, tier: int) -> Ways:
+    """The ways one query word matches: (documents, weight) per indexed term. Tier 0: the exact
+    word and its equivalents; 1: also one typing mistake (unless the word is a common name) and
+    sound-alikes; 2: also two typing mistakes."""
+    ways: Ways = [(p.ids("name", word), W_EXACT)]
+    ways.extend((p.ids("name_eq", key), W_EQUIVALENT) for key in names.equivalence_keys(word))
+    if tier == 0:
+        return ways
+    common = tier == 1 and p.frequency("name", word) >= COMMON_WORD_DOCUMENTS
     if len(word) >= 2 and not common:
         # One typing mistake outranks a mere sound-alike (bench: "Priya Johnso" lost Johnson
         # to a page of Priya Joneses when the phonetic code weighed more).
-        options.append(FuzzyTerm("name", word, boost=2.0, maxdist=maxdist, prefixlength=1))
-        options.extend(Term("name", swap, boost=2.0) for swap in names.swaps(word))
-    options.extend(Term("name_dm", code, boost=1.0) for code in names.sound_codes(word))
-    options.extend(Term("name_eq", key, boost=3.0) for key in names.equivalence_keys(word))
-    return Or(options)
+        # Each counts once however many near words or codes a name has (a name matching both
+        # sound-alike codes of "Johnso" must not outrank one a single letter away).
+        near = [p.ids("name", w) for w in p.within("name", word, 1 if tier == 1 else 2)]
+        near.extend(p.ids("name", swap) for swap in names.swaps(word))
+        ways.append((frozenset().union(*near), W_TYPO))
+    sounds = [p.ids("name_dm", code) for code in names.sound_codes(word)]
+    ways.append((frozenset().union(*sounds), W_SOUND))
+    return ways
 
 
-def exact_name_query(query_words: list[str]) -> Query | None:
-    """The cheap first tier: each word exactly, or through the table of name equivalents."""
+def _and(per_word: list[Ways]) -> dict[int, float]:
+    """Documents matched by every word, with the weights of all the ways they matched summed.
+    The documents are found with set operations first, so the Python work is only over those
+    (a sound-alike code can match tens of thousands of documents that the other word excludes)."""
+    if not per_word:
+        return {}
+    candidates: frozenset[int] | None = None
+    for ways in sorted(per_word, key=lambda w: sum(len(ids) for ids, _ in w)):
+        matched = frozenset().union(*(ids if candidates is None else ids & candidates for ids, _ in ways))
+        candidates = matched
+        if not candidates:
+            return {}
+    assert candidates is not None
+    scores: dict[int, float] = {}
+    for ways in per_word:
+        for ids, weight in ways:
+            _add(scores, ids & candidates, weight)
+    return scores
+
+
+def name_matches(p: _Postings, query_words: list[str], tier: int) -> dict[int, float] | None:
+    """Documents matching every name word (initials are dropped unless they are all there is:
+    "Dr W Williams" - they narrow nothing reliably); None when there are no words."""
     query_words = [w for w in query_words if len(w) > 1] or query_words
     if not query_words:
         return None
-    parts: list[Query] = []
-    for word in query_words:
-        options: list[Query] = [Term("name", word, boost=4.0)]
-        options.extend(Term("name_eq", key, boost=3.0) for key in names.equivalence_keys(word))
-        parts.append(Or(options))
-    return And(parts)
+    return _and([_word_ways(p, w, tier) for w in dict.fromkeys(query_words)])
 
 
-def name_query(query_words: list[str], maxdist: int = 1, people: Searcher | None = None) -> Query | None:
-    # Initials ("Dr W Williams") narrow nothing reliably; they are dropped unless all there is.
-    query_words = [w for w in query_words if len(w) > 1] or query_words
-    if not query_words:
-        return None
-    return And([_word_query(w, maxdist, people) for w in query_words])
-
-
-def _org_query(query_words: list[str]) -> Query | None:
+def _org_scores(p: _Postings, query_words: list[str]) -> dict[int, float] | None:
     kept = [w for w in query_words if w not in ORG_WORDS_IGNORED]
     if not kept:
         return None
-    parts: list[Query] = []
+    per_word: list[Ways] = []
     for i, word in enumerate(kept):
-        options: list[Query] = [Term("words", word, boost=3.0)]
+        ways: Ways = [(p.ids("words", word), 3.0)]
         if len(word) >= 4:
-            options.append(FuzzyTerm("words", word, maxdist=1, prefixlength=1))
-        if i == len(kept) - 1 and len(word) >= 3:
-            options.append(Prefix("words", word))  # "Medtr" while still typing
-        parts.append(Or(options))
-    return And(parts)
+            ways.extend((p.ids("words", near), 1.0) for near in p.within("words", word, 1))
+        if i == len(kept) - 1 and len(word) >= 3:  # "Medtr" while still typing
+            ways.extend((p.ids("words", longer), 1.0) for longer in p.prefixed("words", word))
+        per_word.append(ways)
+    return _and(per_word)
 
 
 @dataclass
@@ -280,79 +460,96 @@ class Found:
 
 
 def resolve_orgs(directory: str, query: str) -> list[OrgMatch]:
-    q = _org_query(names.words(query))
-    if q is None:
-        return []
     s = searcher(directory, ORGS)
-    return [
-        OrgMatch(kind=hit["kind"], key=hit["key"], label=hit["label"], slug=hit.get("slug", ""))
-        for hit in s.search(q, limit=MAX_ORG_MATCHES)
-    ]
+    scores = _org_scores(_Postings(s), names.words(query))
+    if not scores:
+        return []
+    found = []
+    for docnum in _top(scores, MAX_ORG_MATCHES):
+        stored = s.stored_fields(docnum)
+        found.append(
+            OrgMatch(
+                kind=stored["kind"], key=stored["key"], label=stored["label"], slug=stored.get("slug", "")
+            )
+        )
+    return found
 
 
 def search(directory: str, query: str, page: int, per_page: int) -> Found:
     people = searcher(directory, PEOPLE)
+    p = _Postings(people)
+    limit = page * per_page
     number = registration_number(query)
-    first: Any = None
-    q: Query | None
+    orgs: list[OrgMatch] = []
+    scores: dict[int, float] = {}
     if number is not None:
-        q = Term("reg", number)
-        orgs: list[OrgMatch] = []
+        _add(scores, p.ids("reg", number), W_EXACT)
     else:
         orgs = resolve_orgs(directory, query)
-        org_terms: list[Query] = [
-            Term("providers" if org.kind == "provider" else "companies", org.key.split(":", 1)[1], boost=0.5)
-            for org in orgs
-        ]
+        org_scores: dict[int, float] = {}
+        for org in orgs:
+            field_name = "providers" if org.kind == "provider" else "companies"
+            _add(org_scores, p.ids(field_name, org.key.split(":", 1)[1]), W_ORG)
         query_words = names.name_words(query)
-        exact = exact_name_query(query_words)
-        if exact is None and not org_terms:
-            return Found([], 0, [], [])
         # Tiered, as search-notes.md found fastest: when exact names (and equivalents) already
-        # fill the page, the fuzzy and sound-alike tier is not run at all.
-        first = people.search(Or([q for q in (exact, *org_terms) if q is not None]), limit=page * per_page)
+        # fill the page, the typing-mistake and sound-alike tier is not run at all.
+        exact = name_matches(p, query_words, tier=0)
+        if exact is None and not org_scores:
+            return Found([], 0, [], [])
         # A query of three or more words that names an organisation is not a misspelt person's
-        # name: the fuzzy tier over those words was the slowest case measured (~200 ms at 20k).
-        names_an_org = bool(org_terms) and len(query_words) >= 3
-        if first.scored_length() >= page * per_page or exact is None or names_an_org:
-            q = None
-        else:
-            q = Or([q for q in (name_query(query_words, people=people), *org_terms) if q is not None])
-    # Only the top of the ranking is collected: counting every match of a common surname cost
-    # more than ranking them (measured: ~100 ms of 130 at 20k). The total is then Whoosh's
-    # estimate unless the matches were few enough to be counted exactly.
-    limit = page * per_page
-    results = first if q is None else people.search(q, limit=limit)
-    if results.scored_length() == 0 and number is None:
-        # Nothing: allow two typing mistakes in longer words before giving up.
-        wider = name_query(names.name_words(query), maxdist=2)
-        if wider is not None:
-            results = people.search(wider, limit=limit)
-    total = (
-        len(results)
-        if results.has_exact_length()
-        else max(results.estimated_length(), results.scored_length())
-    )
+        # name: the fuzzy tier over those words was the slowest case measured.
+        names_an_org = bool(org_scores) and len(query_words) >= 3
+        matches = exact or {}
+        fills_page = exact is not None and len(exact.keys() | org_scores.keys()) >= limit
+        if exact is not None and not fills_page and not names_an_org:
+            matches = name_matches(p, query_words, tier=1) or {}
+        scores = dict(matches)
+        _add(scores, frozenset(org_scores), W_ORG)
+        if not scores and exact is not None:
+            # Nothing: allow two typing mistakes before giving up.
+            scores = name_matches(p, query_words, tier=2) or {}
+    # Only the page's documents are ranked in full and loaded; the total is exact.
+    ranked = _top(scores, limit)
     companies = {org.key.split(":", 1)[1]: org.label for org in orgs if org.kind == "company"}
     hits = []
-    for hit in results[(page - 1) * per_page : limit]:
-        declared = [companies[k] for k in (hit.get("companies") or "").split() if k in companies]
+    for docnum in ranked[(page - 1) * per_page : limit]:
+        stored = people.stored_fields(docnum)
+        declared = [companies[k] for k in (stored.get("companies") or "").split() if k in companies]
         hits.append(
             Hit(
-                professional_id=int(hit["id"]),
+                professional_id=int(stored["id"]),
                 companies=declared,
-                display=json.loads(hit.get("display") or "{}"),
+                display=json.loads(stored.get("display") or "{}"),
             )
         )
     found = Found(
         hits=hits,
-        total=total,
+        total=len(scores),
         providers=[o for o in orgs if o.kind == "provider"],
         companies=[o for o in orgs if o.kind == "company"],
     )
     if found.total == 0 and not found.providers and not found.companies and number is None:
         found.suggestion = suggest(directory, query)
     return found
+
+
+def _top(scores: dict[int, float], limit: int) -> list[int]:
+    """The ``limit`` best documents, best first, ties in document order. Weights take few
+    distinct values, so the cut-off is found by counting them, and only documents above it are
+    sorted (a common surname matches thousands)."""
+    if len(scores) <= limit:
+        return sorted(scores, key=lambda d: (-scores[d], d))
+    enough = 0
+    cutoff = 0.0
+    for weight, count in sorted(Counter(scores.values()).items(), reverse=True):
+        enough += count
+        cutoff = weight
+        if enough >= limit:
+            break
+    best = [d for d, w in scores.items() if w > cutoff]
+    best.sort(key=lambda d: (-scores[d], d))
+    tied = sorted([d for d, w in scores.items() if w == cutoff])
+    return best + tied[: limit - len(best)]
 
 
 def suggest(directory: str, query: str) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from interests import search
 from interests.extensions import db
-from interests.models import SearchTask
+from interests.models import Professional, SearchTask
 from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
 
 PEOPLE = [
@@ -270,3 +270,65 @@ def test_a_process_killed_before_the_index_write_loses_nothing(
     body = client.get("/api/v1/search", query_string={"q": "Killed Workera"}).get_json()
     assert [item["name"] for item in body["items"]] == ["Killed Workera"]
     assert json.dumps(body)  # a well-formed answer
+
+
+def test_a_renamed_professional_is_found_only_by_the_new_name_after_an_update(
+    app: Flask, client: FlaskClient
+) -> None:
+    # The update leaves the old document deleted inside its segment: search reads the posting
+    # lists itself, so it must leave deleted documents out (and out of the total).
+    with app.app_context():
+        provider = make_provider()
+        person = make_professional(given_name="Oldname", family_name="Renamed")
+        make_engagement(person, provider)
+        make_declaration(person, provider)
+        db.session.commit()
+        person_id = person.id
+        search.rebuild()
+        renamed = db.session.get(Professional, person_id)
+        assert renamed is not None
+        renamed.given_name = "Newname"
+        search.schedule(professional_id=person_id)
+        db.session.commit()
+        search.apply_pending()
+    assert found_names(client, "Newname Renamed") == ["Newname Renamed"]
+    assert found_names(client, "Oldname Renamed") == []
+    body = client.get("/api/v1/search", query_string={"q": "Renamed"}).get_json()
+    assert body["total"] == 1
+    assert [item["name"] for item in body["items"]] == ["Newname Renamed"]
+
+
+def test_pages_of_a_common_name_are_exact_and_do_not_overlap(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for i in range(23):
+            person = make_professional(given_name=f"Given{chr(97 + i)}", family_name="Commonname")
+            make_engagement(person, provider)
+            make_declaration(person, provider)
+        db.session.commit()
+        search.rebuild()
+    seen: list[int] = []
+    for page in (1, 2, 3):
+        body = client.get(
+            "/api/v1/search", query_string={"q": "Commonname", "page": page, "per_page": 10}
+        ).get_json()
+        assert body["total"] == 23
+        assert body["pages"] == 3
+        seen.extend(item["professional_id"] for item in body["items"])
+    assert len(seen) == 23
+    assert len(set(seen)) == 23
+
+
+def test_exact_spelling_ranks_above_typing_mistakes_and_sound_alikes(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given, family in [("Priya", "Jones"), ("Priya", "Johnson"), ("Priya", "Johnston")]:
+            person = make_professional(given_name=given, family_name=family)
+            make_engagement(person, provider)
+            make_declaration(person, provider)
+        db.session.commit()
+        search.rebuild()
+    assert found_names(client, "Priya Johnson")[0] == "Priya Johnson"
+    # One letter missing: Johnson (one typing mistake) before Jones (only sounds alike).
+    found = found_names(client, "Priya Johnso")
+    assert found.index("Priya Johnson") < found.index("Priya Jones")

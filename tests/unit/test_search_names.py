@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interests.search import names
+from interests.search import names, whoosh_backend
 from interests.search.whoosh_backend import registration_number
 
 
@@ -67,3 +67,30 @@ def test_company_key_ignores_case_and_punctuation_and_hides_the_name() -> None:
 )
 def test_registration_numbers_are_found_with_or_without_regulator(query: str, number: str | None) -> None:
     assert registration_number(query) == number
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("smith", "smith", True),
+        ("smith", "smyth", True),  # one letter changed
+        ("smith", "smiths", True),  # one added
+        ("smiths", "smith", True),
+        ("jonson", "johnson", True),  # one missing in the middle
+        ("smith", "smiht", False),  # a swap is two edits here (swaps are added separately)
+        ("smith", "smythe", False),
+        ("smith", "smi", False),
+        ("", "a", True),
+        ("", "ab", False),
+    ],
+)
+def test_at_most_one_edit(a: str, b: str, expected: bool) -> None:
+    assert whoosh_backend._at_most_one_edit(a, b) is expected
+
+
+def test_top_ranks_by_weight_then_document_order_and_cuts_at_the_limit() -> None:
+    scores = {9: 1.0, 3: 4.0, 7: 4.0, 1: 1.0, 5: 2.0, 2: 1.0}
+    assert whoosh_backend._top(scores, 10) == [3, 7, 5, 1, 2, 9]
+    assert whoosh_backend._top(scores, 4) == [3, 7, 5, 1]
+    assert whoosh_backend._top(scores, 2) == [3, 7]
+    assert whoosh_backend._top({}, 5) == []
