@@ -1,11 +1,16 @@
 """Extensions are created unbound here and bound to an app in create_app()."""
 
+import sqlite3
+from typing import Any
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from interests.models.base import Base
 
@@ -13,4 +18,23 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+# No storage_uri here: it would override the app's RATELIMIT_STORAGE_URI (config.py, memory:// default).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+# SQLite (the embedded default): write-ahead logging, so pages and progress polls keep reading
+# while a long write (a 50,000-line staff import) holds the write lock; and other writers wait for
+# that lock for up to 30 seconds rather than failing after pysqlite's default of 5.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()

@@ -111,9 +111,17 @@ def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterat
         with app.app_context():
             db.create_all()
     yield app
+    stop_background_work(app)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def stop_background_work(app: Flask) -> None:
+    """Let a background staff import finish before its database goes away."""
+    runner = app.extensions.get("staff_import_jobs")
+    if runner is not None:
+        runner.shutdown()
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -46,6 +47,7 @@ from interests.rules.vocabulary import (
 )
 from interests.security import roles_required
 from interests.services import (
+    import_jobs,
     invitations,
     outbox,
     publication_settings,
@@ -240,6 +242,25 @@ def end_engagement(slug: str, engagement_id: int) -> Any:
 # --- Import ----------------------------------------------------------------------------------
 
 
+def _refused_message(problem_count: int) -> str:
+    return (
+        f"The file has {problem_count:,} {'problem' if problem_count == 1 else 'problems'}. "
+        "Nothing was saved: correct the file and upload it again"
+    )
+
+
+def _import_page(provider: Provider, form: ImportForm, checked: staff_import.Checked | None = None) -> Any:
+    return render_template(
+        "manage/import.html",
+        provider=provider,
+        form=form,
+        checked=checked,
+        columns=staff_import.COLUMNS,
+        recent=staff_import.recent_imports(provider),
+        running=import_jobs.running_job(provider),
+    )
+
+
 @bp.route("/<slug>/import", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
 def import_staff(slug: str) -> Any:
@@ -249,29 +270,60 @@ def import_staff(slug: str) -> Any:
     if form.validate_on_submit():
         storage = form.file.data
         content = storage.read()
-        try:
-            outcome = staff_import.import_staff(
-                provider, content, filename=storage.filename or "staff.csv", actor=_account()
-            )
-            db.session.commit()
-        except staff_import.ImportRefused as refused:
-            db.session.rollback()
-            checked = refused.checked
+        filename = storage.filename or "staff.csv"
+        running = import_jobs.running_job(provider)
+        if running is not None:
+            if running.account_id == _account().id and running.file_sha256 == staff_import.sha256(content):
+                # The same upload again (a second click, or back and resubmit): show the one running.
+                return redirect(url_for("manage.import_job", slug=slug, job_id=running.id), 303)
             form.file.errors = [
-                f"The file has {checked.problem_count:,} "
-                f"{'problem' if checked.problem_count == 1 else 'problems'}. Nothing was saved: "
-                "correct the file and upload it again"
+                f"An import of {running.filename} is already running. "
+                "Wait for it to finish, then upload this file again"
             ]
+        elif import_jobs.in_background(content):
+            job = import_jobs.start(provider, content, filename=filename, actor=_account())
+            return redirect(url_for("manage.import_job", slug=slug, job_id=job.id), 303)
         else:
-            return redirect(url_for("manage.import_result", slug=slug, import_id=outcome.staff_import.id))
-    return render_template(
-        "manage/import.html",
-        provider=provider,
-        form=form,
-        checked=checked,
-        columns=staff_import.COLUMNS,
-        recent=staff_import.recent_imports(provider),
-    )
+            try:
+                outcome = staff_import.import_staff(provider, content, filename=filename, actor=_account())
+                db.session.commit()
+            except staff_import.ImportRefused as refused:
+                db.session.rollback()
+                checked = refused.checked
+                form.file.errors = [_refused_message(checked.problem_count)]
+            else:
+                return redirect(url_for("manage.import_result", slug=slug, import_id=outcome.staff_import.id))
+    return _import_page(provider, form, checked)
+
+
+@bp.get("/<slug>/import/jobs/<int:job_id>")
+@roles_required(*MANAGERS)
+def import_job(slug: str, job_id: int) -> Any:
+    """A background import: its progress while it runs, then its result or its problems."""
+    provider = _provider(slug)
+    job = _found(import_jobs.job_for(provider, job_id))
+    if job.status == "done" and job.staff_import_id is not None:
+        return redirect(url_for("manage.import_result", slug=slug, import_id=job.staff_import_id))
+    if job.status == "refused":
+        form = ImportForm(formdata=None)
+        form.file.errors = [_refused_message(job.problem_count)]
+        return _import_page(provider, form, import_jobs.problems_of(job))
+    progress = import_jobs.progress_of(job, import_jobs.runner().live(job.id))
+    return render_template("manage/import_job.html", provider=provider, job=job, progress=progress)
+
+
+@bp.get("/<slug>/import/jobs/<int:job_id>/progress")
+@roles_required(*MANAGERS)
+def import_job_progress(slug: str, job_id: int) -> Any:
+    """How far a background import has got, for its page to show (polled every second)."""
+    provider = _provider(slug)
+    job = _found(import_jobs.job_for(provider, job_id))
+    progress = import_jobs.progress_of(job, import_jobs.runner().live(job.id))
+    if progress.state == "done" and job.staff_import_id is not None:
+        next_url = url_for("manage.import_result", slug=slug, import_id=job.staff_import_id)
+    else:
+        next_url = url_for("manage.import_job", slug=slug, job_id=job.id)
+    return jsonify({**progress.as_json(), "next": next_url})
 
 
 @bp.get("/<slug>/import/template.csv")

@@ -18,7 +18,7 @@ from interests.models.declarations import (
     InterestVersion,
     WithholdingRequest,
 )
-from interests.models.manage import Invitation, PatientQuestion, Reminder, StaffImport
+from interests.models.manage import Invitation, PatientQuestion, Reminder, StaffImport, StaffImportJob
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
@@ -44,6 +44,7 @@ __all__ = [
     "Reminder",
     "SearchTask",
     "StaffImport",
+    "StaffImportJob",
     "WithholdingRequest",
     "account_provider",
     "utcnow",

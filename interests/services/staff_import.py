@@ -33,7 +33,7 @@ from interests.services import audit
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH = 2000  # rows per executemany; lookups use IN lists of at most this many values
-PROGRESS_EVERY = 5000  # rows
+PROGRESS_EVERY = 1000  # rows checked between progress reports
 MAX_PROBLEMS_SHOWN = 1000  # the first problems are listed; the count says how many in all
 EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -205,9 +205,13 @@ def parse_date(text: str) -> date | None | str:
         return "real"
 
 
+def sha256(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
 def check(content: bytes, *, progress: Progress | None = None) -> Checked:
     """Check a whole staff-list file in one streaming pass. Nothing is saved."""
-    checked = Checked(sha256=hashlib.sha256(content).hexdigest())
+    checked = Checked(sha256=sha256(content))
     text = decode(content, checked)
     if text is None:
         return checked
@@ -443,6 +447,21 @@ def import_staff(
     checked = check(content, progress=progress)
     if not checked.ok:
         raise ImportRefused(checked)
+    return save(provider, checked, filename=filename, actor=actor, progress=progress, invite=invite)
+
+
+def save(
+    provider: Provider,
+    checked: Checked,
+    *,
+    filename: str,
+    actor: Account | None,
+    progress: Progress | None = None,
+    invite: bool = True,
+) -> Outcome:
+    """Apply a clean, checked file in the current transaction (the caller commits)."""
+    if not checked.ok:
+        raise ImportRefused(checked)
     rows = checked.rows
     total = len(rows)
 
@@ -531,9 +550,12 @@ def import_staff(
             (pid, row.email or existing[(row.regulator, row.registration_number)][1])
             for row, pid in zip(rows, professional_ids, strict=True)
         ]
-        invitations_sent = invitations.invite_many(
-            provider, [(pid, email) for pid, email in to_invite if email], actor=actor
-        )
+        people = [(pid, email) for pid, email in to_invite if email]
+        if progress is not None:
+            progress("inviting", 0, len(people))
+        invitations_sent = invitations.invite_many(provider, people, actor=actor)
+        if progress is not None:
+            progress("inviting", len(people), len(people))
 
     staff_import = StaffImport(
         provider_id=provider.id,

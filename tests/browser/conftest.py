@@ -29,7 +29,7 @@ from jinja2 import BytecodeCache, FileSystemBytecodeCache
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from interests.extensions import db
-from tests.conftest import make_app, require_or_skip
+from tests.conftest import make_app, require_or_skip, stop_background_work
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that work for Debian's Chromium here (docs/stack-notes.md, "Commands that worked").
@@ -139,6 +139,7 @@ def live_server(tmp_path: Path, jinja_bytecode_cache: BytecodeCache) -> Iterator
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        stop_background_work(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

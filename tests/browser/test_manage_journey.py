@@ -203,3 +203,61 @@ def test_every_manage_page_is_accessible(live_server: LiveServer, page: Any, tmp
         return len(db.session.scalars(select(OutboxEmail)).all())
 
     assert live_server.populate(emails) >= 1
+
+
+def test_big_staff_list_shows_progress_then_the_result(
+    live_server: LiveServer, page: Any, tmp_path: Path
+) -> None:
+    world = live_server.populate(_world)
+    live_server.app.config["IMPORT_IN_BACKGROUND_FROM_BYTES"] = 20_000  # about 250 lines
+
+    def waiting_job() -> int:
+        from interests.models import Provider, StaffImportJob
+
+        provider = db.session.scalar(select(Provider).where(Provider.slug == "riverside"))
+        job = StaffImportJob(
+            provider_id=provider.id, filename="everyone.csv", file_sha256="0" * 64, expected_lines=40_000
+        )
+        db.session.add(job)
+        db.session.flush()
+        return job.id
+
+    # A job waiting for the worker: its page shows the step and a progress bar, and polls.
+    job_id = live_server.populate(waiting_job)
+    _sign_in(page, live_server, world["admin"])
+    page.goto(live_server / f"/manage/riverside/import/jobs/{job_id}")
+    assert page.get_by_role("heading", level=1).inner_text().endswith("Importing everyone.csv")
+    assert page.get_by_label("Waiting to start").get_attribute("value") == "0"
+    assert page.locator("#import-refresh").is_hidden()  # the page refreshes itself
+    assert_accessible(page)
+
+    # The import ends (here: it failed) and the page moves on by itself to say what happened.
+    def fail() -> None:
+        from interests.models import StaffImportJob
+
+        db.session.get_one(StaffImportJob, job_id).status = "failed"
+
+    live_server.populate(fail)
+    page.locator("#import-stopped").wait_for()
+    assert "Nothing was saved" in page.locator("#import-stopped").inner_text()
+    assert_accessible(page)
+
+    # A real big file: uploaded, checked and saved in the background, then the result.
+    lines = [STAFF_CSV.rstrip("\r\n")]
+    lines += [
+        f"Person{n},Tester{n},GMC,{3000000 + n},,bank,Staff grade doctor,Medicine,2024-04-01,,no"
+        for n in range(600)
+    ]
+    path = tmp_path / "everyone.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    visited: list[str] = []
+    page.on("framenavigated", lambda frame: visited.append(frame.url))
+    page.goto(live_server / "/manage/riverside/import")
+    page.set_input_files("#file", str(path))
+    page.get_by_role("button", name="Check and import").click()
+    page.wait_for_url(re.compile(r"/manage/riverside/imports/\d+"), timeout=60_000)
+    assert any(re.search(r"/manage/riverside/import/jobs/\d+$", url) for url in visited)
+    summary = page.locator("#import-summary").inner_text()
+    assert re.search(r"Lines in the file\s+602", summary)
+    assert re.search(r"Engagements added\s+602", summary)
+    assert_accessible(page)

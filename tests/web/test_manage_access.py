@@ -1,6 +1,6 @@
 """A provider admin sees and changes only their own providers: every /manage route, given another
 provider's slug or the id of another provider's engagement, declaration, entry, withholding
-request, question, import or email, answers 404 - for GET and POST alike."""
+request, question, import, import job or email, answers 404 - for GET and POST alike."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from interests.extensions import db
-from interests.models import AuditEvent, StaffImport
+from interests.models import AuditEvent, StaffImport, StaffImportJob
 from interests.services.outbox import send_email
 from tests import factories
 from tests.conftest import make_app
@@ -26,6 +26,7 @@ ARGUMENT_OBJECTS = {
     "question_id": "question",
     "import_id": "import",
     "email_id": "email",
+    "job_id": "job",
 }
 
 
@@ -68,7 +69,14 @@ def two_providers(app: Flask) -> dict[str, Any]:
             email = send_email(
                 kind="test", to="x@example.org", subject="s", body="b", provider_id=provider.id
             )
-            db.session.add(staff_import)
+            job = StaffImportJob(
+                provider_id=provider.id,
+                filename="big.csv",
+                file_sha256="0" * 64,
+                content=b"x",
+                status="waiting",
+            )
+            db.session.add_all([staff_import, job])
             db.session.flush()
             objects[name] = {
                 "slug": provider.slug,
@@ -79,6 +87,7 @@ def two_providers(app: Flask) -> dict[str, Any]:
                 "question": question.id,
                 "import": staff_import.id,
                 "email": email.id,
+                "job": job.id,
             }
         db.session.commit()
         return {"admin": admin.email, **objects}
