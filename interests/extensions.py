@@ -1,7 +1,8 @@
 """Extensions are created unbound here and bound to an app in create_app()."""
 
 import sqlite3
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -9,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import event
+from sqlalchemy import Table, event, insert
 from sqlalchemy.engine import Engine
 
 from interests.models.base import Base
@@ -20,6 +21,13 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 # No storage_uri here: it would override the app's RATELIMIT_STORAGE_URI (config.py, memory:// default).
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def bulk_insert(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows with one executemany in the session's transaction, skipping the unit of work
+    (no objects, no before_flush checks: for rows already checked, such as a clean staff list)."""
+    if rows:
+        db.session.connection().execute(insert(cast(Table, model.__table__)), list(rows))
 
 
 # SQLite (the embedded default): write-ahead logging, so pages and progress polls keep reading

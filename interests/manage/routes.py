@@ -8,7 +8,8 @@ manages accounts, not registers (see `services.staff.can_manage_every_provider`)
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
 from flask import (
     Blueprint,
@@ -225,7 +226,7 @@ def end_engagement(slug: str, engagement_id: int) -> Any:
     form = EndEngagementForm()
     if form.validate_on_submit():
         try:
-            staff.end_engagement(found, form.end_date.data, actor=_account())
+            staff.end_engagement(found, cast(date, form.end_date.data), actor=_account())  # required
             db.session.commit()
         except InvalidRecord as exc:
             db.session.rollback()

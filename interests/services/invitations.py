@@ -12,9 +12,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
-from interests.extensions import db
+from interests.extensions import bulk_insert, db
 from interests.models import Account, InvalidRecord, Invitation, OutboxEmail, Professional, Provider, utcnow
 from interests.services import accounts, audit
 from interests.services.outbox import absolute_url
@@ -96,8 +96,8 @@ def invite_many(provider: Provider, people: list[tuple[int, str]], *, actor: Acc
             }
         )
     for start in range(0, len(invitations), BATCH):
-        db.session.connection().execute(insert(Invitation.__table__), invitations[start : start + BATCH])
-        db.session.connection().execute(insert(OutboxEmail.__table__), emails[start : start + BATCH])
+        bulk_insert(Invitation, invitations[start : start + BATCH])
+        bulk_insert(OutboxEmail, emails[start : start + BATCH])
     return len(invitations)
 
 

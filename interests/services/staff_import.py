@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from interests import search
-from interests.extensions import db
+from interests.extensions import bulk_insert, db
 from interests.models import Account, Engagement, Professional, Provider, StaffImport
 from interests.rules.regulators import REGULATORS, find_regulator, normalise_registration_number
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
@@ -468,8 +468,8 @@ def save(
     existing = _existing_professionals(rows)
     new_people = [row for row in rows if (row.regulator, row.registration_number) not in existing]
     for done, chunk in enumerate(_chunks(new_people), start=1):
-        db.session.connection().execute(
-            insert(Professional.__table__),
+        bulk_insert(
+            Professional,
             [
                 {
                     "given_name": row.given_name,
@@ -534,7 +534,7 @@ def save(
         else:
             updates.append({"id": target.id, **values})
     for done, chunk in enumerate(_chunks(inserts), start=1):
-        db.session.connection().execute(insert(Engagement.__table__), chunk)
+        bulk_insert(Engagement, chunk)
         if progress is not None:
             progress("adding engagements", min(done * BATCH, len(inserts)), len(inserts))
     for done, chunk in enumerate(_chunks(updates), start=1):
