@@ -38,8 +38,9 @@ from interests.services import staff_import
 
 log = logging.getLogger(__name__)
 
-# A job still running after this long was interrupted (a 50,000-line file takes under a minute).
-STALE_AFTER = timedelta(minutes=30)
+# A job still running after this long was interrupted: a 50,000-line file takes under a minute, and
+# the biggest file accepted (20 MB, about 180,000 lines) a few.
+STALE_AFTER = timedelta(minutes=10)
 EXTENSION_KEY = "staff_import_jobs"
 
 # Each step's share of the progress bar, as (start, end) percentages.

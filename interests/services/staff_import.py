@@ -486,7 +486,7 @@ def save(
             progress("adding people", min(done * BATCH, len(new_people)), len(new_people))
     new_identities = {(row.regulator, row.registration_number) for row in new_people}
     if new_people:
-        existing = _existing_professionals(rows)
+        existing.update(_existing_professionals(new_people))  # their new ids
     # Fill in an email the register did not have; an email already held is the professional's own.
     missing_email = [
         {"id": existing[(row.regulator, row.registration_number)][0], "email": row.email}
