@@ -10,13 +10,16 @@ Two halves, kept apart so each can be tested and timed on its own:
 Bulk inserts bypass the `before_flush` checks of the models, so the generator only makes rows
 those checks accept (tests/db/test_demo_seed.py loads a sample back and runs `check()` on it).
 Names, companies and places are made up or common words; any likeness to a real person is chance.
+They live in demo_data/world.toml (package data), in the order the seeded choices depend on.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import random
 import sys
 import time
+import tomllib
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -75,169 +78,27 @@ TABLE_ORDER: tuple[type[Any], ...] = (
 MODEL_BY_TABLE = {model.__tablename__: model for model in TABLE_ORDER}
 
 # ---------------------------------------------------------------------------------------------
-# Vocabulary of the synthetic world
+# Vocabulary of the synthetic world. The words (names, places, professions, companies) are package
+# data in demo_data/world.toml, read once here; the weights that shape the world stay below.
 # ---------------------------------------------------------------------------------------------
 
-PLACES = {
-    "east_of_england": (
-        "Cambridge",
-        "Norwich",
-        "Ipswich",
-        "Colchester",
-        "Peterborough",
-        "Luton",
-        "Bedford",
-        "Chelmsford",
-        "King's Lynn",
-        "Bury St Edmunds",
-        "Stevenage",
-        "Watford",
-        "Harlow",
-    ),
-    "london": (
-        "Kensington",
-        "Hackney",
-        "Lewisham",
-        "Camden",
-        "Islington",
-        "Croydon",
-        "Ealing",
-        "Barnet",
-        "Whitechapel",
-        "Greenwich",
-        "Hammersmith",
-        "Wandsworth",
-        "Harrow",
-        "Tooting",
-    ),
-    "midlands": (
-        "Birmingham",
-        "Coventry",
-        "Leicester",
-        "Nottingham",
-        "Derby",
-        "Stoke-on-Trent",
-        "Wolverhampton",
-        "Walsall",
-        "Worcester",
-        "Hereford",
-        "Lincoln",
-        "Shrewsbury",
-        "Kettering",
-    ),
-    "north_east_and_yorkshire": (
-        "Leeds",
-        "Sheffield",
-        "Bradford",
-        "Hull",
-        "York",
-        "Newcastle",
-        "Sunderland",
-        "Durham",
-        "Middlesbrough",
-        "Harrogate",
-        "Doncaster",
-        "Wakefield",
-        "Scarborough",
-        "Gateshead",
-    ),
-    "north_west": (
-        "Manchester",
-        "Liverpool",
-        "Preston",
-        "Bolton",
-        "Wigan",
-        "Blackpool",
-        "Lancaster",
-        "Carlisle",
-        "Chester",
-        "Stockport",
-        "Warrington",
-        "Oldham",
-        "Southport",
-        "Kendal",
-    ),
-    "south_east": (
-        "Brighton",
-        "Oxford",
-        "Reading",
-        "Southampton",
-        "Portsmouth",
-        "Canterbury",
-        "Guildford",
-        "Milton Keynes",
-        "Maidstone",
-        "Crawley",
-        "Basingstoke",
-        "Winchester",
-        "Eastbourne",
-    ),
-    "south_west": (
-        "Bristol",
-        "Exeter",
-        "Plymouth",
-        "Bath",
-        "Gloucester",
-        "Swindon",
-        "Truro",
-        "Taunton",
-        "Cheltenham",
-        "Torquay",
-        "Salisbury",
-        "Bournemouth",
-        "Yeovil",
-        "Barnstaple",
-    ),
-}
-REGION_NAMES = {
-    "east_of_england": "East of England",
-    "london": "London",
-    "midlands": "West Midlands",
-    "north_east_and_yorkshire": "Yorkshire",
-    "north_west": "North West",
-    "south_east": "South Coast",
-    "south_west": "South Western",
-}
-STREETS = (
-    "Harbourside",
-    "Riverside",
-    "Park Lane",
-    "Church Street",
-    "Station Road",
-    "Market Square",
-    "Castle Gate",
-    "Victoria Road",
-    "The Green",
-    "Mill Lane",
-    "Orchard",
-    "Westgate",
-    "Abbey Road",
-    "Kingsway",
-    "Beech House",
-    "Elm Tree",
-    "Willow Bank",
-    "High Street",
-    "Northgate",
-    "Meadowbank",
-)
-SAINTS = (
-    "Aldric",
-    "Bartholomew",
-    "Cuthbert",
-    "Winifred",
-    "Hilda",
-    "Swithun",
-    "Aidan",
-    "Oswald",
-    "Frideswide",
-    "Alban",
-    "Edmund",
-    "Chad",
-    "Wilfrid",
-    "Brigid",
-    "Columba",
-    "Etheldreda",
-)
+WORDS_FILE = ("demo_data", "world.toml")  # inside the interests package (pyproject.toml package-data)
+
+
+def _read_words() -> dict[str, Any]:
+    resource = importlib.resources.files("interests")
+    for part in WORDS_FILE:
+        resource = resource / part
+    return tomllib.loads(resource.read_text(encoding="utf-8"))
+
+
+_WORDS = _read_words()
+
+PLACES: dict[str, tuple[str, ...]] = {region: tuple(towns) for region, towns in _WORDS["places"].items()}
+REGION_NAMES: dict[str, str] = dict(_WORDS["region_names"])
+STREETS: tuple[str, ...] = tuple(_WORDS["streets"]["names"])
+SAINTS: tuple[str, ...] = tuple(_WORDS["streets"]["saints"])
+
 
 # Provider kinds: share of providers, size weight (how many staff relative to a pharmacy), and
 # whether the NHS Organisation Data Service gives it a code.
@@ -296,751 +157,63 @@ class Profession:
     number_prefix: str = ""
 
 
-MEDICAL_SPECIALTIES = (
-    "Urogynaecology",
-    "Obstetrics and gynaecology",
-    "Trauma and orthopaedic surgery",
-    "Cardiology",
-    "Anaesthetics",
-    "General surgery",
-    "Neurology",
-    "General psychiatry",
-    "Paediatrics",
-    "Emergency medicine",
-    "Ophthalmology",
-    "Dermatology",
-    "Gastroenterology",
-    "Medical oncology",
-    "Clinical radiology",
-    "Urology",
-    "Colorectal surgery",
-    "Respiratory medicine",
-    "Geriatric medicine",
-    "Rheumatology",
-    "Haematology",
-    "Otolaryngology",
-    "Plastic surgery",
-    "Vascular surgery",
-    "Cardiothoracic surgery",
-    "Neurosurgery",
-    "Breast surgery",
+PROFESSIONS: tuple[Profession, ...] = tuple(
+    Profession(
+        regulator=p["regulator"],
+        name=p["name"],
+        weight=p["weight"],
+        kinds=dict(p["kinds"]),
+        specialties=tuple(p.get("specialties", ())),
+        number_prefix=p.get("number_prefix", ""),
+    )
+    for p in _WORDS["professions"]
 )
+MEDICAL_SPECIALTIES: tuple[str, ...] = next(p.specialties for p in PROFESSIONS if p.regulator == "GMC")
 SURGICAL = frozenset(
     s for s in MEDICAL_SPECIALTIES if "surgery" in s or s in ("Urology", "Otolaryngology", "Urogynaecology")
 )
-CLINICAL_INTERESTS = {
-    "Urogynaecology": "Pelvic floor reconstruction; urinary incontinence; vaginal mesh complications",
-    "Trauma and orthopaedic surgery": "Hip and knee replacement; sports injuries",
-    "Cardiology": "Heart failure; cardiac devices; atrial fibrillation",
-    "Neurology": "Epilepsy; valproate in pregnancy; headache",
-    "Obstetrics and gynaecology": "High-risk pregnancy; endometriosis",
-    "Ophthalmology": "Cataract surgery; medical retina",
-    "Dermatology": "Psoriasis and biologic treatments; skin cancer",
-    "Gastroenterology": "Inflammatory bowel disease; endoscopy",
-    "General practice": "Women's health; minor surgery; diabetes",
-    "Anaesthetics": "Regional anaesthesia; pain medicine",
-    "Paediatrics": "Childhood epilepsy; neonatal care",
-    "Orthodontics": "Clear aligners; complex malocclusion",
-    "Musculoskeletal": "Back pain; post-operative rehabilitation",
-}
-
-PROFESSIONS: tuple[Profession, ...] = (
-    Profession(
-        "GMC",
-        "Doctor",
-        1,
-        {"nhs_trust": 70, "gp_practice": 25, "independent_hospital": 3, "clinic": 2},
-        MEDICAL_SPECIALTIES,
-    ),
-    Profession(
-        "NMC",
-        "Nurse",
-        80,
-        {"nhs_trust": 70, "gp_practice": 12, "independent_hospital": 10, "clinic": 8},
-        (
-            "Adult nursing",
-            "Mental health nursing",
-            "Children's nursing",
-            "Learning disabilities nursing",
-            "Theatres",
-            "Critical care",
-            "District nursing",
-            "Tissue viability",
-        ),
-    ),
-    Profession("NMC", "Midwife", 12, {"nhs_trust": 95, "independent_hospital": 5}, ("Midwifery",)),
-    Profession("NMC", "Nursing associate", 8, {"nhs_trust": 85, "gp_practice": 15}, ("Adult nursing",)),
-    Profession(
-        "HCPC",
-        "Physiotherapist",
-        25,
-        {"nhs_trust": 60, "clinic": 25, "independent_hospital": 15},
-        ("Musculoskeletal", "Respiratory", "Neurological rehabilitation", "Pelvic health"),
-        "PH",
-    ),
-    Profession("HCPC", "Paramedic", 20, {"nhs_trust": 85, "gp_practice": 15}, ("Emergency care",), "PA"),
-    Profession(
-        "HCPC",
-        "Radiographer",
-        14,
-        {"nhs_trust": 80, "independent_hospital": 20},
-        ("Diagnostic radiography", "Therapeutic radiography"),
-        "RA",
-    ),
-    Profession(
-        "HCPC",
-        "Occupational therapist",
-        14,
-        {"nhs_trust": 85, "clinic": 15},
-        ("Mental health", "Hand therapy", "Community rehabilitation"),
-        "OT",
-    ),
-    Profession(
-        "HCPC",
-        "Operating department practitioner",
-        8,
-        {"nhs_trust": 70, "independent_hospital": 30},
-        ("Theatres",),
-        "ODP",
-    ),
-    Profession(
-        "HCPC",
-        "Speech and language therapist",
-        7,
-        {"nhs_trust": 90, "clinic": 10},
-        ("Dysphagia", "Paediatric communication"),
-        "SL",
-    ),
-    Profession(
-        "HCPC",
-        "Practitioner psychologist",
-        7,
-        {"nhs_trust": 75, "clinic": 25},
-        ("Clinical psychology", "Counselling psychology"),
-        "PYL",
-    ),
-    Profession(
-        "HCPC", "Dietitian", 5, {"nhs_trust": 90, "clinic": 10}, ("Renal", "Paediatric nutrition"), "DT"
-    ),
-    Profession(
-        "GDC",
-        "Dentist",
-        45,
-        {"dental": 92, "nhs_trust": 4, "clinic": 4},
-        ("General dentistry", "Orthodontics", "Oral surgery", "Endodontics", "Periodontics"),
-    ),
-    Profession("GDC", "Dental nurse", 35, {"dental": 100}, ()),
-    Profession("GDC", "Dental hygienist", 12, {"dental": 100}, ()),
-    Profession("GDC", "Dental therapist", 8, {"dental": 100}, ()),
-    Profession(
-        "GPhC",
-        "Pharmacist",
-        70,
-        {"pharmacy": 70, "nhs_trust": 18, "gp_practice": 12},
-        ("Community pharmacy", "Hospital pharmacy", "Clinical pharmacy", "Prescribing"),
-    ),
-    Profession("GPhC", "Pharmacy technician", 30, {"pharmacy": 60, "nhs_trust": 40}, ()),
-    Profession(
-        "GOC",
-        "Optometrist",
-        70,
-        {"opticians": 85, "nhs_trust": 10, "clinic": 5},
-        ("Primary eye care", "Glaucoma", "Contact lenses"),
-    ),
-    Profession("GOC", "Dispensing optician", 30, {"opticians": 100}, ()),
-    Profession("GCC", "Chiropractor", 1, {"clinic": 100}, ()),
-    Profession("GOsC", "Osteopath", 1, {"clinic": 90, "independent_hospital": 10}, ()),
-    Profession("PSNI", "Pharmacist", 1, {"pharmacy": 85, "nhs_trust": 15}, ("Community pharmacy",)),
-    Profession(
-        "SWE",
-        "Social worker",
-        1,
-        {"nhs_trust": 90, "gp_practice": 10},
-        ("Mental health social work", "Adult social care", "Safeguarding"),
-    ),
-)
+CLINICAL_INTERESTS: dict[str, str] = dict(_WORDS["clinical_interests"])
 PROFESSIONS_BY_REGULATOR: dict[str, tuple[Profession, ...]] = {}
 for _p in PROFESSIONS:
     PROFESSIONS_BY_REGULATOR[_p.regulator] = (*PROFESSIONS_BY_REGULATOR.get(_p.regulator, ()), _p)
-
-DEPARTMENT_BY_SPECIALTY = {
-    "Urogynaecology": "Women's Health",
-    "Obstetrics and gynaecology": "Women's Health",
-    "Trauma and orthopaedic surgery": "Orthopaedics",
-    "General psychiatry": "Mental Health",
-    "Emergency medicine": "Emergency Department",
-    "Clinical radiology": "Radiology",
-    "Medical oncology": "Cancer Services",
-    "Anaesthetics": "Theatres and Anaesthesia",
-    "Midwifery": "Maternity",
-    "Critical care": "Intensive Care Unit",
-    "Theatres": "Theatres",
-    "Emergency care": "Emergency Operations",
-    "Children's nursing": "Children's Services",
-    "Mental health nursing": "Mental Health",
-    "Hospital pharmacy": "Pharmacy",
+DEPARTMENT_BY_SPECIALTY: dict[str, str] = dict(_WORDS["department_by_specialty"])
+# Job titles by profession, then provider kind ("*": any other kind).
+ROLE_TITLES: dict[str, dict[str, tuple[str, ...]]] = {
+    profession: {kind: tuple(titles) for kind, titles in by_kind.items()}
+    for profession, by_kind in _WORDS["role_titles"].items()
 }
 
-# Names. Groups carry real diversity and the spelling variants search must cope with.
-GIVEN_NAMES_F = (
-    "Sarah",
-    "Emma",
-    "Rebecca",
-    "Charlotte",
-    "Elizabeth",
-    "Liz",
-    "Katherine",
-    "Catherine",
-    "Rachel",
-    "Helen",
-    "Claire",
-    "Victoria",
-    "Hannah",
-    "Laura",
-    "Zoë",
-    "Zoe",
-    "Chloé",
-    "Chloe",
-    "Renée",
-    "Siobhán",
-    "Siobhan",
-    "Aoife",
-    "Niamh",
-    "Ayşe",
-    "Fatima",
-    "Aisha",
-    "Priya",
-    "Anjali",
-    "Sunita",
-    "Nadia",
-    "Amara",
-    "Chiamaka",
-    "Ngozi",
-    "Abena",
-    "Mei",
-    "Yan",
-    "Hui Min",
-    "Agnieszka",
-    "Katarzyna",
-    "Ioana",
-    "Maria",
-    "Sofia",
-    "Giulia",
-    "Ingrid",
-    "Astrid",
-    "Bethan",
-    "Ffion",
-    "Eilidh",
-    "Margaret",
-    "Jane",
-    "Anne-Marie",
-    "Mary",
-    "Joanne",
-    "Olivia",
-    "Amelia",
-    "Yasmin",
-    "Leila",
-    "Shreya",
-)
-GIVEN_NAMES_M = (
-    "James",
-    "William",
-    "Bill",
-    "Thomas",
-    "David",
-    "Daniel",
-    "Richard",
-    "Robert",
-    "Michael",
-    "Andrew",
-    "Graham",
-    "Graeme",
-    "John",
-    "Jonathan",
-    "Jon",
-    "Peter",
-    "Matthew",
-    "Stephen",
-    "Steven",
-    "Mohammed",
-    "Muhammad",
-    "Mohamed",
-    "Ahmed",
-    "Omar",
-    "Imran",
-    "Rajesh",
-    "Sanjay",
-    "Arjun",
-    "Vikram",
-    "Chinedu",
-    "Kwame",
-    "Oluwaseun",
-    "Tunde",
-    "Wei",
-    "Jun",
-    "Hiroshi",
-    "José",
-    "Jose",
-    "Björn",
-    "Bjorn",
-    "Lars",
-    "Piotr",
-    "Tomasz",
-    "Andrei",
-    "Marco",
-    "Luca",
-    "Seán",
-    "Sean",
-    "Ciarán",
-    "Eoin",
-    "Rhys",
-    "Gareth",
-    "Dafydd",
-    "Hamish",
-    "Callum",
-    "Ewan",
-    "Mehmet",
-    "Emre",
-    "Yusuf",
-    "Kofi",
-)
-FAMILY_NAMES = (
-    # British and Irish, with the variants: Smith/Smyth, MacDonald/McDonald, Davies/Davey, ...
-    "Smith",
-    "Smyth",
-    "Smythe",
-    "Jones",
-    "Williams",
-    "Taylor",
-    "Brown",
-    "Davies",
-    "Davis",
-    "Davey",
-    "Evans",
-    "Wilson",
-    "Thomas",
-    "Johnson",
-    "Roberts",
-    "Robinson",
-    "Thompson",
-    "Wright",
-    "Walker",
-    "White",
-    "Edwards",
-    "Hughes",
-    "Hewes",
-    "Green",
-    "Hall",
-    "Lewis",
-    "Harris",
-    "Clarke",
-    "Clark",
-    "Patterson",
-    "Jackson",
-    "Wood",
-    "Turner",
-    "Martin",
-    "Cooper",
-    "Hill",
-    "Ward",
-    "Morris",
-    "Moore",
-    "Graham",
-    "Graeme",
-    "MacDonald",
-    "McDonald",
-    "Macdonald",
-    "MacKenzie",
-    "McKenzie",
-    "Campbell",
-    "Stewart",
-    "Murray",
-    "O'Neill",
-    "O'Neil",
-    "O'Brien",
-    "O'Sullivan",
-    "Murphy",
-    "Kelly",
-    "Byrne",
-    "Fitzgerald",
-    "Ní Bhriain",
-    "Llewellyn",
-    "Pritchard",
-    "Vaughan",
-    "Lloyd",
-    # South Asian
-    "Patel",
-    "Shah",
-    "Khan",
-    "Ahmed",
-    "Ali",
-    "Hussain",
-    "Mohammed",
-    "Muhammad",
-    "Mohamed",
-    "Begum",
-    "Singh",
-    "Kaur",
-    "Sharma",
-    "Gupta",
-    "Kumar",
-    "Iyer",
-    "Chaudhry",
-    "Rahman",
-    "Islam",
-    "Chowdhury",
-    # African and Caribbean
-    "Okafor",
-    "Adeyemi",
-    "Mensah",
-    "Owusu",
-    "Okonkwo",
-    "Balogun",
-    "Campbell-Brown",
-    "Boateng",
-    "Nwosu",
-    "Asante",
-    "Francis",
-    "Henry",
-    # East and South East Asian
-    "Chen",
-    "Wong",
-    "Li",
-    "Zhang",
-    "Nguyen",
-    "Tanaka",
-    "Kim",
-    "Tan",
-    # European and Middle Eastern
-    "Kowalski",
-    "Nowak",
-    "Wiśniewska",
-    "Popescu",
-    "Rossi",
-    "Ferrari",
-    "García",
-    "Fernández",
-    "Müller",
-    "Schröder",
-    "Andersson",
-    "Björk",
-    "Lindqvist",
-    "Dubois",
-    "Lefèvre",
-    "Yılmaz",
-    "Öztürk",
-    "Demir",
-    "Haddad",
-    "Nasser",
-    "Papadopoulos",
-)
-DOUBLE_BARRELLED = (
-    "Lloyd George",
-    "Vaughan Williams",
-    "Bonham Carter",
-    "Rhys Jones",
-    "Wynne Davies",
-    "Heaton Harris",
-    "Duncan Smith",
-    "Lane Fox",
-    "Sackville West",
-    "Mountford Owen",
-)
-NICKNAMES = {
-    "William": "Bill",
-    "Elizabeth": "Liz",
-    "Robert": "Bob",
-    "Margaret": "Maggie",
-    "Katherine": "Kate",
-    "Richard": "Dick",
-    "Michael": "Mike",
-    "Jonathan": "Jon",
-    "Rebecca": "Becky",
-    "Thomas": "Tom",
-    "Mohammed": "Mo",
-    "Victoria": "Vicky",
-    "Daniel": "Dan",
-}
-SPELLING_VARIANTS = {
-    "Mohammed": "Muhammad",
-    "Muhammad": "Mohamed",
-    "Mohamed": "Mohammed",
-    "Zoë": "Zoe",
-    "Siobhán": "Siobhan",
-    "José": "Jose",
-    "Björn": "Bjorn",
-    "Renée": "Renee",
-    "Chloé": "Chloe",
-    "Ayşe": "Ayse",
-    "Seán": "Sean",
-    "Ciarán": "Ciaran",
-}
+# Names, with the variants search must cope with.
+GIVEN_NAMES_F: tuple[str, ...] = tuple(_WORDS["names"]["given_female"])
+GIVEN_NAMES_M: tuple[str, ...] = tuple(_WORDS["names"]["given_male"])
+FAMILY_NAMES: tuple[str, ...] = tuple(_WORDS["names"]["family"])
+DOUBLE_BARRELLED: tuple[str, ...] = tuple(_WORDS["names"]["double_barrelled"])
+NICKNAMES: dict[str, str] = dict(_WORDS["nicknames"])
+SPELLING_VARIANTS: dict[str, str] = dict(_WORDS["spelling_variants"])
 
 # Interests. Each template fixes the category and type; the pools give the other party.
-COMPANY_STEMS = (
-    "Medivance",
-    "Northbridge",
-    "Helix",
-    "Aurelia",
-    "Corvane",
-    "Stratos",
-    "Lumera",
-    "Veridian",
-    "Pellucid",
-    "Brightwater",
-    "Calderon",
-    "Arden",
-    "Kestrel",
-    "Oakhurst",
-    "Meridian",
-    "Solent",
-    "Tamar",
-    "Pennine",
-    "Halcyon",
-    "Novaris",
-    "Quantock",
-    "Ravensworth",
-    "Thornbury",
-    "Zephyr",
-)
-COMPANY_FIELDS = (
-    "Surgical",
-    "Pharma",
-    "Orthopaedics",
-    "Diagnostics",
-    "Medical",
-    "Therapeutics",
-    "Biologics",
-    "Healthcare",
-    "Devices",
-    "Vision",
-    "Dental",
-    "Cardiac",
-    "Women's Health",
-    "Neuroscience",
-)
-COMPANY_SUFFIXES = ("Ltd", "plc", "UK", "UK Ltd", "Europe Ltd", "Group plc", "Holdings Ltd")
-CHARITIES = (
-    "Pelvic Floor Support Trust",
-    "Epilepsy Action Network",
-    "Hearts of the North Charity",
-    "Sight for All Foundation",
-    "The Children's Wards Appeal",
-    "Carers Together",
-    "Mesh Injury Support Group",
-    "Brain Tumour Research Fund",
-    "Smile Outreach Dental Charity",
-)
-UNIVERSITIES = (
-    "University of Wessex",
-    "Northumbria Institute of Health",
-    "University of the Marches",
-    "King Alfred's Medical School",
-    "Mercia University",
-    "Pennine University",
-)
-PRIVATE_HOSPITALS = (
-    "Aldermoor Private Hospital",
-    "The Cedars Independent Hospital",
-    "Westbury Park Hospital",
-    "Harbour View Clinic",
-    "Lindenfield Private Hospital",
-    "The Manor Hospital",
-)
-SOCIETIES = (
-    "British Society of Urogynaecology",
-    "Royal College of Surgeons of England",
-    "Royal College of Nursing",
-    "Association of Anaesthetists",
-    "British Dental Association",
-    "College of Optometrists",
-    "Royal Pharmaceutical Society",
-    "Chartered Society of Physiotherapy",
-)
-FAMILY_RELATIONSHIPS = (
-    "My husband",
-    "My wife",
-    "My partner",
-    "My business partner",
-    "My daughter",
-    "My son",
-    "My brother",
-    "My sister",
-    "My father",
-    "My mother",
-    "A close friend",
-)
+_PARTIES = _WORDS["other_parties"]
+COMPANY_STEMS: tuple[str, ...] = tuple(_PARTIES["company_stems"])
+COMPANY_FIELDS: tuple[str, ...] = tuple(_PARTIES["company_fields"])
+COMPANY_SUFFIXES: tuple[str, ...] = tuple(_PARTIES["company_suffixes"])
+CHARITIES: tuple[str, ...] = tuple(_PARTIES["charities"])
+UNIVERSITIES: tuple[str, ...] = tuple(_PARTIES["universities"])
+PRIVATE_HOSPITALS: tuple[str, ...] = tuple(_PARTIES["private_hospitals"])
+SOCIETIES: tuple[str, ...] = tuple(_PARTIES["societies"])
+FAMILY_RELATIONSHIPS: tuple[str, ...] = tuple(_PARTIES["family_relationships"])
 # (category, type, weight, pool, descriptions, value range in pence or None)
-INTEREST_TEMPLATES: tuple[tuple[str, str, int, str, tuple[str, ...], tuple[int, int] | None], ...] = (
+INTEREST_TEMPLATES: tuple[tuple[str, str, int, str, tuple[str, ...], tuple[int, int] | None], ...] = tuple(
     (
-        "financial",
-        "outside_employment",
-        14,
-        "company",
-        (
-            "Paid member of the advisory board",
-            "Consultancy on the design of a new product",
-            "Paid speaker at training events for clinicians",
-        ),
-        None,
-    ),
-    (
-        "financial",
-        "hospitality",
-        14,
-        "company",
-        (
-            "Dinner after a product training day",
-            "Lunch at a regional meeting of clinicians",
-            "Overnight hotel stay to attend a product launch",
-        ),
-        (2500, 7500),
-    ),
-    (
-        "financial",
-        "gifts",
-        5,
-        "company",
-        ("A textbook given after a study day", "A framed print given by a patient group"),
-        (5100, 15000),
-    ),
-    (
-        "financial",
-        "sponsored_events",
-        10,
-        "company",
-        (
-            "Registration, travel and hotel paid for a European congress",
-            "Course fees paid for a surgical skills workshop",
-        ),
-        (30000, 250000),
-    ),
-    (
-        "financial",
-        "sponsored_research",
-        7,
-        "company",
-        (
-            "Principal investigator of a company-funded clinical trial",
-            "Research grant to my department for a device study",
-        ),
-        None,
-    ),
-    (
-        "financial",
-        "sponsored_posts",
-        3,
-        "company",
-        ("Half of my specialist nurse post is funded by the company",),
-        None,
-    ),
-    (
-        "financial",
-        "shareholdings",
-        6,
-        "company",
-        ("I own shares in the company", "I hold share options in the company"),
-        None,
-    ),
-    (
-        "financial",
-        "patents",
-        2,
-        "company",
-        ("Co-inventor of a surgical instrument licensed to the company",),
-        None,
-    ),
-    (
-        "financial",
-        "clinical_private_practice",
-        12,
-        "private",
-        (
-            "Private outpatient clinics on Tuesday evenings",
-            "Private operating list one Saturday a month",
-            "Private consultations two sessions a week",
-        ),
-        None,
-    ),
-    (
-        "financial",
-        "donations",
-        3,
-        "charity",
-        ("The company donated to our departmental education fund",),
-        (50000, 1000000),
-    ),
-    (
-        "non_financial_professional",
-        "loyalty_interests",
-        8,
-        "society",
-        ("Member of the council", "Chair of the guidelines committee", "Elected trustee"),
-        None,
-    ),
-    (
-        "non_financial_professional",
-        "outside_employment",
-        4,
-        "university",
-        ("Unpaid honorary senior lecturer", "Unpaid external examiner"),
-        None,
-    ),
-    (
-        "non_financial_professional",
-        "sponsored_events",
-        2,
-        "company",
-        ("Unpaid speaker at a company-organised symposium",),
-        None,
-    ),
-    (
-        "non_financial_professional",
-        "sponsored_research",
-        2,
-        "university",
-        ("Co-investigator on a university study (unpaid)",),
-        None,
-    ),
-    (
-        "non_financial_personal",
-        "loyalty_interests",
-        6,
-        "charity",
-        ("Trustee of the charity", "Volunteer and fundraiser for the charity"),
-        None,
-    ),
-    (
-        "non_financial_personal",
-        "donations",
-        1,
-        "charity",
-        ("I organised a fundraising appeal for the charity",),
-        None,
-    ),
-    (
-        "indirect",
-        "outside_employment",
-        5,
-        "company",
-        ("Employed in a sales role by the company", "Works as a regional account manager"),
-        None,
-    ),
-    ("indirect", "shareholdings", 3, "company", ("Owns shares in the company",), None),
-    ("indirect", "loyalty_interests", 2, "private", ("Director of the hospital company",), None),
-    (
-        "indirect",
-        "clinical_private_practice",
-        1,
-        "private",
-        ("Has a private practice at the hospital",),
-        None,
-    ),
-    ("indirect", "patents", 1, "company", ("Holds a patent licensed to the company",), None),
-    ("indirect", "sponsored_posts", 1, "company", ("Research post funded by the company",), None),
-    ("indirect", "gifts", 1, "company", ("Was given conference equipment by the company",), (5100, 9000)),
-    ("indirect", "hospitality", 1, "company", ("Attended a company dinner with me",), (2500, 7000)),
+        t["category"],
+        t["type"],
+        t["weight"],
+        t["pool"],
+        tuple(t["descriptions"]),
+        (t["value_pence"][0], t["value_pence"][1]) if "value_pence" in t else None,
+    )
+    for t in _WORDS["interest_templates"]
 )
+
 GIVES_INTERESTS_BY_REGULATOR = {  # mean number of interests: doctors have the most
     "GMC": 2.4,
     "GDC": 1.0,
@@ -1053,62 +226,10 @@ GIVES_INTERESTS_BY_REGULATOR = {  # mean number of interests: doctors have the m
     "PSNI": 0.7,
     "SWE": 0.3,
 }
-MANAGEMENT_ACTIONS = (
-    "Declared and no action needed",
-    "Declared and no action needed",
-    "Removed from procurement decisions involving this supplier",
-    "Must declare this interest at the start of any meeting that discusses this company's products",
-    "Not to take part in the evaluation of this company's devices",
-    "Private practice is outside contracted NHS hours: agreed with the clinical director",
-    "Hospitality approved by the line manager; within the guidance limit",
-    "Research governance office notified; trial registered",
-)
-WITHHOLDING_REASONS = (
-    "Publishing my spouse's employer would show where my family can be found; we are protected by a "
-    "court order",
-    "A real risk of harm: I have been harassed by a former patient and this entry shows where I work "
-    "privately",
-    "The charity supports survivors of domestic abuse and its trustees' names are kept private",
-)
-WITHHOLDING_DECISIONS = {
-    "approved": "Agreed: an overriding privacy interest. Entry held on the internal register only.",
-    "refused": "Refused: the guidance does not allow withholding for commercial reasons; the entry "
-    "will be published.",
-}
-ROLE_TITLES: dict[str, dict[str, tuple[str, ...]]] = {
-    "Doctor": {
-        "nhs_trust": (
-            "Consultant",
-            "Consultant",
-            "Specialty doctor",
-            "Specialty registrar",
-            "Clinical fellow",
-        ),
-        "gp_practice": ("GP partner", "Salaried GP"),
-        "independent_hospital": ("Consultant",),
-        "clinic": ("Consultant", "Medical director"),
-    },
-    "Nurse": {
-        "nhs_trust": (
-            "Staff nurse",
-            "Senior staff nurse",
-            "Ward manager",
-            "Clinical nurse specialist",
-            "Advanced nurse practitioner",
-        ),
-        "gp_practice": ("Practice nurse",),
-        "independent_hospital": ("Staff nurse", "Theatre nurse"),
-        "clinic": ("Clinic nurse", "Aesthetic nurse practitioner"),
-    },
-    "Midwife": {"*": ("Midwife", "Community midwife", "Senior midwife")},
-    "Dentist": {"dental": ("Associate dentist", "Principal dentist"), "*": ("Specialist dentist",)},
-    "Pharmacist": {
-        "pharmacy": ("Pharmacist manager", "Relief pharmacist"),
-        "nhs_trust": ("Clinical pharmacist",),
-        "gp_practice": ("Clinical pharmacist",),
-    },
-    "Optometrist": {"*": ("Optometrist",)},
-}
+MANAGEMENT_ACTIONS: tuple[str, ...] = tuple(_WORDS["providers"]["management_actions"])
+WITHHOLDING_REASONS: tuple[str, ...] = tuple(_WORDS["providers"]["withholding_reasons"])
+WITHHOLDING_DECISIONS: dict[str, str] = dict(_WORDS["withholding_decisions"])
+
 DECLARATION_STATEMENT = (
     "I declare that the information above is complete and correct to the best of my knowledge."
 )

@@ -42,8 +42,10 @@ from interests.models import (
     utcnow,
 )
 from interests.rules.compliance import DeclarationStatus, add_months, engagement_status, next_due_on
-from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE, TYPES_WITH_VALUE
+from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, interest_is_shown
+from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
 from interests.services import audit
+from interests.services.register import Entry
 
 UK_TIME = ZoneInfo("Europe/London")
 # product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
@@ -310,39 +312,21 @@ def declarations_sent(professional: Professional, submission_key: str) -> list[D
 
 
 @dataclass(frozen=True)
-class RegisterEntry:
-    """One entry as a provider's public register shows it (templates/partials/register_entry.html).
+class PreviewEntry:
+    """One entry of a preview: the register's own entry, and why it will not be published if so.
 
-    `hidden_reason` is set in a preview when the entry will not be published (a withholding
-    request is pending or approved); public pages never build hidden entries.
+    `hidden_reason` is set when a withholding request keeps the entry off that register; the
+    public register never lists such an entry at all, the preview lists it to say so.
     """
 
-    professional_name: str
-    roles: Sequence[str]
-    category: str
-    interest_type: str
-    other_party: str
-    description: str
-    date_from: date
-    date_to: date | None = None
-    value_pence: int | None = None
-    relationship_to_professional: str | None = None
-    management_action: str | None = None
+    entry: Entry
     hidden_reason: str | None = None
-
-    @property
-    def category_label(self) -> str:
-        return CATEGORY_BY_CODE[self.category].label
-
-    @property
-    def type_label(self) -> str:
-        return TYPE_BY_CODE[self.interest_type].label
 
 
 @dataclass
 class ProviderPreview:
     workplace: Workplace
-    entries: list[RegisterEntry] = field(default_factory=list)
+    entries: list[PreviewEntry] = field(default_factory=list)
 
 
 def _latest_actions(
@@ -366,9 +350,19 @@ def _latest_actions(
 
 
 def preview(professional: Professional, on: date) -> list[ProviderPreview]:
-    """How each covered interest will appear on each workplace's register once sent."""
+    """Each workplace's register entries for this professional as sending today would publish them.
+
+    The entries are what the register will make of the declaration items `_send` creates: the
+    covered versions, each with the management action it carries forward, built by the register's
+    own `Entry.of`, kept by the same publication rules (an interest shown until 6 months after it
+    ends) and in the register's order (newest first; then as sent). The one difference: an entry a
+    withholding request keeps off a register is listed too, saying why it will not be published.
+    """
     places = workplaces(professional, on)
-    versions = covered_versions(professional, on)
+    versions = [v for v in covered_versions(professional, on) if interest_is_shown(v.date_to, on)]
+    # The register orders a declaration's entries by date_from (newest first), then by item id;
+    # `_send` adds the items in covered_versions order (oldest first, then by interest id).
+    versions.sort(key=lambda v: (-v.date_from.toordinal(), v.interest_id))
     actions = _latest_actions((w.provider.id for w in places), (v.id for v in versions))
     hidden = _withheld_pairs({v.interest_id for v in versions})
     previews = []
@@ -377,22 +371,14 @@ def preview(professional: Professional, on: date) -> list[ProviderPreview]:
         for version in versions:
             item = actions.get((place.provider.id, version.id))
             status = hidden.get((version.interest_id, place.provider.id))
-            entries.append(
-                RegisterEntry(
-                    professional_name=professional.display_name,
-                    roles=place.roles,
-                    category=version.category,
-                    interest_type=version.interest_type,
-                    other_party=version.other_party,
-                    description=version.description,
-                    date_from=version.date_from,
-                    date_to=version.date_to,
-                    value_pence=version.value_pence,
-                    relationship_to_professional=version.relationship_to_professional,
-                    management_action=item.management_action if item else None,
-                    hidden_reason=_HIDDEN_REASONS.get(status) if status else None,
-                )
+            entry = Entry.of(
+                version,
+                item_id=None,
+                management_action=item.management_action if item else None,
+                action_recorded_at=item.action_recorded_at if item else None,
             )
+            reason = _HIDDEN_REASONS.get(status, _HIDDEN_OTHERWISE) if status else None
+            entries.append(PreviewEntry(entry, hidden_reason=reason))
         previews.append(ProviderPreview(workplace=place, entries=entries))
     return previews
 
@@ -401,6 +387,7 @@ _HIDDEN_REASONS = {
     "pending": "Not published while the provider decides on your request to withhold it.",
     "approved": "Not published: the provider agreed to withhold it.",
 }
+_HIDDEN_OTHERWISE = "Not published while your request to withhold it is open."
 
 
 def _withheld_pairs(interest_ids: set[int]) -> dict[tuple[int, int], str]:
@@ -412,7 +399,7 @@ def _withheld_pairs(interest_ids: set[int]) -> dict[tuple[int, int], str]:
             WithholdingRequest.interest_id, WithholdingRequest.provider_id, WithholdingRequest.status
         ).where(
             WithholdingRequest.interest_id.in_(interest_ids),
-            WithholdingRequest.status.in_(("pending", "approved")),
+            WithholdingRequest.status.in_(sorted(UNPUBLISHED_WITHHOLDING_STATUSES)),
         )
     ).all()
     result: dict[tuple[int, int], str] = {}

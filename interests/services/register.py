@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, exists, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
@@ -33,7 +33,12 @@ from interests.models import (
     Provider,
     WithholdingRequest,
 )
-from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, engagement_cutoff, expiry_cutoff
+from interests.rules.publication import (
+    UNPUBLISHED_WITHHOLDING_STATUSES,
+    action_is_shown,
+    engagement_cutoff,
+    expiry_cutoff,
+)
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE
 from interests.services.paging import Page
 
@@ -45,9 +50,14 @@ MAX_PER_PAGE = 100
 
 @dataclass(frozen=True)
 class Entry:
-    """One published entry: an interest version as declared to one provider."""
+    """One entry on a provider's register: an interest version as declared to that provider.
 
-    item_id: int
+    Made only by `Entry.of`, both for the public register (from a sent declaration item) and for
+    a professional's preview of what sending will publish (``declarations.preview``, from the
+    version about to be sent, so `item_id` is None there): the two cannot drift apart.
+    """
+
+    item_id: int | None  # None in a preview: nothing has been sent yet
     interest_id: int
     version_number: int
     category: str
@@ -59,6 +69,33 @@ class Entry:
     date_from: date
     date_to: date | None
     management_action: str | None  # None until the provider has recorded one
+
+    @classmethod
+    def of(
+        cls,
+        version: InterestVersion | Row[*tuple[Any, ...]],
+        *,
+        item_id: int | None,
+        management_action: str | None,
+        action_recorded_at: datetime | None,
+    ) -> Entry:
+        """The entry for `version` (an InterestVersion, or a row of its columns) with the provider's
+        action on it, which is shown once recorded (``rules.publication.action_is_shown``)."""
+        shown = action_is_shown(management_action, action_recorded_at)
+        return cls(
+            item_id=item_id,
+            interest_id=version.interest_id,
+            version_number=version.version_number,
+            category=version.category,
+            interest_type=version.interest_type,
+            other_party=version.other_party,
+            description=version.description,
+            value_pence=version.value_pence,
+            relationship_to_professional=version.relationship_to_professional,
+            date_from=version.date_from,
+            date_to=version.date_to,
+            management_action=(management_action or "").strip() if shown else None,
+        )
 
     @property
     def category_label(self) -> str:
@@ -287,21 +324,12 @@ def _entries(declaration_ids: Sequence[int], today: date, filters: RegisterFilte
     ).all()
     by_declaration: dict[int, list[Entry]] = {}
     for row in rows:
-        shown_action = row.management_action if row.action_recorded_at is not None else None
         by_declaration.setdefault(row.declaration_id, []).append(
-            Entry(
+            Entry.of(
+                row,
                 item_id=row.id,
-                interest_id=row.interest_id,
-                version_number=row.version_number,
-                category=row.category,
-                interest_type=row.interest_type,
-                other_party=row.other_party,
-                description=row.description,
-                value_pence=row.value_pence,
-                relationship_to_professional=row.relationship_to_professional,
-                date_from=row.date_from,
-                date_to=row.date_to,
-                management_action=(shown_action or "").strip() or None,
+                management_action=row.management_action,
+                action_recorded_at=row.action_recorded_at,
             )
         )
     return by_declaration

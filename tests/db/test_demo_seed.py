@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import random
+import tomllib
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from interests.demo import DEMO_ACCOUNTS, TABLE_ORDER, generate
+from interests.demo import DEMO_ACCOUNTS, TABLE_ORDER, WORDS_FILE, generate
 from interests.extensions import db
 from interests.models import (
     Account,
@@ -79,6 +83,59 @@ def test_seed_with_same_seed_and_day_gives_identical_rows_and_another_seed_diffe
     other_rows = dump(app)
     assert other_rows["professional"] != first_rows["professional"]
     assert other_rows["declaration"] != first_rows["declaration"]
+
+
+# Fingerprints of the generator's output, recorded on 2026-11-23 before the demo's word lists
+# moved out of demo.py into interests/demo_data/. The same seed, sizes and day must keep giving
+# exactly these rows: a changed fingerprint means every demo register (and anything written
+# against one, like a bench run or a screenshot) silently changed. Change them only on purpose.
+GENERATED_FINGERPRINTS = {
+    (1, 8, 60): "565550bfea8f8de14e873b90759a05f227a43d76229c6591640a3ce8a6315a87",
+    (3, 30, 1000): "d43c0ded3cda8d5debf4a651b6d703b9e4b0ca1db235142338ddfad190b7123a",
+}
+# sha256 of the seeded professionals' names (title, given, family; by id), "--", the providers' names.
+SEEDED_NAMES_FINGERPRINT = "b3cff7cb613be33db8a311282ecf87d3a294f917ed57a537cdebf31e7fdaf9af"
+
+
+def generated_fingerprint(seed: int, providers: int, professionals: int) -> str:
+    digest = hashlib.sha256()
+    batches = generate(random.Random(seed), providers=providers, professionals=professionals, today=TODAY)
+    for table, rows in batches:
+        digest.update(json.dumps([table, rows], sort_keys=True, default=str, ensure_ascii=False).encode())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize(("sizes", "expected"), sorted(GENERATED_FINGERPRINTS.items()))
+def test_generator_gives_the_same_rows_as_when_the_fingerprint_was_recorded(
+    sizes: tuple[int, int, int], expected: str
+) -> None:
+    assert generated_fingerprint(*sizes) == expected
+
+
+@pytest.mark.alldb
+def test_seeded_names_are_the_same_as_when_the_fingerprint_was_recorded(seeded: Flask) -> None:
+    with seeded.app_context():
+        people = db.session.execute(
+            select(Professional.title, Professional.given_name, Professional.family_name).order_by(
+                Professional.id
+            )
+        )
+        names = [" ".join(part for part in row if part) for row in people]
+        providers = list(db.session.scalars(select(Provider.name).order_by(Provider.id)))
+    assert names[0] == "Miss Hannah O'Sullivan" and providers[0] == "Harlow Teaching Hospitals NHS Trust"
+    digest = hashlib.sha256("\n".join([*names, "--", *providers]).encode()).hexdigest()
+    assert digest == SEEDED_NAMES_FINGERPRINT
+
+
+def test_every_demo_data_file_is_package_data_so_a_wheel_has_it() -> None:
+    """Setuptools leaves non-Python files out of a (non-editable) install unless package-data names them."""
+    root = Path(__file__).resolve().parents[2]
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    package = root / "interests"
+    files = sorted(p.relative_to(package) for p in (package / "demo_data").rglob("*") if p.is_file())
+    assert Path(*WORDS_FILE) in files
+    unpackaged = [f for f in files if not any(f.match(pattern) for pattern in globs["interests"])]
+    assert unpackaged == []
 
 
 def test_generator_is_pure_and_repeatable() -> None:

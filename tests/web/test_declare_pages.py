@@ -924,3 +924,95 @@ def test_preview_shows_each_entry_as_each_providers_register_will(
         "Action taken by the provider": "Not recorded yet",
     }
     assert "dr.okafor@example.org" not in text(page.main)
+
+
+@pytest.mark.alldb
+def test_preview_entries_are_exactly_what_each_public_register_shows_once_sent(
+    app: Flask, signed_in: FlaskClient, me: dict[str, Any]
+) -> None:
+    """Declare, let a provider record an action, ask to withhold one entry, preview, send: every
+    entry the preview says will be published is on the public register, in the same order, as
+    the same HTML; the withheld one is marked in the preview and absent from that register."""
+    month_ago = TODAY - timedelta(days=30)
+    add(signed_in, other_party="Medivance Surgical Ltd", **date_parts("date_from", month_ago))
+    add(  # started the same day: the register orders these two by when they were declared
+        signed_in,
+        category="indirect",
+        relationship="My wife",
+        interest_type="gifts",
+        value="80",
+        other_party="Helix Orthopaedics UK",
+        description="A framed print\ngiven at a study day <b>with thanks</b>",
+        **date_parts("date_from", month_ago),
+    )
+    add(  # ended recently: still published for 6 months
+        signed_in,
+        interest_type="hospitality",
+        value="45",
+        other_party="Northbridge Pharma plc",
+        description="Dinner after a product training day",
+        ongoing="no",
+        **date_parts("date_from", TODAY - timedelta(days=100)),
+        **date_parts("date_to", TODAY - timedelta(days=20)),
+    )
+    assert send_all(signed_in, me).status_code == 302
+
+    # Northgate's register lead records an action on the Medivance entry.
+    with app.app_context():
+        from interests.models import Provider
+
+        northgate = db.session.get(Provider, me["providers"][0])
+        slugs = {p: db.session.get(Provider, p).slug for p in me["providers"]}
+        factories.make_account(
+            "provider_admin", email="register@northgate.example.org", providers=[northgate]
+        )
+        db.session.commit()
+    lead = app.test_client()
+    assert factories.sign_in(lead, "register@northgate.example.org").status_code == 302
+    listing = soup(lead.get(f"/manage/{slugs[me['providers'][0]]}/declarations"))
+    declaration = soup(lead.get(listing.select_one("a[href*='/declarations/']")["href"]))
+    record = next(a for a in declaration.select("a[href$='/action']") if "Medivance" in text(a))
+    action = "Not to take part in buying decisions for pelvic mesh"
+    assert lead.post(record["href"], data={"action": action}).status_code == 302
+
+    # A new interest, which the professional asks Northgate (only) to withhold.
+    add(signed_in, other_party="Quantock Devices Ltd", **date_parts("date_from", TODAY - timedelta(days=10)))
+    with app.app_context():
+        newest = db.session.scalar(select(func.max(Interest.id)))
+    withheld = signed_in.post(
+        f"/declare/interests/{newest}/withhold",
+        data={"providers": [str(me["providers"][0])], "reason": "A former patient has threatened my family."},
+    )
+    assert withheld.status_code == 302
+
+    preview = soup(signed_in.get("/declare/preview"))
+    previewed = {
+        text(s.h2).removeprefix("Register of declared interests "): s for s in preview.select("section")
+    }
+    assert send_all(signed_in, me).status_code == 302
+
+    public = app.test_client()  # a patient, not signed in
+    for provider_id, name in zip(me["providers"], me["provider_names"], strict=True):
+        section = previewed[name]
+        register = soup(public.get(f"/providers/{slugs[provider_id]}"))
+        (person,) = register.select("li.app-declaration")
+        shown = [li for li in section.select("li.app-entry") if "app-entry--hidden" not in li["class"]]
+        hidden = section.select("li.app-entry--hidden")
+        assert [str(li) for li in shown] == [str(li) for li in person.select("li.app-entry")]
+        assert text(section.h3) == text(person.h3)
+        assert text(section.select_one(".app-declaration p")) == text(person.select_one("h3 + p"))
+
+        others = [text(li.select_one("dd")) for li in shown]
+        if provider_id == me["providers"][0]:  # Northgate: the action shows, Quantock is withheld
+            assert others == ["Medivance Surgical Ltd", "Helix Orthopaedics UK", "Northbridge Pharma plc"]
+            assert action in text(shown[0])
+            assert [text(li.select_one("dd")) for li in hidden] == ["Quantock Devices Ltd"]
+            assert "Not published" in text(hidden[0]) and "Quantock" not in text(register.main)
+        else:
+            assert others == [
+                "Quantock Devices Ltd",
+                "Medivance Surgical Ltd",
+                "Helix Orthopaedics UK",
+                "Northbridge Pharma plc",
+            ]
+            assert not hidden and action not in text(section)
