@@ -45,7 +45,7 @@ from interests.rules.compliance import DeclarationStatus, add_months, engagement
 from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, interest_is_shown
 from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
 from interests.services import audit
-from interests.services.register import Entry
+from interests.services.register import Entry, roles
 
 UK_TIME = ZoneInfo("Europe/London")
 # product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
@@ -326,6 +326,7 @@ class PreviewEntry:
 @dataclass
 class ProviderPreview:
     workplace: Workplace
+    role: str | None  # the role the register shows beside the name
     entries: list[PreviewEntry] = field(default_factory=list)
 
 
@@ -365,6 +366,7 @@ def preview(professional: Professional, on: date) -> list[ProviderPreview]:
     versions.sort(key=lambda v: (-v.date_from.toordinal(), v.interest_id))
     actions = _latest_actions((w.provider.id for w in places), (v.id for v in versions))
     hidden = _withheld_pairs({v.interest_id for v in versions})
+    role_at = roles({(professional.id, w.provider.id) for w in places}, on)
     previews = []
     for place in places:
         entries = []
@@ -379,7 +381,11 @@ def preview(professional: Professional, on: date) -> list[ProviderPreview]:
             )
             reason = _HIDDEN_REASONS.get(status, _HIDDEN_OTHERWISE) if status else None
             entries.append(PreviewEntry(entry, hidden_reason=reason))
-        previews.append(ProviderPreview(workplace=place, entries=entries))
+        previews.append(
+            ProviderPreview(
+                workplace=place, role=role_at.get((professional.id, place.provider.id)), entries=entries
+            )
+        )
     return previews
 
 

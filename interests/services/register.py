@@ -335,7 +335,7 @@ def _entries(declaration_ids: Sequence[int], today: date, filters: RegisterFilte
     return by_declaration
 
 
-def _roles(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], str]:
+def roles(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], str]:
     """The role of each professional at each provider: the most recent engagement that keeps them on."""
     if not pairs:
         return {}
@@ -358,11 +358,11 @@ def _roles(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], st
         )
         if row.start_date <= today and (row.end_date is None or row.end_date >= cutoff)
     ]
-    roles: dict[tuple[int, int], str] = {}
+    found: dict[tuple[int, int], str] = {}
     for row in rows:  # later engagements overwrite earlier ones
         if (row.professional_id, row.provider_id) in pairs:
-            roles[(row.professional_id, row.provider_id)] = row.role
-    return roles
+            found[(row.professional_id, row.provider_id)] = row.role
+    return found
 
 
 def _declarations(
@@ -392,7 +392,7 @@ def _declarations(
         .where(Declaration.id.in_(declaration_ids))
     ).all()
     entries = _entries(declaration_ids, today, filters)
-    roles = _roles({(r.professional_id, r.provider_id) for r in rows}, today)
+    roles_by_pair = roles({(r.professional_id, r.provider_id) for r in rows}, today)
     by_id = {}
     for r in rows:
         name = " ".join(part for part in (r.title, r.given_name, r.family_name) if part)
@@ -402,7 +402,7 @@ def _declarations(
             professional_id=r.professional_id,
             professional_name=name,
             registration=f"{r.regulator} {r.registration_number}",
-            role=roles.get((r.professional_id, r.provider_id)),
+            role=roles_by_pair.get((r.professional_id, r.provider_id)),
             provider_id=r.provider_id,
             provider_slug=r.slug,
             provider_name=r.provider_name,
@@ -621,11 +621,11 @@ def professional_summaries(professional_ids: Sequence[int], today: date) -> list
         .where(_shown(latest, today))
         .order_by(func.lower(Provider.name))
     ).all()
-    roles = _roles({(r.professional_id, r.id) for r in rows}, today)
+    roles_by_pair = roles({(r.professional_id, r.id) for r in rows}, today)
     providers: dict[int, list[tuple[str, str, str | None]]] = {}
     for r in rows:
         providers.setdefault(r.professional_id, []).append(
-            (r.slug, r.name, roles.get((r.professional_id, r.id)))
+            (r.slug, r.name, roles_by_pair.get((r.professional_id, r.id)))
         )
     summaries = []
     for pid in professional_ids:
@@ -710,7 +710,7 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
             select(Provider.id, Provider.slug, Provider.name).where(Provider.id.in_(all_provider_ids))
         )
     }
-    roles = _roles({(r.professional_id, r.provider_id) for r in shown}, today)
+    roles_by_pair = roles({(r.professional_id, r.provider_id) for r in shown}, today)
     return {
         pid: SearchDocument(
             professional_id=pid,
@@ -726,7 +726,7 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
             specialty=people[pid].specialty,
             providers=tuple(
                 sorted(
-                    ((*provider_rows[p], roles.get((pid, p))) for p in provider_ids[pid]),
+                    ((*provider_rows[p], roles_by_pair.get((pid, p))) for p in provider_ids[pid]),
                     key=lambda entry: entry[1].lower(),
                 )
             ),

@@ -932,7 +932,19 @@ def test_preview_entries_are_exactly_what_each_public_register_shows_once_sent(
 ) -> None:
     """Declare, let a provider record an action, ask to withhold one entry, preview, send: every
     entry the preview says will be published is on the public register, in the same order, as
-    the same HTML; the withheld one is marked in the preview and absent from that register."""
+    the same HTML; the withheld one is marked in the preview and absent from that register.
+    At Northgate they hold two roles: the line under the name shows the one the register shows."""
+    with app.app_context():
+        from interests.models import Professional, Provider
+
+        professional = db.session.get(Professional, me["professional_id"])
+        factories.make_engagement(
+            professional,
+            db.session.get(Provider, me["providers"][0]),
+            role="Clinical lead for pelvic health",
+            start_date=TODAY - timedelta(days=60),
+        )
+        db.session.commit()
     month_ago = TODAY - timedelta(days=30)
     add(signed_in, other_party="Medivance Surgical Ltd", **date_parts("date_from", month_ago))
     add(  # started the same day: the register orders these two by when they were declared
