@@ -1,7 +1,7 @@
 """How fast the inspectors' compliance overview answers at regional and national size.
 
-    python bench/compliance.py [--sizes small,large] [--requests 20] [--postgres [--no-sqlite]] [--keep DIR]
-                               [--live]
+    python bench/compliance.py [--sizes small,large] [--requests 20] [--page-requests 10]
+                               [--postgres [--no-sqlite]] [--keep DIR] [--live]
 
 For each size (small: 3,000 providers / 200,000 engagements; large: 30,000 providers / 2,000,000
 engagements) it fills a fresh database with a lean bulk generator (providers, professionals,
@@ -14,9 +14,15 @@ COPY on PostgreSQL), then times through the Flask test client, signed in as an i
 - then, read from that snapshot: the overview's first page (`/inspect`), p50 and p95 over
   --requests requests;
 - the overview sorted by % declared, and filtered to "inadequate" (p50);
-- the full CSV export (`/inspect/export.csv`, every row), once.
+- the full CSV export (`/inspect/export.csv`, every row), once;
+- the inspectors' provider page (`/inspect/providers/<slug>`) for the largest provider (most
+  engagements) and a median-size one, p50 and p95 over --page-requests requests each: "live", with
+  no month-end snapshot to read (the runs are marked unfinished for the while, so nothing is read
+  from them), and "with snapshots", the 12-month chart reading the month ends' snapshots (taken
+  first if missing, and timed). Both pages must show the same figures and chart, or it stops.
 
-SQLite always; PostgreSQL too with --postgres and TEST_DATABASE_URL (its public schema is wiped).
+SQLite always; PostgreSQL too with --postgres and TEST_DATABASE_URL (its public schema is wiped,
+unless --keep is given and it already holds this size's data: then it is reused, snapshots too).
 With --keep DIR the SQLite files are kept in DIR and reused by the next run. Not a test: it prints.
 """
 
@@ -36,7 +42,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
 
 from interests import create_app  # noqa: E402
 from interests.config import _normalise_database_url  # noqa: E402
@@ -343,7 +349,7 @@ def percentile(times: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def measure(label: str, url: str, workdir: str, repeat: int, live: bool = False) -> None:
+def measure(label: str, url: str, workdir: str, repeat: int, page_repeat: int, live: bool = False) -> None:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -387,8 +393,6 @@ def measure(label: str, url: str, workdir: str, repeat: int, live: bool = False)
     print(f"  {label:<10} sorted by % declared     p50 {statistics.median(by_percent) * 1000:8.0f} ms")
     inadequate = timed(client, f"/inspect?{as_of}&rating=inadequate&page=3", max(1, repeat // 4))
     print(f"  {label:<10} rating filter, page 3    p50 {statistics.median(inadequate) * 1000:8.0f} ms")
-    one = timed(client, f"/inspect/providers/provider-1?{as_of}", max(1, repeat // 4))
-    print(f"  {label:<10} largest provider's page  p50 {statistics.median(one) * 1000:8.0f} ms")
     started = time.perf_counter()
     response = client.get(f"/inspect/export.csv?{as_of}")
     lines = sum(chunk.count(b"\n") for chunk in response.response)
@@ -396,9 +400,95 @@ def measure(label: str, url: str, workdir: str, repeat: int, live: bool = False)
     print(f"  {label:<10} full CSV export          {seconds * 1000:8.0f} ms   ({lines - 1:,} rows)")
     if b"Figures calculated at" not in client.get(f"/inspect?{as_of}").get_data():
         raise SystemExit("the overview did not read the snapshot")
+    measure_provider_pages(app, client, label, page_repeat)
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+def chosen_providers() -> list[tuple[str, str, int]]:
+    """(what, slug, engagements) for the provider with most engagements and a median-size one."""
+    from interests.models import Engagement, Provider
+
+    sizes = db.session.execute(
+        select(Provider.slug, func.count(Engagement.id).label("n"))
+        .join(Engagement, Engagement.provider_id == Provider.id)
+        .group_by(Provider.id, Provider.slug)
+        .order_by(func.count(Engagement.id), Provider.id)
+    ).all()
+    largest, median = sizes[-1], sizes[len(sizes) // 2]
+    return [("largest", largest.slug, largest.n), ("median", median.slug, median.n)]
+
+
+def page_figures(body: bytes) -> str:
+    """The figures, chart and lists of a provider page, to check two pages show the same."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(body, "html.parser")
+    parts = [soup.select_one(selector) for selector in ("#figures", "svg.app-chart", "#trend-table")]
+    if any(part is None for part in parts):
+        raise SystemExit("the provider page has no figures or chart")
+    attention = soup.select_one("#attention")
+    lists = [str(part) for part in attention.find_next_siblings()] if attention is not None else []
+    return "".join(str(part) for part in parts) + "".join(lists)
+
+
+def measure_provider_pages(app: Any, client: Any, label: str, repeat: int) -> None:
+    """The provider page, live and with the month ends' snapshots, for two providers."""
+    from interests.models import ComplianceSnapshotRun
+    from interests.services import compliance
+
+    days = compliance.month_ends(TODAY)
+    with app.app_context():
+        missing = [day for day in days if compliance.finished_snapshot(day) is None]
+        started = time.perf_counter()
+        for day in missing:
+            compliance.take_snapshot(day)
+            db.session.commit()
+        if missing:
+            print(
+                f"  {label:<10} month-end snapshots      {time.perf_counter() - started:8.1f} s   "
+                f"({len(missing)} dates, {days[0].isoformat()} to {days[-1].isoformat()})"
+            )
+        chosen = chosen_providers()
+        finished = dict(
+            db.session.execute(
+                select(ComplianceSnapshotRun.as_of, ComplianceSnapshotRun.finished_at).where(
+                    ComplianceSnapshotRun.as_of.in_(days)
+                )
+            ).all()
+        )
+        db.session.remove()
+
+    def set_finished(values: dict[date, Any]) -> None:
+        with app.app_context():
+            for day, finished_at in values.items():
+                db.session.execute(
+                    update(ComplianceSnapshotRun)
+                    .where(ComplianceSnapshotRun.as_of == day)
+                    .values(finished_at=finished_at)
+                )
+            db.session.commit()
+            db.session.remove()
+
+    for what, slug, engagements in chosen:
+        path = f"/inspect/providers/{slug}?as_of={TODAY.isoformat()}"
+        with_snapshots = timed(client, path, repeat)
+        stored_body = client.get(path).get_data()
+        set_finished(dict.fromkeys(finished))  # unfinished runs are never read: the chart is live
+        try:
+            live = timed(client, path, repeat)
+            live_body = client.get(path).get_data()
+        finally:
+            set_finished(finished)
+        if page_figures(live_body) != page_figures(stored_body):
+            raise SystemExit(f"{slug}: the page from snapshots differs from the live one")
+        for how, times in (("live", live), ("with snapshots", with_snapshots)):
+            p50, p95 = statistics.median(times) * 1000, percentile(times, 0.95) * 1000
+            print(
+                f"  {label:<10} provider page, {what:<7} ({engagements:>7,} engagements) {how:<14} "
+                f"p50 {p50:7.0f} ms   p95 {p95:7.0f} ms"
+            )
 
 
 def reset_postgres(url: str) -> None:
@@ -419,7 +509,25 @@ def create_schema(url: str, workdir: str) -> None:
         db.engine.dispose()
 
 
-def run(label: str, url: str, size: str, workdir: str, repeat: int, reuse: bool, live: bool) -> None:
+def holds_size(url: str, size: str) -> bool:
+    """Whether the database at `url` already holds the generated data of `size`."""
+    providers, engagements = SIZES[size]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            counts = conn.execute(
+                text("SELECT (SELECT count(*) FROM provider), (SELECT count(*) FROM engagement)")
+            ).one()
+    except Exception:  # no tables yet
+        return False
+    finally:
+        engine.dispose()
+    return tuple(counts) == (providers, engagements)
+
+
+def run(
+    label: str, url: str, size: str, workdir: str, repeat: int, page_repeat: int, reuse: bool, live: bool
+) -> None:
     providers, engagements = SIZES[size]
     if not reuse:
         create_schema(url, workdir)
@@ -429,7 +537,7 @@ def run(label: str, url: str, size: str, workdir: str, repeat: int, reuse: bool,
             f"  {label:<10} generated in {time.perf_counter() - started:.0f} s: "
             + ", ".join(f"{n:,} {t}" for t, n in counts.items())
         )
-    measure(label, url, workdir, repeat, live)
+    measure(label, url, workdir, repeat, page_repeat, live)
 
 
 def main() -> None:
@@ -438,6 +546,7 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="small,large", help="comma-separated: small, large")
     parser.add_argument("--requests", type=int, default=20, help="requests timed for the first page")
+    parser.add_argument("--page-requests", type=int, default=10, help="requests timed per provider page")
     parser.add_argument("--postgres", action="store_true", help="also TEST_DATABASE_URL (wiped first)")
     parser.add_argument("--keep", help="keep the SQLite databases in this directory and reuse them")
     parser.add_argument("--live", action="store_true", help="also time one live first page (slow)")
@@ -456,14 +565,34 @@ def main() -> None:
             path = folder / f"compliance-{size}.sqlite3"
             reuse = bool(args.keep) and path.exists()
             if not args.no_sqlite:
-                run("sqlite", f"sqlite:///{path}", size, workdir, args.requests, reuse, args.live)
+                run(
+                    "sqlite",
+                    f"sqlite:///{path}",
+                    size,
+                    workdir,
+                    args.requests,
+                    args.page_requests,
+                    reuse,
+                    args.live,
+                )
             if args.postgres:
                 url = os.environ.get("TEST_DATABASE_URL", "")
                 if not url:
                     parser.error("--postgres needs TEST_DATABASE_URL")
                 url = _normalise_database_url(url)
-                reset_postgres(url)
-                run("postgresql", url, size, workdir, args.requests, False, args.live)
+                reuse_postgres = bool(args.keep) and holds_size(url, size)
+                if not reuse_postgres:
+                    reset_postgres(url)
+                run(
+                    "postgresql",
+                    url,
+                    size,
+                    workdir,
+                    args.requests,
+                    args.page_requests,
+                    reuse_postgres,
+                    args.live,
+                )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,16 @@ import re
 from datetime import date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 
 from interests.frontend import UK_TIME
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
@@ -23,7 +32,7 @@ from interests.inspect.views import (
     sort_headers,
 )
 from interests.rules.compliance import DeclarationStatus, Rating
-from interests.rules.vocabulary import ENGAGEMENT_TYPES
+from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import roles_required
 from interests.services import compliance, register
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
@@ -149,9 +158,11 @@ def provider(slug: str) -> Any:
     if problem:
         form.as_of.errors = [problem]
     query = OverviewQuery(as_of=as_of, **_thresholds())
-    row = compliance.provider_row(found, query)
-    points = compliance.trend(found, as_of)
-    lists = compliance.people_needing_attention(found, as_of)
+    summary = compliance.provider_summary(found, query)
+    row = summary.row
+    latest = compliance.MonthPoint(day=as_of, in_scope=row.figures.in_scope, declared=row.figures.declared)
+    points = compliance.trend(found, as_of, latest=latest)
+    lists = compliance.people_needing_attention(found, as_of, group_totals=summary.group_totals)
     return render_template(
         "inspect/provider.html",
         form=form,
@@ -170,3 +181,67 @@ def provider(slug: str) -> Any:
         published_on=published_on,
         **_thresholds(),
     )
+
+
+@bp.get("/providers/<slug>/<status>/<engagement_type>")
+@roles_required("inspector", "system_admin")
+def provider_people(slug: str, status: str, engagement_type: str) -> Any:
+    """Everyone of one engagement type who is missing (or overdue) at a provider, a page at a time."""
+    found = register.provider_by_slug(slug)
+    wanted = {state.value: state for state in compliance.ATTENTION_STATUSES}.get(status)
+    term = ENGAGEMENT_TYPE_BY_CODE.get(engagement_type)
+    if found is None or wanted is None or term is None:
+        abort(404)
+    as_of, problem = parse_as_of(request.args.get("as_of", ""), _today())
+    if problem:
+        abort(404)  # only reached from the provider page's own links, which carry a good date
+    as_of_given = (request.args.get("as_of") or "").strip()
+    summary = compliance.provider_summary(found, OverviewQuery(as_of=as_of, **_thresholds()))
+    total = summary.group_totals.get((term.code, wanted), 0)
+    page_size = compliance.MEMBER_LIST_LIMIT
+    pages = max(1, -(-total // page_size))
+    page = min(_page_number(), pages)
+    people = compliance.people_page(found, as_of, term.code, wanted, page, page_size)
+
+    def page_url(number: int) -> str:
+        args = {"as_of": as_of_given} if as_of_given else {}
+        if number > 1:
+            args["page"] = str(number)
+        return url_for(
+            "inspect.provider_people", slug=found.slug, status=wanted.value, engagement_type=term.code, **args
+        )
+
+    return render_template(
+        "inspect/people.html",
+        provider=found,
+        term=term,
+        status=wanted,
+        as_of=as_of,
+        provider_url=url_for(
+            "inspect.provider", slug=found.slug, **({"as_of": as_of_given} if as_of_given else {})
+        ),
+        people=people,
+        total=total,
+        first_number=(page - 1) * page_size + 1,
+        pagination=_people_pagination(page, pages, page_url),
+    )
+
+
+def _people_pagination(page: int, pages: int, page_url: Any) -> dict[str, object] | None:
+    """NHS.UK numbered pagination for a people list: first, last, and two either side of here."""
+    if pages <= 1:
+        return None
+    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
+    items: list[dict[str, object]] = []
+    previous = None
+    for number in shown:
+        if previous is not None and number > previous + 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "href": page_url(number), "current": number == page})
+        previous = number
+    params: dict[str, object] = {"items": items, "ariaLabel": "Pages of people"}
+    if page > 1:
+        params["previous"] = {"href": page_url(page - 1)}
+    if page < pages:
+        params["next"] = {"href": page_url(page + 1)}
+    return params

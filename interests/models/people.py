@@ -122,6 +122,16 @@ class Engagement(Base):
             "end_date",
             "engagement_type",
         ),
+        # Inspectors' provider page (interests/services/compliance.py, _attention_statement): one
+        # engagement type's people at a provider in start order, so a page of "missing" or
+        # "overdue" names stops reading once it is full.
+        Index(
+            "ix_engagement_provider_type_start",
+            "provider_id",
+            "engagement_type",
+            "start_date",
+            "professional_id",
+        ),
     )
 
     def is_active_on(self, day: date) -> bool:

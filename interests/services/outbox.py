@@ -6,6 +6,11 @@ SMTP when MAIL_SERVER is configured (`flask --app interests outbox deliver`, run
 `reminders send` and from cron); without MAIL_SERVER nothing is sent and the emails stay
 viewable by admins at /manage/outbox (development), so nothing is lost.
 
+A one-time sign-in link (an invitation) is kept in an email's stored body only until the email
+is sent: the same commit that marks it sent replaces the link with ONE_TIME_LINK_REMOVED, so the
+outbox table is not a store of working sign-in links. An email that fails keeps its link for the
+next attempt; unsent emails in development keep theirs (that is how a developer follows one).
+
 Settings (app config, else environment): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
 MAIL_PASSWORD, MAIL_USE_TLS ("1" for STARTTLS), MAIL_FROM, BASE_URL (links in emails sent from
 the command line, default http://localhost:5000).
@@ -14,6 +19,7 @@ the command line, default http://localhost:5000).
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -28,6 +34,9 @@ from interests.services.paging import Page
 
 MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a person to look
 DEFAULT_FROM = "register@localhost"
+ONE_TIME_LINK_REMOVED = "[sign-in link removed after sending]"
+# Pages whose address is itself a way to sign in; their links leave an email's stored copy once sent.
+ONE_TIME_LINK_ENDPOINTS = ("invitations.accept",)
 
 
 def setting(name: str, default: str | None = None) -> str | None:
@@ -72,6 +81,25 @@ def send_email(
     return email
 
 
+def without_one_time_links(body: str) -> str:
+    """The body with every one-time sign-in link (any host, any token) replaced by a note.
+
+    The links' fixed start ("/invitations/") comes from the URL map, so it follows the route.
+    """
+    starts = [
+        rule.rule.split("<", 1)[0]
+        for rule in current_app.url_map.iter_rules()
+        if rule.endpoint in ONE_TIME_LINK_ENDPOINTS
+    ]
+    starts = [start for start in starts if start in body]
+    if not starts:
+        return body
+    # Matches start only where a word starts, so a long run without spaces is read once, not once
+    # per character (a patient's question quoted in an email is anyone's text).
+    pattern = "|".join(re.escape(start) for start in starts)
+    return re.sub(r"(?<!\S)\S*?(?:" + pattern + r")\S+", ONE_TIME_LINK_REMOVED, body)
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: int
@@ -80,7 +108,12 @@ class Delivery:
 
 
 def deliver_pending(limit: int = 500) -> Delivery:
-    """Send up to `limit` unsent emails by SMTP (one connection), committing as each is sent."""
+    """Send up to `limit` unsent emails by SMTP (one connection), committing as each is sent.
+
+    An email the server refuses is counted (attempts, last_error) and tried again next time; if
+    the connection itself fails, that email is counted and the rest wait, untouched, for the next
+    run. An email is marked sent (and its one-time link removed) only after the server accepted it.
+    """
     if not smtp_configured():
         waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
         return Delivery(sent=0, failed=0, waiting=int(waiting))
@@ -107,16 +140,25 @@ def deliver_pending(limit: int = 500) -> Delivery:
                 message["Subject"] = email.subject
                 message.set_content(email.body)
                 email.attempts += 1
+                connection_lost = False
                 try:
                     server.send_message(message)
-                except smtplib.SMTPException as exc:
+                except smtplib.SMTPException as exc:  # refused: note why and go on to the next email
                     email.last_error = str(exc)[:1000]
                     failed += 1
+                    connection_lost = isinstance(exc, smtplib.SMTPServerDisconnected)
+                except OSError as exc:  # timeout, reset: every later email would fail the same way
+                    email.last_error = (str(exc) or type(exc).__name__)[:1000]
+                    failed += 1
+                    connection_lost = True
                 else:
                     email.sent_at = utcnow()
                     email.last_error = None
+                    email.body = without_one_time_links(email.body)
                     sent += 1
                 db.session.commit()
+                if connection_lost:
+                    break
         finally:
             try:
                 server.quit()

@@ -128,6 +128,11 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     (ix_engagement_professional_provider, ix_declaration_provider_professional_date), computed once
     per row in an inner query (OFFSET 0 stops SQLite copying them into each CASE branch); the CASE
     itself is `compliance.status_expression`. tests/db/test_staff_status.py holds the two together.
+
+    The latest declaration on or before today is also the one shown as "last declared": a
+    declaration is dated the day it is sent (`declarations.send_declaration(on=uk_today())`, the
+    same UK date the staff page passes as `today`), so none is dated after today and one seek
+    serves both.
     """
     cutoffs = Cutoffs.for_date(today)
     active = aliased(Engagement)
@@ -148,15 +153,6 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
             Declaration.provider_id == Engagement.provider_id,
             Declaration.professional_id == Engagement.professional_id,
             Declaration.declared_on <= today,
-        )
-        .correlate(Engagement)
-        .scalar_subquery()
-    )
-    last_declared = (
-        select(func.max(Declaration.declared_on))
-        .where(
-            Declaration.provider_id == Engagement.provider_id,
-            Declaration.professional_id == Engagement.professional_id,
         )
         .correlate(Engagement)
         .scalar_subquery()
@@ -187,8 +183,7 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
             Professional.registration_number,
             Professional.email,
             earliest_active_start.label("earliest_active_start"),
-            declared_as_of.label("declared_as_of"),
-            last_declared.label("last_declared_on"),
+            declared_as_of.label("last_declared_on"),
             last_reminded.label("last_reminded_at"),
         )
         .join(Professional, Professional.id == Engagement.professional_id)
@@ -199,7 +194,7 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     status = case(
         (inner.c.start_date > today, literal(NOT_STARTED)),
         (and_(inner.c.end_date.is_not(None), inner.c.end_date < today), literal(ENDED)),
-        else_=status_expression(inner.c.declared_as_of, inner.c.earliest_active_start, cutoffs),
+        else_=status_expression(inner.c.last_declared_on, inner.c.earliest_active_start, cutoffs),
     )
     return select(inner, status.label("status"))
 

@@ -85,3 +85,28 @@ def test_provider_page_has_no_accessibility_violations(page: Any, live_server: L
     assert_accessible(page)
     page.goto(live_server / f"/inspect/providers/{slug}")
     assert_accessible(page)
+
+
+def test_people_list_pages_have_no_accessibility_violations_and_page_by_keyboard(
+    page: Any, live_server: LiveServer
+) -> None:
+    def create() -> str:
+        make_account("inspector", email=INSPECTOR_EMAIL)
+        provider = make_provider(name="Hazel Trust")
+        for _ in range(52):
+            make_engagement(make_professional(), provider, engagement_type="locum")
+        return provider.slug
+
+    slug = live_server.populate(create)
+    sign_in(page, live_server)
+    page.goto(live_server / f"/inspect/providers/{slug}")
+    page.get_by_role("link", name="See all 52 locum or agency missing").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Locum or agency: 52 people missing"
+    assert page.locator("#people tbody tr").count() == 50
+    assert_accessible(page)
+    page.locator(".nhsuk-pagination__next a, a.nhsuk-pagination__next").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("#people caption").inner_text() == "51 to 52 of 52, in the order they started"
+    assert_accessible(page)

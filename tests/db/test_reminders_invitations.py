@@ -220,3 +220,142 @@ def test_outbox_delivers_by_smtp_when_configured(app_ctx: Flask, smtp_server: An
     assert "Subject: Hello there" in smtp_server.messages[0] and "The body" in smtp_server.messages[0]
     assert db.session.scalar(select(OutboxEmail.sent_at)) is not None
     assert outbox.deliver_pending().sent == 0  # never sent twice
+
+
+# --- One-time links leave the outbox once sent ----------------------------------------------
+
+
+class _UnreliableSMTPHandler(socketserver.StreamRequestHandler):
+    """Like _SMTPHandler, but refuses the recipients in `server.refused` (550 at RCPT) and hangs
+    up instead of answering DATA while `server.hang_up` is set."""
+
+    def handle(self) -> None:
+        server: Any = self.server
+        self.wfile.write(b"220 test ESMTP\r\n")
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            command = line.strip().upper()
+            if command.startswith((b"EHLO", b"HELO")):
+                self.wfile.write(b"250 test\r\n")
+            elif command.startswith(b"RCPT") and any(a.upper().encode() in command for a in server.refused):
+                self.wfile.write(b"550 no such mailbox\r\n")
+            elif command == b"DATA":
+                if server.hang_up:
+                    return
+                self.wfile.write(b"354 go ahead\r\n")
+                data = []
+                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
+                    data.append(chunk)
+                server.messages.append(b"".join(data).decode())
+                self.wfile.write(b"250 queued\r\n")
+            elif command == b"QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"250 ok\r\n")
+
+
+@pytest.fixture
+def unreliable_smtp() -> Iterator[Any]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _UnreliableSMTPHandler)
+    server.daemon_threads = True
+    server.messages = []  # type: ignore[attr-defined]
+    server.refused = set()  # type: ignore[attr-defined]
+    server.hang_up = False  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _use_smtp(app: Flask, server: Any) -> None:
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(server.server_address[1]))
+
+
+def _invitation_email() -> OutboxEmail:
+    return db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "invitation"))
+
+
+def test_invitation_link_is_removed_from_the_outbox_once_sent(
+    app: Flask, invited: dict[str, Any], smtp_server: Any
+) -> None:
+    _use_smtp(app, smtp_server)
+    token = invited["path"].rsplit("/", 1)[1]
+    assert token in _invitation_email().body
+    delivery = outbox.deliver_pending()
+    assert (delivery.sent, delivery.waiting) == (1, 0)
+    assert token in smtp_server.messages[0]  # the professional's copy has the link
+    db.session.expire_all()
+    stored = _invitation_email()
+    assert stored.sent_at is not None
+    assert token not in stored.body and "/invitations/" not in stored.body
+    assert outbox.ONE_TIME_LINK_REMOVED in stored.body
+    assert stored.body.startswith("Dear Alex") and "If you were not expecting this email" in stored.body
+    assert app.test_client().get(invited["path"]).status_code == 200  # the emailed link still works
+
+
+def test_invitation_link_stays_in_the_outbox_without_smtp(invited: dict[str, Any]) -> None:
+    delivery = outbox.deliver_pending()
+    assert (delivery.sent, delivery.waiting) == (0, 1)
+    db.session.expire_all()
+    assert invited["path"] in _invitation_email().body  # a developer follows it from /manage/outbox
+
+
+def test_refused_invitation_keeps_its_link_until_it_is_sent(
+    app: Flask, invited: dict[str, Any], unreliable_smtp: Any
+) -> None:
+    _use_smtp(app, unreliable_smtp)
+    outbox.send_email(kind="test", to="other@example.org", subject="Hello", body="The body")
+    db.session.commit()
+    unreliable_smtp.refused.add("new.starter@example.org")
+    first = outbox.deliver_pending()
+    assert (first.sent, first.failed, first.waiting) == (1, 1, 1)
+    db.session.expire_all()
+    refused = _invitation_email()
+    assert refused.sent_at is None and refused.attempts == 1 and "no such mailbox" in refused.last_error
+    assert invited["path"] in refused.body
+    unreliable_smtp.refused.clear()
+    second = outbox.deliver_pending()
+    assert (second.sent, second.failed, second.waiting) == (1, 0, 0)
+    db.session.expire_all()
+    assert invited["path"] not in _invitation_email().body
+    assert invited["path"] in unreliable_smtp.messages[-1]
+
+
+def test_lost_smtp_connection_leaves_every_email_waiting_with_its_link(
+    app: Flask, invited: dict[str, Any], unreliable_smtp: Any
+) -> None:
+    _use_smtp(app, unreliable_smtp)
+    outbox.send_email(kind="test", to="other@example.org", subject="Hello", body="The body")
+    db.session.commit()
+    unreliable_smtp.hang_up = True
+    lost = outbox.deliver_pending()
+    assert (lost.sent, lost.failed, lost.waiting) == (0, 1, 2)
+    db.session.expire_all()
+    emails = db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)).all()
+    assert [(e.kind, e.attempts, e.sent_at) for e in emails] == [("invitation", 1, None), ("test", 0, None)]
+    assert emails[0].last_error and invited["path"] in emails[0].body
+    unreliable_smtp.hang_up = False
+    again = outbox.deliver_pending()
+    assert (again.sent, again.failed, again.waiting) == (2, 0, 0)
+    db.session.expire_all()
+    assert invited["path"] not in _invitation_email().body
+
+
+def test_one_time_links_are_removed_whatever_the_host_and_nothing_else_is(app_ctx: Flask) -> None:
+    body = (
+        "Use this link:\n\nhttps://register.example.nhs.uk/interests/invitations/Ab-_9xYz\n\n"
+        "(or http://localhost:5000/invitations/Q1w2E3r4.) Your register: https://register.example.nhs.uk/declare\n"
+    )
+    assert outbox.without_one_time_links(body) == (
+        f"Use this link:\n\n{outbox.ONE_TIME_LINK_REMOVED}\n\n"
+        f"(or {outbox.ONE_TIME_LINK_REMOVED} Your register: https://register.example.nhs.uk/declare\n"
+    )
+    hostile = "x" * 200_000 + " nothing to remove"
+    assert outbox.without_one_time_links(hostile) == hostile

@@ -70,3 +70,39 @@ def test_staff_page_status_matches_the_rules(app_ctx: Flask) -> None:
         assert filtered.total == len(filtered.items)
     counts = staff.status_counts(provider, TODAY)
     assert counts["not_started"] == 1 and sum(counts.values()) == len(CASES) + 1
+
+
+@pytest.mark.alldb
+def test_staff_page_last_declared_is_the_latest_declaration_to_this_provider(app_ctx: Flask) -> None:
+    provider = factories.make_provider()
+    elsewhere = factories.make_provider()
+    renewed = factories.make_professional()
+    lapsed = factories.make_professional()
+    only_elsewhere = factories.make_professional()
+    for professional in (renewed, lapsed, only_elsewhere):
+        factories.make_engagement(professional, provider, start_date=TODAY - timedelta(days=900))
+        factories.make_engagement(professional, elsewhere, start_date=TODAY - timedelta(days=900))
+    factories.make_declaration(renewed, provider, declared_on=TODAY - timedelta(days=400))
+    factories.make_declaration(renewed, provider, declared_on=TODAY - timedelta(days=20))
+    factories.make_declaration(renewed, elsewhere, declared_on=TODAY)
+    factories.make_declaration(lapsed, provider, declared_on=TODAY - timedelta(days=500))
+    factories.make_declaration(lapsed, elsewhere, declared_on=TODAY - timedelta(days=5))
+    factories.make_declaration(only_elsewhere, elsewhere, declared_on=TODAY - timedelta(days=5))
+    db.session.commit()
+    rows = {
+        row.professional_id: row
+        for row in staff.staff_page(provider, staff.StaffFilters(), TODAY, 1, 10).items
+    }
+    assert (rows[renewed.id].last_declared_on, rows[renewed.id].status) == (
+        TODAY - timedelta(days=20),
+        "declared",
+    )
+    assert (rows[lapsed.id].last_declared_on, rows[lapsed.id].status) == (
+        TODAY - timedelta(days=500),
+        "overdue",
+    )
+    assert (rows[only_elsewhere.id].last_declared_on, rows[only_elsewhere.id].status) == (None, "missing")
+    declared = staff.staff_page(provider, staff.StaffFilters(status="declared"), TODAY, 1, 10).items
+    assert [(row.professional_id, row.last_declared_on) for row in declared] == [
+        (renewed.id, TODAY - timedelta(days=20))
+    ]

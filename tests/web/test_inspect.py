@@ -108,7 +108,15 @@ def inspector(client: FlaskClient, app: Flask) -> FlaskClient:
 # --- Who may see it ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/inspect", "/inspect/export.csv", "/inspect/providers/anything"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inspect",
+        "/inspect/export.csv",
+        "/inspect/providers/anything",
+        "/inspect/providers/anything/missing/bank",
+    ],
+)
 def test_inspect_pages_when_signed_out_send_you_to_sign_in(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 302
@@ -116,7 +124,15 @@ def test_inspect_pages_when_signed_out_send_you_to_sign_in(client: FlaskClient, 
 
 
 @pytest.mark.parametrize("role", ["professional", "provider_admin"])
-@pytest.mark.parametrize("path", ["/inspect", "/inspect/export.csv", "/inspect/providers/alder-hospital"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inspect",
+        "/inspect/export.csv",
+        "/inspect/providers/alder-hospital",
+        "/inspect/providers/alder-hospital/missing/employee",
+    ],
+)
 def test_inspect_pages_for_other_roles_are_forbidden(
     client: FlaskClient, app: Flask, role: str, path: str
 ) -> None:
@@ -452,6 +468,70 @@ def test_provider_page_caps_long_lists_and_says_how_many(inspector: FlaskClient,
     assert text_of(soup.select_one("#missing-employee")) == "Employee: 53 people missing"
     assert len(soup.select("#missing-employee + table tbody tr")) == 50
     assert "Showing the 50 who started first, of 53" in text_of(soup.select_one("#attention").parent)
+
+
+def test_provider_page_list_links_to_everyone_a_page_at_a_time(inspector: FlaskClient, app: Flask) -> None:
+    with app.app_context():
+        provider = factories.make_provider(name="Big Trust")
+        staff(provider, declared=2, missing=53)
+        db.session.commit()
+        slug = provider.slug
+    soup = page(inspector.get(f"/inspect/providers/{slug}"))
+    links = [a for a in soup.select("#attention ~ p a") if text_of(a).startswith("See all")]
+    assert len(links) == 1
+    link = links[0]
+    assert text_of(link) == "See all 53 employee missing"
+    first = page(inspector.get(link["href"]))
+    assert text_of(first.select_one("h1")) == "Employee: 53 people missing"
+    assert text_of(first.select_one("#people caption")) == "1 to 50 of 53, in the order they started"
+    names_on_first = [text_of(tr.select_one("td")) for tr in first.select("#people tbody tr")]
+    assert len(names_on_first) == 50
+    # The provider page lists the same first 50, in the same order.
+    on_provider_page = [
+        text_of(tr.select_one("td")) for tr in soup.select("#missing-employee + table tbody tr")
+    ]
+    assert names_on_first == on_provider_page
+    next_link = first.select_one(".nhsuk-pagination__next a, a.nhsuk-pagination__next")
+    assert next_link is not None
+    second = page(inspector.get(next_link["href"]))
+    assert text_of(second.select_one("#people caption")) == "51 to 53 of 53, in the order they started"
+    names_on_second = [text_of(tr.select_one("td")) for tr in second.select("#people tbody tr")]
+    assert len(names_on_second) == 3 and not set(names_on_second) & set(names_on_first)
+    assert all(text_of(tr.select("td")[-1]) == "Never" for tr in second.select("#people tbody tr"))
+    # A page past the end shows the last page.
+    past_end = page(inspector.get(f"/inspect/providers/{slug}/missing/employee?page=99"))
+    assert [text_of(tr.select_one("td")) for tr in past_end.select("#people tbody tr")] == names_on_second
+    nobody = page(inspector.get(f"/inspect/providers/{slug}/overdue/locum"))
+    assert text_of(nobody.select_one("#nobody")) == "Nobody is overdue on this date."
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/inspect/providers/no-such-provider/missing/employee",
+        "/inspect/providers/{slug}/declared/employee",
+        "/inspect/providers/{slug}/missing/astronaut",
+        "/inspect/providers/{slug}/missing/employee?as_of=2025-02-30",
+    ],
+)
+def test_provider_people_list_with_a_forged_address_is_not_found(
+    inspector: FlaskClient, providers: dict[str, str], path: str
+) -> None:
+    assert inspector.get(path.format(slug=providers["Cedar Trust"])).status_code == 404
+
+
+def test_provider_page_from_month_end_snapshots_shows_the_same_figures_and_chart(
+    inspector: FlaskClient, app: Flask, providers: dict[str, str]
+) -> None:
+    path = f"/inspect/providers/{providers['Birch Clinic']}"
+    live = page(inspector.get(path))
+    for day in compliance.month_ends(_uk_today()):
+        _snapshot(app, day, datetime.now(UTC))
+    stored = page(inspector.get(path))
+    for selector in ("#figures", "#trend-table", "svg.app-chart", "#attention"):
+        assert text_of(stored.select_one(selector)) == text_of(live.select_one(selector)), selector
+    assert str(stored.select_one("svg.app-chart")) == str(live.select_one("svg.app-chart"))
+    assert text_of(stored.select("#trend-table tbody tr")[-1]).endswith("80% (8 of 10)")
 
 
 def test_provider_page_for_an_unknown_slug_is_not_found(inspector: FlaskClient) -> None:
