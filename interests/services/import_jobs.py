@@ -268,7 +268,7 @@ def problems_of(job: StaffImportJob) -> staff_import.Checked:
 
 
 @dataclass(frozen=True)
-class Progress:
+class JobProgress:
     """What the job's page shows: the state, the step in words and the bar's percentage."""
 
     state: str  # waiting | checking | saving | done | refused | failed | stopped
@@ -280,15 +280,15 @@ class Progress:
         return {"state": self.state, "step": self.step, "percent": self.percent, "finished": self.finished}
 
 
-def progress_of(job: StaffImportJob, live: Live | None) -> Progress:
+def progress_of(job: StaffImportJob, live: Live | None) -> JobProgress:
     if is_stale(job):
-        return Progress("stopped", "The import stopped before it finished. Nothing was saved", 0, True)
+        return JobProgress("stopped", "The import stopped before it finished. Nothing was saved", 0, True)
     if job.status == "done":
-        return Progress("done", "Imported", 100, True)
+        return JobProgress("done", "Imported", 100, True)
     if job.status == "refused":
-        return Progress("refused", "The file has problems. Nothing was saved", 0, True)
+        return JobProgress("refused", "The file has problems. Nothing was saved", 0, True)
     if job.status == "failed":
-        return Progress("failed", "The import could not be finished. Nothing was saved", 0, True)
+        return JobProgress("failed", "The import could not be finished. Nothing was saved", 0, True)
     stage = live.stage if live is not None and live.stage in _BANDS else job.status
     if stage == "checking" and job.status == "saving":
         stage = "saving"  # a report from before the phase changed
@@ -303,4 +303,4 @@ def progress_of(job: StaffImportJob, live: Live | None) -> Progress:
         step += f": {done:,} of about {total:,} lines" if total else f": {done:,} lines"
     elif total and stage != "checking":
         step += f": {done:,} of {total:,}"
-    return Progress(job.status, step, int(low + (high - low) * fraction), False)
+    return JobProgress(job.status, step, int(low + (high - low) * fraction), False)
