@@ -40,6 +40,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     frontend.configure_jinja(app)
 
+    from interests.admin.routes import bp as admin_bp
     from interests.api.routes import bp as api_bp
     from interests.auth.routes import bp as auth_bp
     from interests.declare.routes import bp as declare_bp
@@ -60,6 +61,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         api_bp,
         questions_bp,
         invitations_bp,
+        admin_bp,
     ):
         app.register_blueprint(blueprint)
 

@@ -596,6 +596,10 @@ class _Person:
     profession: Profession
     engagements: list[dict[str, Any]] = field(default_factory=list)
     versions: list[list[dict[str, Any]]] = field(default_factory=list)  # per interest, in order
+    # The address the providers recorded, and whether the person has confirmed where they work
+    # (everyone who has declared has; people who never did were asked and have not answered).
+    email: str | None = None
+    confirmed: bool = True
 
 
 def _engagement(
@@ -636,8 +640,11 @@ def _engagement(
         "start_date": start,
         "end_date": end,
         "decision_maker": decision_maker,
+        "email": person.email,
         "created_at": _at(start, rng),
     }
+    row["asked_at"] = row["created_at"] if person.email else None
+    row["confirmed_at"] = row["created_at"] if person.confirmed else None
     person.engagements.append(row)
     return row
 
@@ -721,6 +728,12 @@ def _professional(
             start = today - timedelta(days=rng.randint(5, 27))
             last = start + timedelta(days=rng.randint(0, (today - start).days))
 
+    registration_number = _registration_number(world, profession)
+    clinical_interests = CLINICAL_INTERESTS.get(specialty or "") if rng.random() < 0.6 else None
+    person.email = (
+        f"{_slugify(given)}.{_slugify(family)}.{person.id}@mail.example.org" if rng.random() < 0.5 else None
+    )
+    person.confirmed = last is not None
     yield (
         "professional",
         {
@@ -729,13 +742,10 @@ def _professional(
             "given_name": given,
             "family_name": family,
             "regulator": regulator,
-            "registration_number": _registration_number(world, profession),
+            "registration_number": registration_number,
             "profession": profession.name,
             "specialty": specialty,
-            "clinical_interests": CLINICAL_INTERESTS.get(specialty or "") if rng.random() < 0.6 else None,
-            "email": f"{_slugify(given)}.{_slugify(family)}.{person.id}@mail.example.org"
-            if rng.random() < 0.5
-            else None,
+            "clinical_interests": clinical_interests,
             "created_at": _at(start, rng),
         },
     )

@@ -18,6 +18,7 @@ from interests.models import (
     InterestVersion,
     Professional,
     Provider,
+    utcnow,
 )
 from interests.services import accounts
 
@@ -66,6 +67,8 @@ def make_engagement(professional: Professional, provider: Provider, **fields: An
         "role": "Consultant",
         "department": "Gynaecology",
         "start_date": date.today() - timedelta(days=400),
+        # Confirmed by the professional, as most are; pass confirmed_at=None for one a provider added.
+        "confirmed_at": utcnow(),
     }
     defaults.update(fields)
     engagement = Engagement(professional=professional, provider=provider, **defaults)

@@ -16,7 +16,7 @@ HOME_BY_ROLE = {
     "professional": "/declare",
     "provider_admin": "/manage",
     "inspector": "/inspect",
-    "system_admin": "/inspect",
+    "system_admin": "/admin",
 }
 
 

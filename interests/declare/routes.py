@@ -11,13 +11,16 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
+from interests.extensions import db
 from interests.models import Account, Interest, InterestVersion, Professional
 from interests.rules.vocabulary import (
     CATEGORIES,
     CATEGORY_BY_CODE,
+    ENGAGEMENT_TYPE_BY_CODE,
     TYPE_BY_CODE,
     TYPES,
     TYPES_WITH_VALUE,
@@ -25,6 +28,7 @@ from interests.rules.vocabulary import (
 )
 from interests.security import roles_required
 from interests.services import declarations as service
+from interests.services import identity
 from interests.services.declarations import DeclarationProblem, InterestDetails
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
@@ -104,15 +108,46 @@ def home() -> Any:
     professional = _me()
     today = service.uk_today()
     interests = service.interests_of(professional)
+    awaiting = identity.awaiting_confirmation(professional.id, today)
     return render_template(
         "declare/home.html",
         professional=professional,
+        awaiting=awaiting,
+        needs_link={e.id for e in awaiting if not identity.can_confirm_from_account(e, _account())},
+        answer_form=FlaskForm(),
+        ENGAGEMENT_TYPE_BY_CODE=ENGAGEMENT_TYPE_BY_CODE,
         workplaces=service.workplaces(professional, today),
         interests=interests,
         covered_ids={v.interest_id for v in service.covered_versions(professional, today)},
         withholding=service.withholding_requests_of(professional),
         statuses=WITHHOLDING_STATUS_BY_CODE,
     )
+
+
+@bp.post("/engagements/<int:engagement_id>")
+def answer_engagement(engagement_id: int) -> Any:
+    """The professional confirms that they work where a provider says, or says they do not."""
+    engagement = identity.engagement_of(_me().id, engagement_id)
+    if engagement is None:
+        abort(404)
+    form = FlaskForm()
+    answer = request.form.get("answer")
+    if not form.validate_on_submit() or answer not in ("confirm", "reject"):
+        abort(400)
+    try:
+        if answer == "confirm":
+            identity.confirm_from_account(engagement, _account())
+            message = f"Thank you: your declarations can now go to {engagement.provider.name}"
+        else:
+            identity.reject_from_account(engagement, _account())
+            message = f"We have told {engagement.provider.name} that you do not work there"
+        db.session.commit()
+    except identity.IdentityProblem as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    else:
+        flash(message, "success")
+    return redirect(url_for("declare.home"))
 
 
 @bp.route("/interests/new", methods=["GET", "POST"])
@@ -231,6 +266,7 @@ def check() -> Any:
         cutoff=service.covered_after(today),
         statement=service.DECLARATION_STATEMENT,
         withholding=service.withholding_requests_of(professional),
+        awaiting=identity.awaiting_confirmation(professional.id, today),
     )
 
 

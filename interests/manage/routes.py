@@ -174,8 +174,7 @@ def add_engagement(slug: str) -> Any:
                 _engagement_details(form),
                 actor=_account(),
             )
-            if engagement.professional.email:
-                invitations.invite(engagement.professional, provider, actor=_account())
+            invitations.ask_one(engagement, actor=_account())
             db.session.commit()
         except InvalidRecord as exc:
             db.session.rollback()

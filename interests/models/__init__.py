@@ -18,7 +18,14 @@ from interests.models.declarations import (
     InterestVersion,
     WithholdingRequest,
 )
-from interests.models.manage import Invitation, PatientQuestion, Reminder, StaffImport, StaffImportJob
+from interests.models.manage import (
+    IdentityClaim,
+    Invitation,
+    PatientQuestion,
+    Reminder,
+    StaffImport,
+    StaffImportJob,
+)
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
@@ -34,6 +41,7 @@ __all__ = [
     "Engagement",
     "Interest",
     "InterestVersion",
+    "IdentityClaim",
     "InvalidRecord",
     "Invitation",
     "OutboxEmail",

@@ -129,8 +129,10 @@ class Declaration(Base):
         provider_id = self.provider_id or (self.provider.id if self.provider else None)
         engaged: int | None = None
         for pending in session.new:  # an engagement added in the same unit of work counts
-            if isinstance(pending, Engagement) and (
-                (pending.professional is self.professional or pending.professional_id == professional_id)
+            if (
+                isinstance(pending, Engagement)
+                and pending.confirmed_at is not None
+                and (pending.professional is self.professional or pending.professional_id == professional_id)
                 and (pending.provider is self.provider or pending.provider_id == provider_id)
             ):
                 engaged = 0
@@ -139,14 +141,16 @@ class Declaration(Base):
                 engaged = session.scalar(
                     select(Engagement.id)
                     .where(
-                        Engagement.professional_id == professional_id, Engagement.provider_id == provider_id
+                        Engagement.professional_id == professional_id,
+                        Engagement.provider_id == provider_id,
+                        Engagement.confirmed_at.is_not(None),
                     )
                     .limit(1)
                 )
         if engaged is None:
             raise InvalidRecord(
                 "A declaration can only be sent to a provider where the professional works: "
-                "there is no engagement at this provider"
+                "there is no engagement at this provider that they have confirmed"
             )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from interests.models.base import Base, InvalidRecord, UTCDateTime, utcnow
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail
-from interests.models.people import Professional
+from interests.models.people import Engagement, Professional
 
 
 class Reminder(Base):
@@ -41,13 +41,20 @@ class Reminder(Base):
 
 
 class Invitation(Base):
-    """A one-time sign-in link for a professional without an account. Only a hash of the token is kept."""
+    """A one-time link sent to the address one provider recorded for one engagement.
+
+    Using it proves control of that address: it links that provider's engagement only. For a
+    professional with no account it creates one; it never creates a second account or hands an
+    existing one to a new address (a different address becomes an identity claim). Only a hash of
+    the token is kept.
+    """
 
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"), index=True)
     provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"), index=True)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"), index=True)
     email: Mapped[str] = mapped_column(String(320))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -57,6 +64,48 @@ class Invitation(Base):
 
     professional: Mapped[Professional] = relationship()
     provider: Mapped[Provider | None] = relationship()
+    engagement: Mapped[Engagement | None] = relationship()
+
+
+IDENTITY_CLAIM_STATUSES = ("pending", "rejected", "transferred")
+
+
+class IdentityClaim(Base):
+    """A second address claiming a registration number that already has an account.
+
+    Raised when someone proves control of the address a provider recorded (its invitation link) for
+    a professional whose account uses another address. Never merged or transferred silently: a
+    system admin decides, and both addresses are told of the claim and of the decision.
+    """
+
+    __tablename__ = "identity_claim"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id"), unique=True)
+    engagement_id: Mapped[int | None] = mapped_column(ForeignKey("engagement.id"))
+    provider_id: Mapped[int | None] = mapped_column(ForeignKey("provider.id"))
+    email: Mapped[str] = mapped_column(String(320))  # the claimant's address
+    account_email: Mapped[str] = mapped_column(String(320))  # the account's address at the time
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    professional: Mapped[Professional] = relationship()
+    provider: Mapped[Provider | None] = relationship()
+    engagement: Mapped[Engagement | None] = relationship()
+    invitation: Mapped[Invitation] = relationship()
+
+    __table_args__ = (Index("ix_identity_claim_status_created", "status", "created_at"),)
+
+    def check(self) -> None:
+        if self.status is not None and self.status not in IDENTITY_CLAIM_STATUSES:
+            raise InvalidRecord(f"Unknown identity claim status {self.status!r}")
+        if self.status not in (None, "pending") and not (self.decision_reason or "").strip():
+            raise InvalidRecord("A decision on an identity claim needs a reason")
 
 
 QUESTION_MAX_LENGTH = 2000  # characters: a question, not a letter

@@ -41,7 +41,8 @@ class Professional(Base):
     profession: Mapped[str] = mapped_column(String(100))
     specialty: Mapped[str | None] = mapped_column(String(120))
     clinical_interests: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(String(320))  # never public
+    # No contact details here: each provider keeps its own on its engagement, and the professional's
+    # own address is their account's (product card, "Identity and consent across providers").
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     other_names: Mapped[list[ProfessionalName]] = relationship(
@@ -87,7 +88,13 @@ class ProfessionalName(Base):
 
 
 class Engagement(Base):
-    """A professional working at a provider, in one of five ways."""
+    """A professional working at a provider, in one of five ways: that provider's record of them.
+
+    ``email`` is the address this provider recorded: never shown to another provider, never copied
+    to the professional's account. ``confirmed_at`` is when the professional proved it is theirs (by
+    this provider's invitation link, or from their own account): declarations go only to confirmed
+    engagements. ``rejected_at`` is when they said they do not work here.
+    """
 
     __tablename__ = "engagement"
 
@@ -100,6 +107,11 @@ class Engagement(Base):
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     decision_maker: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(320))  # this provider's record; never public
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the professional was first asked to confirm (an invitation or a notice): asked once.
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     professional: Mapped[Professional] = relationship(back_populates="engagements")
@@ -134,6 +146,13 @@ class Engagement(Base):
         ),
     )
 
+    @property
+    def confirmation(self) -> str:
+        """ "confirmed", "rejected" or "unconfirmed": what the professional said of this engagement."""
+        if self.confirmed_at is not None:
+            return "confirmed"
+        return "rejected" if self.rejected_at is not None else "unconfirmed"
+
     def is_active_on(self, day: date) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)
 
@@ -145,3 +164,5 @@ class Engagement(Base):
             raise InvalidRecord("An engagement needs a start date")
         if self.end_date is not None and self.end_date < self.start_date:
             raise InvalidRecord("An engagement cannot end before it starts")
+        if self.confirmed_at is not None and self.rejected_at is not None:
+            raise InvalidRecord("An engagement cannot be both confirmed and rejected")

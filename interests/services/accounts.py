@@ -65,6 +65,14 @@ def create_account(
     return account
 
 
+def set_password(account: Account, password: str) -> None:
+    """A new password: every earlier session of the account stops working."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidRecord(f"The password must be {MIN_PASSWORD_LENGTH} characters or more")
+    account.password_hash = hash_password(password)
+    account.session_version += 1
+
+
 def authenticate(email: str, password: str) -> Account | None:
     """The account for these credentials, or None. Takes the same time whether or not it exists."""
     account = find_by_email(email)

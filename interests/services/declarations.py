@@ -209,11 +209,14 @@ class Workplace:
 
 
 def workplaces(professional: Professional, on: date) -> list[Workplace]:
-    """Every provider where the professional works on `on`, A-Z, with their declaration status."""
+    """Every provider where the professional confirmed they work on `on`, A-Z, with their status."""
     engagements = db.session.scalars(
         select(Engagement)
         .where(
             Engagement.professional_id == professional.id,
+            # Declarations go only where the professional confirmed they work (product card,
+            # "Identity and consent across providers").
+            Engagement.confirmed_at.is_not(None),
             Engagement.start_date <= on,
             or_(Engagement.end_date.is_(None), Engagement.end_date >= on),
         )
@@ -366,6 +369,7 @@ def preview(professional: Professional, on: date) -> list[ProviderPreview]:
     versions.sort(key=lambda v: (-v.date_from.toordinal(), v.interest_id))
     actions = _latest_actions((w.provider.id for w in places), (v.id for v in versions))
     hidden = _withheld_pairs({v.interest_id for v in versions})
+    asked, follows = _withholding_to_follow({v.interest_id for v in versions})
     role_at = roles({(professional.id, w.provider.id) for w in places}, on)
     previews = []
     for place in places:
@@ -380,6 +384,16 @@ def preview(professional: Professional, on: date) -> list[ProviderPreview]:
                 action_recorded_at=item.action_recorded_at if item else None,
             )
             reason = _HIDDEN_REASONS.get(status, _HIDDEN_OTHERWISE) if status else None
+            source = follows.get(version.interest_id)
+            if (
+                status is None
+                and source is not None
+                and (version.interest_id, place.provider.id) not in asked
+            ):
+                reason = (
+                    f"Not published: you asked {source.provider.name} to withhold it, so "
+                    f"{place.provider.name} will be asked to decide too, for the same reason."
+                )
             entries.append(PreviewEntry(entry, hidden_reason=reason))
         previews.append(
             ProviderPreview(
@@ -414,6 +428,34 @@ def _withheld_pairs(interest_ids: set[int]) -> dict[tuple[int, int], str]:
         if result.get((interest_id, provider_id)) != "approved":
             result[(interest_id, provider_id)] = status
     return result
+
+
+def _withholding_to_follow(
+    interest_ids: set[int],
+) -> tuple[set[tuple[int, int]], dict[int, WithholdingRequest]]:
+    """Withholding follows the interest (product card, "Identity and consent across providers").
+
+    Returns every (interest id, provider id) with a request of any status - that provider has been
+    asked, and its decision stands - and, per interest, the request another provider should be
+    asked the same as: an approved one first, else the newest pending one.
+    """
+    if not interest_ids:
+        return set(), {}
+    requests = db.session.scalars(
+        select(WithholdingRequest)
+        .where(WithholdingRequest.interest_id.in_(interest_ids))
+        .options(selectinload(WithholdingRequest.provider))
+        .order_by(WithholdingRequest.requested_at, WithholdingRequest.id)
+    ).all()
+    asked = {(r.interest_id, r.provider_id) for r in requests}
+    follows: dict[int, WithholdingRequest] = {}
+    for request in requests:
+        if request.status not in UNPUBLISHED_WITHHOLDING_STATUSES:
+            continue
+        chosen = follows.get(request.interest_id)
+        if chosen is None or chosen.status != "approved":
+            follows[request.interest_id] = request
+    return asked, follows
 
 
 # --- Writing interests ------------------------------------------------------------------------
@@ -535,6 +577,31 @@ def request_withholding(
     return created
 
 
+def _follow_withholding(source: WithholdingRequest, provider: Provider, *, actor: Account) -> None:
+    """Ask ``provider`` to withhold the interest for the same reason: pending, so not published."""
+    request = WithholdingRequest(
+        interest_id=source.interest_id,
+        provider=provider,
+        reason=source.reason,
+        status="pending",
+        requested_by_account_id=actor.id,
+    )
+    db.session.add(request)
+    db.session.flush()
+    audit.record(
+        "withholding.requested",
+        request,
+        actor=actor,
+        provider_id=provider.id,
+        professional_id=source.interest.professional_id,
+        summary=(
+            f"Asked {provider.name} to withhold an interest from publication, as "
+            f"{source.provider.name} was asked"
+        ),
+        data={"interest_id": source.interest_id, "follows_request_id": source.id},
+    )
+
+
 # --- Sending ----------------------------------------------------------------------------------
 
 
@@ -630,6 +697,7 @@ def _send(
     )
     to_send = [p for p in chosen if p.id not in already]
     actions = _latest_actions((p.id for p in to_send), (v.id for v in versions))
+    asked, follows = _withholding_to_follow({v.interest_id for v in versions})
     now = utcnow()
     statement = NIL_RETURN_STATEMENT if nil_return else DECLARATION_STATEMENT
     for provider in to_send:
@@ -654,6 +722,10 @@ def _send(
                 item.action_recorded_at = earlier.action_recorded_at
                 item.action_recorded_by_account_id = earlier.action_recorded_by_account_id
             db.session.add(item)
+            source = follows.get(version.interest_id)
+            if source is not None and (version.interest_id, provider.id) not in asked:
+                _follow_withholding(source, provider, actor=actor)
+                asked.add((version.interest_id, provider.id))
         db.session.flush()
         provider.register_updated_at = now
         what = "a nil return" if nil_return else f"a declaration of {len(versions)} interest(s)"

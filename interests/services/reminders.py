@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from interests.extensions import db
-from interests.models import Account, Professional, Provider, Reminder
+from interests.models import Account, Engagement, Professional, Provider, Reminder
 from interests.rules.compliance import DeclarationStatus, next_due_on
 from interests.services.compliance import Cutoffs, _in_scope_people, status_expression
 from interests.services.outbox import absolute_url, send_email
@@ -72,6 +72,18 @@ def send_reminders(today: date) -> Sent:
         .limit(1)
         .scalar_subquery()
     )
+    # Without an account, the address this provider recorded (never another provider's).
+    provider_email = (
+        select(Engagement.email)
+        .where(
+            Engagement.professional_id == statuses.c.professional_id,
+            Engagement.provider_id == statuses.c.provider_id,
+            Engagement.email.is_not(None),
+        )
+        .order_by(Engagement.start_date.desc(), Engagement.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
         select(
             statuses.c.provider_id,
@@ -81,7 +93,7 @@ def send_reminders(today: date) -> Sent:
             statuses.c.status,
             Professional.given_name,
             Professional.family_name,
-            Professional.email,
+            provider_email.label("email"),
             account_email.label("account_email"),
             Provider.name.label("provider_name"),
         )

@@ -109,6 +109,7 @@ class StaffRow:
     last_declared_on: date | None
     last_reminded_at: Any
     has_email: bool
+    confirmation: str = "unconfirmed"
 
     @property
     def status_label(self) -> str:
@@ -181,7 +182,9 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
             Professional.family_name,
             Professional.regulator,
             Professional.registration_number,
-            Professional.email,
+            Engagement.email,
+            Engagement.confirmed_at,
+            Engagement.rejected_at,
             earliest_active_start.label("earliest_active_start"),
             declared_as_of.label("last_declared_on"),
             last_reminded.label("last_reminded_at"),
@@ -274,6 +277,9 @@ def staff_page(provider: Provider, filters: StaffFilters, today: date, page: int
                 last_declared_on=row.last_declared_on,
                 last_reminded_at=row.last_reminded_at,
                 has_email=bool(row.email),
+                confirmation=(
+                    "confirmed" if row.confirmed_at else "rejected" if row.rejected_at else "unconfirmed"
+                ),
             )
         )
     return Page(items=items, total=total, page=page, per_page=per_page)
@@ -370,12 +376,12 @@ def add_engagement(
             regulator=regulator.code,
             registration_number=normalise_registration_number(person.registration_number),
             profession=person.profession or regulator.professions[0],
-            email=person.email or None,
         )
         db.session.add(professional)
-    elif person.email and not professional.email:
-        professional.email = person.email
-    engagement = Engagement(professional=professional, provider=provider, **_fields(details))
+    # The address is this provider's record of the person: never the professional's own account.
+    engagement = Engagement(
+        professional=professional, provider=provider, email=person.email or None, **_fields(details)
+    )
     db.session.add(engagement)
     db.session.flush()
     audit.record(

@@ -5,7 +5,9 @@ number as in the file (the header is line 1), the column and what is wrong, and 
 saved until the file is clean. A clean file is applied in bulk: existing professionals are
 looked up by regulator and registration number in a few queries, new ones inserted, and each
 person's engagement at the provider created or updated. Importing the same file again changes
-nothing. Each professional added without an account who has an email is invited once.
+nothing. Each line's email is this provider's record of the person (its engagement): it never
+changes the professional's account or another provider's record. Everyone new to this provider
+is asked once to confirm they work here (`services/invitations.py`).
 
 Columns (the template): see COLUMNS. Dates as 2025-04-01 or 01/04/2025. Engagement type as the
 code or its label ("bank" or "Bank staff"). Decision maker yes/no (blank is no).
@@ -399,18 +401,18 @@ def _chunks(items: list[Any], size: int = BATCH) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def _existing_professionals(rows: list[StaffRow]) -> dict[tuple[str, str], tuple[int, str | None]]:
+def _existing_professionals(rows: list[StaffRow]) -> dict[tuple[str, str], int]:
     by_regulator: dict[str, list[str]] = {}
     for row in rows:
         by_regulator.setdefault(row.regulator, []).append(row.registration_number)
-    found: dict[tuple[str, str], tuple[int, str | None]] = {}
+    found: dict[tuple[str, str], int] = {}
     for regulator, numbers in by_regulator.items():
         for chunk in _chunks(numbers):
             statement = select(
-                Professional.id, Professional.regulator, Professional.registration_number, Professional.email
+                Professional.id, Professional.regulator, Professional.registration_number
             ).where(Professional.regulator == regulator, Professional.registration_number.in_(chunk))
-            for pid, reg, number, email in db.session.execute(statement):
-                found[(reg, number)] = (pid, email)
+            for pid, reg, number in db.session.execute(statement):
+                found[(reg, number)] = pid
     return found
 
 
@@ -477,33 +479,24 @@ def save(
                     "regulator": row.regulator,
                     "registration_number": row.registration_number,
                     "profession": row.profession,
-                    "email": row.email,
                 }
                 for row in chunk
             ],
         )
         if progress is not None:
             progress("adding people", min(done * BATCH, len(new_people)), len(new_people))
-    new_identities = {(row.regulator, row.registration_number) for row in new_people}
     if new_people:
         existing.update(_existing_professionals(new_people))  # their new ids
-    # Fill in an email the register did not have; an email already held is the professional's own.
-    missing_email = [
-        {"id": existing[(row.regulator, row.registration_number)][0], "email": row.email}
-        for row in rows
-        if row.email
-        and existing[(row.regulator, row.registration_number)][1] is None
-        and (row.regulator, row.registration_number) not in new_identities
-    ]
-    for chunk in _chunks(missing_email):
-        db.session.execute(update(Professional), chunk)
 
     # This provider's engagements of these people: one query.
-    professional_ids = [existing[(row.regulator, row.registration_number)][0] for row in rows]
+    professional_ids = [existing[(row.regulator, row.registration_number)] for row in rows]
     engagements: dict[int, list[Any]] = {}
     wanted = set(professional_ids)
     statement = select(
-        Engagement.id, Engagement.professional_id, *[getattr(Engagement, f) for f in _ENGAGEMENT_FIELDS]
+        Engagement.id,
+        Engagement.professional_id,
+        Engagement.email,
+        *[getattr(Engagement, f) for f in _ENGAGEMENT_FIELDS],
     ).where(Engagement.provider_id == provider.id)
     for record in db.session.execute(statement):
         if record.professional_id in wanted:
@@ -523,12 +516,14 @@ def save(
         }
         mine = engagements.get(pid)
         if not mine:
-            inserts.append({"professional_id": pid, "provider_id": provider.id, **values})
+            inserts.append({"professional_id": pid, "provider_id": provider.id, "email": row.email, **values})
             continue
         # The engagement this line describes: the same type if there is one, else the latest started.
         same_type = [e for e in mine if e.engagement_type == row.engagement_type]
         target = max(same_type or mine, key=lambda e: (e.start_date, e.id))
-        current = {name: getattr(target, name) for name in _ENGAGEMENT_FIELDS}
+        current = {name: getattr(target, name) for name in (*_ENGAGEMENT_FIELDS, "email")}
+        # A blank email keeps the address this provider recorded before; a new one replaces it.
+        values = {**values, "email": row.email or target.email}
         if current == values:
             unchanged += 1
         else:
@@ -546,16 +541,24 @@ def save(
     if invite:
         from interests.services import invitations
 
-        to_invite = [
-            (pid, row.email or existing[(row.regulator, row.registration_number)][1])
-            for row, pid in zip(rows, professional_ids, strict=True)
-        ]
-        people = [(pid, email) for pid, email in to_invite if email]
+        to_ask: list[int] = []
+        for chunk in _chunks(sorted(set(professional_ids))):
+            to_ask.extend(
+                db.session.scalars(
+                    select(Engagement.id).where(
+                        Engagement.provider_id == provider.id,
+                        Engagement.professional_id.in_(chunk),
+                        Engagement.asked_at.is_(None),
+                        Engagement.confirmed_at.is_(None),
+                        Engagement.rejected_at.is_(None),
+                    )
+                )
+            )
         if progress is not None:
-            progress("inviting", 0, len(people))
-        invitations_sent = invitations.invite_many(provider, people, actor=actor)
+            progress("inviting", 0, len(to_ask))
+        invitations_sent = invitations.ask_to_confirm(provider, to_ask, actor=actor)
         if progress is not None:
-            progress("inviting", len(people), len(people))
+            progress("inviting", len(to_ask), len(to_ask))
 
     staff_import = StaffImport(
         provider_id=provider.id,

@@ -15,7 +15,15 @@ from sqlalchemy.orm import selectinload
 
 from interests import search
 from interests.extensions import db
-from interests.models import Account, Interest, InvalidRecord, Provider, WithholdingRequest, utcnow
+from interests.models import (
+    Account,
+    Engagement,
+    Interest,
+    InvalidRecord,
+    Provider,
+    WithholdingRequest,
+    utcnow,
+)
 from interests.services import audit
 from interests.services.outbox import absolute_url, send_email
 from interests.services.paging import Page
@@ -98,7 +106,7 @@ def decide(
         },
     )
     search.schedule(professional_id=professional.id)
-    address = _professional_email(professional.id) or professional.email
+    address = _professional_email(professional.id) or _recorded_email(professional.id, request.provider_id)
     if address:
         outcome = (
             "approved: the entry is not published on its register. "
@@ -121,3 +129,17 @@ def decide(
 
 def _professional_email(professional_id: int) -> str | None:
     return db.session.scalar(select(Account.email).where(Account.professional_id == professional_id))
+
+
+def _recorded_email(professional_id: int, provider_id: int) -> str | None:
+    """The address this provider recorded (never another provider's)."""
+    return db.session.scalar(
+        select(Engagement.email)
+        .where(
+            Engagement.professional_id == professional_id,
+            Engagement.provider_id == provider_id,
+            Engagement.email.is_not(None),
+        )
+        .order_by(Engagement.start_date.desc(), Engagement.id.desc())
+        .limit(1)
+    )

@@ -49,10 +49,9 @@ def plant_markers() -> list[str]:
         planted.append(value)
         return value
 
-    for professional in db.session.scalars(select(Professional)):
-        professional.email = f"{mark('email')}@example.org"
     for engagement in db.session.scalars(select(Engagement)):
         engagement.department = mark("department")
+        engagement.email = f"{mark('email')}@example.org"
     for declaration in db.session.scalars(select(Declaration)):
         declaration.statement = mark("statement")
     for request in db.session.scalars(select(WithholdingRequest)):

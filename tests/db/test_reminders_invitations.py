@@ -15,7 +15,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from interests.extensions import db
-from interests.models import Account, Invitation, OutboxEmail, Reminder
+from interests.models import Account, Engagement, Invitation, OutboxEmail, Reminder
 from interests.services import invitations, outbox, reminders
 from tests import factories
 
@@ -31,15 +31,24 @@ def staff(app_ctx: Flask) -> dict[str, Any]:
     today = date(2026, 11, 23)
     provider = factories.make_provider(name="Riverside")
     other = factories.make_provider(name="Hillside")
-    missing = factories.make_professional(email="missing@example.org")
-    overdue = factories.make_professional(email="overdue@example.org")
-    declared = factories.make_professional(email="declared@example.org")
+    missing = factories.make_professional()
+    overdue = factories.make_professional()
+    declared = factories.make_professional()
     no_email = factories.make_professional()
-    factories.make_engagement(missing, provider, start_date=today - timedelta(days=100))
-    factories.make_engagement(missing, other, start_date=today - timedelta(days=100))
-    factories.make_engagement(overdue, provider, start_date=today - timedelta(days=900))
+    # Each provider's own record of the address (no account yet: reminders go there).
+    factories.make_engagement(
+        missing, provider, start_date=today - timedelta(days=100), email="missing@example.org"
+    )
+    factories.make_engagement(
+        missing, other, start_date=today - timedelta(days=100), email="missing@example.org"
+    )
+    factories.make_engagement(
+        overdue, provider, start_date=today - timedelta(days=900), email="overdue@example.org"
+    )
     factories.make_declaration(overdue, provider, declared_on=today - timedelta(days=500))
-    factories.make_engagement(declared, provider, start_date=today - timedelta(days=900))
+    factories.make_engagement(
+        declared, provider, start_date=today - timedelta(days=900), email="declared@example.org"
+    )
     factories.make_declaration(declared, provider, declared_on=today - timedelta(days=30))
     factories.make_engagement(no_email, provider, start_date=today - timedelta(days=100))
     db.session.commit()
@@ -106,14 +115,21 @@ def test_staff_page_shows_when_each_person_was_last_reminded(app: Flask, staff: 
 @pytest.fixture
 def invited(app_ctx: Flask) -> dict[str, Any]:
     provider = factories.make_provider()
-    professional = factories.make_professional(email="new.starter@example.org")
-    factories.make_engagement(professional, provider)
-    sent = invitations.invite(professional, provider, actor=None)
+    professional = factories.make_professional()
+    engagement = factories.make_engagement(
+        professional, provider, email="new.starter@example.org", confirmed_at=None
+    )
+    sent = invitations.ask_one(engagement, actor=None)
     db.session.commit()
     assert sent
     email = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "invitation"))
     link = next(word for word in email.body.split() if "/invitations/" in word)
-    return {"professional_id": professional.id, "path": link.split("localhost", 1)[1], "provider": provider}
+    return {
+        "professional_id": professional.id,
+        "engagement_id": engagement.id,
+        "path": link.split("localhost", 1)[1],
+        "provider": provider,
+    }
 
 
 def test_invitation_token_is_stored_hashed(invited: dict[str, Any]) -> None:
@@ -138,6 +154,9 @@ def test_invitation_link_sets_password_signs_in_and_works_once(app: Flask, invit
     assert client.get("/declare").status_code == 200  # signed in as the professional
     account = db.session.scalar(select(Account).where(Account.professional_id == invited["professional_id"]))
     assert account is not None and account.role == "professional"
+    assert account.email == "new.starter@example.org"
+    # The link proved the address this provider recorded: its engagement is confirmed.
+    assert db.session.get(Engagement, invited["engagement_id"]).confirmed_at is not None
     assert app.test_client().get(invited["path"]).status_code == 404  # used once
 
 
@@ -152,8 +171,8 @@ def test_expired_or_unknown_invitation_link_does_not_work(app: Flask, invited: d
 
 
 def test_professional_is_invited_only_once(invited: dict[str, Any]) -> None:
-    professional = db.session.get(factories.Professional, invited["professional_id"])
-    assert invitations.invite(professional, invited["provider"], actor=None) is False
+    engagement = db.session.get(Engagement, invited["engagement_id"])
+    assert invitations.ask_one(engagement, actor=None) is False
 
 
 # --- The outbox -------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(
         ("professional", "/declare"),
         ("provider_admin", "/manage"),
         ("inspector", "/inspect"),
-        ("system_admin", "/inspect"),
+        ("system_admin", "/admin"),
     ],
 )
 def test_each_role_signs_in_to_its_own_area(

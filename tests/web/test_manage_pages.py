@@ -46,9 +46,7 @@ def world(app: Flask) -> dict[str, Any]:
         other = factories.make_provider(name="Elsewhere Clinic", slug="elsewhere")
         admin = factories.make_account("provider_admin", providers=[mine], email="lead@riverside.example")
         today = date.today()
-        declared = factories.make_professional(
-            given_name="Amira", family_name="Okafor", email="amira@example.org"
-        )
+        declared = factories.make_professional(given_name="Amira", family_name="Okafor")
         missing = factories.make_professional(given_name="Ben", family_name="Carter")
         newcomer = factories.make_professional(
             given_name="Chloe",
@@ -57,7 +55,9 @@ def world(app: Flask) -> dict[str, Any]:
             registration_number="12A3456E",
             profession="Nurse",
         )
-        e_declared = factories.make_engagement(declared, mine, department="Gynaecology", decision_maker=True)
+        e_declared = factories.make_engagement(
+            declared, mine, department="Gynaecology", decision_maker=True, email="amira@example.org"
+        )
         factories.make_engagement(missing, mine, engagement_type="locum", department="Urology")
         factories.make_engagement(
             newcomer, mine, engagement_type="bank", start_date=today - timedelta(days=3)
