@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from interests.services.identity import DECISION_REASON_MAX_LENGTH
@@ -13,8 +14,8 @@ class ClaimDecisionForm(FlaskForm):
     decision = RadioField(
         "What have you decided?",
         choices=[
-            ("reject", "Keep the account with its address and refuse the claim"),
-            ("transfer", "Move the account to the claimant's address"),
+            SelectChoice("reject", "Keep the account with its address and refuse the claim"),
+            SelectChoice("transfer", "Move the account to the claimant's address"),
         ],
         validators=[DataRequired("Select what you have decided")],
     )

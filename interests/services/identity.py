@@ -155,7 +155,7 @@ def raise_claim(invitation: Invitation) -> IdentityClaim:
             "If you know about this, you need do nothing. If you do not, reply to the administrator "
             "when they contact you.\n"
         ),
-        provider_id=invitation.provider_id,
+        provider_id=None,  # the account's address is no provider's to see
         professional_id=professional.id,
     )
     send_email(
@@ -168,7 +168,7 @@ def raise_claim(invitation: Invitation) -> IdentityClaim:
             "so this address cannot be linked to it straight away. A system administrator will check "
             "and tell you, and the account's address, what they decide.\n"
         ),
-        provider_id=invitation.provider_id,
+        provider_id=None,  # the account's address is no provider's to see
         professional_id=professional.id,
     )
     return claim
@@ -285,6 +285,6 @@ def decide_claim(claim: IdentityClaim, *, transfer: bool, reason: str, actor: Ac
                 f"Dear {professional.full_name},\n\nA system administrator has decided the claim on "
                 f"the account for {number}: {outcome}\n\nTheir reason: {reason}\n"
             ),
-            provider_id=claim.provider_id,
+            provider_id=None,  # the account's address is no provider's to see
             professional_id=claim.professional_id,
         )

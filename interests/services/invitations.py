@@ -152,14 +152,15 @@ def ask_to_confirm(provider: Provider, engagement_ids: list[int], *, actor: Acco
     invitations: list[dict[str, object]] = []
     emails: list[dict[str, object]] = []
 
-    def email(kind: str, to: str, subject: str, body: str, person: _Asked) -> None:
+    def email(kind: str, to: str, subject: str, body: str, person: _Asked, *, providers: bool) -> None:
         emails.append(
             {
                 "kind": kind,
                 "to_address": to,
                 "subject": subject[:300],
                 "body": body,
-                "provider_id": provider.id,
+                # A provider sees (in its outbox) only emails to the address it recorded itself.
+                "provider_id": provider.id if providers else None,
                 "professional_id": person.professional_id,
                 "created_at": now,
             }
@@ -177,6 +178,7 @@ def ask_to_confirm(provider: Provider, engagement_ids: list[int], *, actor: Acco
                     person.name, provider.name, person.role, declare_link, link_elsewhere=link_needed
                 ),
                 person,
+                providers=False,
             )
         if link_needed:
             token = secrets.token_urlsafe(32)
@@ -203,6 +205,7 @@ def ask_to_confirm(provider: Provider, engagement_ids: list[int], *, actor: Acco
                     has_account=has_account,
                 ),
                 person,
+                providers=True,
             )
     for start in range(0, len(invitations), BATCH):
         bulk_insert(Invitation, invitations[start : start + BATCH])

@@ -128,7 +128,8 @@ def send_reminders(today: date) -> Sent:
             to=address,
             subject=f"Declare your interests to {row.provider_name}",
             body=_body(f"{row.given_name} {row.family_name}", row.provider_name, row.status, due_on, link),
-            provider_id=row.provider_id,
+            # An account's own address is not the provider's to see (in its outbox).
+            provider_id=None if row.account_email else row.provider_id,
             professional_id=row.professional_id,
         )
         db.session.add(

@@ -106,7 +106,8 @@ def decide(
         },
     )
     search.schedule(professional_id=professional.id)
-    address = _professional_email(professional.id) or _recorded_email(professional.id, request.provider_id)
+    own = _professional_email(professional.id)
+    address = own or _recorded_email(professional.id, request.provider_id)
     if address:
         outcome = (
             "approved: the entry is not published on its register. "
@@ -122,7 +123,8 @@ def decide(
                 f"Dear {professional.full_name},\n\n{request.provider.name} has {outcome}\n\n"
                 f"Their reason: {reason}\n\nSee your interests: {absolute_url('declare.home')}\n"
             ),
-            provider_id=request.provider_id,
+            # The account's own address is not the provider's to see (in its outbox).
+            provider_id=None if own else request.provider_id,
             professional_id=professional.id,
         )
 
