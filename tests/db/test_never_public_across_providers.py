@@ -1,0 +1,144 @@
+"""A professional at three providers, with a different withholding decision at each: what one provider
+withholds (or has not yet decided) reaches no public output of any provider, after a real send to
+all three. Markers ("zqxmark...") go in every field that must stay private; the public pages,
+downloads, API, search and index files of every provider are read back.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from interests import search
+from interests.extensions import db
+from interests.models import Account, Provider, WithholdingRequest
+from interests.services import declarations
+from tests import factories
+
+MARKER = "zqxmark"
+TODAY = date.today()
+
+
+@pytest.mark.alldb
+def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        providers = [
+            factories.make_provider(name=name, slug=slug)
+            for name, slug in (
+                ("Alder NHS Trust", "alder"),
+                ("Birch Private Hospital", "birch"),
+                ("Cedar Clinic", "cedar"),
+            )
+        ]
+        zara = factories.make_professional(
+            given_name="Zara", family_name="Okonjo", registration_number="8899001"
+        )
+        for n, provider in enumerate(providers):
+            factories.make_engagement(zara, provider, email=f"{MARKER}contact{n}@example.org")
+        account = factories.make_account("professional", email=f"{MARKER}own@example.org", professional=zara)
+        approved_at_alder = factories.make_interest(
+            zara, other_party=f"{MARKER}approvedparty", description=f"{MARKER}approveddescription"
+        )
+        pending_at_birch = factories.make_interest(
+            zara, other_party=f"{MARKER}pendingparty", description=f"{MARKER}pendingdescription"
+        )
+        refused_at_cedar = factories.make_interest(
+            zara, other_party="Refused Partners Ltd", description="Refused, so published everywhere"
+        )
+        public = factories.make_interest(zara, other_party="Open Devices Ltd", description="Published")
+        factories.make_withholding_request(
+            approved_at_alder,
+            providers[0],
+            reason=f"{MARKER}reasonapproved",
+            status="approved",
+            decision_reason=f"{MARKER}decisionapproved",
+            review_on=TODAY + timedelta(days=90),
+        )
+        factories.make_withholding_request(pending_at_birch, providers[1], reason=f"{MARKER}reasonpending")
+        factories.make_withholding_request(
+            refused_at_cedar,
+            providers[2],
+            reason=f"{MARKER}reasonrefused",
+            status="refused",
+            decision_reason=f"{MARKER}decisionrefused",
+        )
+        db.session.commit()
+        versions = declarations.covered_versions(zara, TODAY)
+        assert {v.interest_id for v in versions} == {
+            approved_at_alder.interest_id,
+            pending_at_birch.interest_id,
+            refused_at_cedar.interest_id,
+            public.interest_id,
+        }
+        sent = declarations.send_declaration(
+            zara,
+            actor=db.session.get(Account, account.id),
+            provider_ids=[p.id for p in providers],
+            shown_version_ids=[v.id for v in versions],
+            nil_return=False,
+            on=TODAY,
+        )
+        assert sent.created == 3
+        # Withholding followed the two interests to the providers not yet asked.
+        pending = {
+            (r.interest_id, r.provider_id): (r.status, r.reason)
+            for r in db.session.scalars(select(WithholdingRequest))
+        }
+        ids = [p.id for p in providers]
+        assert pending[(approved_at_alder.interest_id, ids[1])] == ("pending", f"{MARKER}reasonapproved")
+        assert pending[(approved_at_alder.interest_id, ids[2])] == ("pending", f"{MARKER}reasonapproved")
+        assert pending[(pending_at_birch.interest_id, ids[0])] == ("pending", f"{MARKER}reasonpending")
+        assert (refused_at_cedar.interest_id, ids[0]) not in pending  # refused: nothing to follow
+        zara_id = zara.id
+        search.rebuild()
+        search.schedule(professional_id=zara_id)
+        db.session.commit()
+        search.apply_pending()
+        slugs = list(db.session.scalars(select(Provider.slug)))
+
+    urls = [
+        f"/professionals/{zara_id}",
+        f"/api/v1/professionals/{zara_id}",
+        "/providers",
+        "/api/v1/providers",
+    ]
+    for slug in slugs:
+        urls += [f"/providers/{slug}{suffix}" for suffix in ("", "/register.csv", "/register.json", "/print")]
+        urls.append(f"/api/v1/providers/{slug}/register?per_page=100")
+    echoed = {}
+    for query in (
+        "Zara Okonjo",
+        "Okonjo",
+        "8899001",
+        "Refused Partners",
+        f"{MARKER}approvedparty",
+        f"{MARKER}pendingparty",
+    ):
+        for base in ("/search", "/api/v1/search"):
+            url = f"{base}?q={quote(query)}"
+            urls.append(url)
+            echoed[url] = query
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.get_data(as_text=True).lower()
+        if url in echoed:  # the patient's own query shown back to them is not a leak
+            body = body.replace(echoed[url].lower(), "").replace(quote(echoed[url]).lower(), "")
+        assert MARKER not in body, url
+    # The scan read real registers: the published entries are on every provider's register.
+    for slug in slugs:
+        page = client.get(f"/providers/{slug}").get_data(as_text=True)
+        assert "Refused Partners Ltd" in page and "Open Devices Ltd" in page, slug
+    # And the index on disk holds nothing private either.
+    files = [p for p in Path(app.config["SEARCH_INDEX_DIR"]).rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert MARKER.encode() not in path.read_bytes().lower(), path
