@@ -28,7 +28,7 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 @import_cli.command("staff")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--provider", "slug", required=True, help="The provider's slug.")
-@click.option("--no-invitations", is_flag=True, help="Do not invite new professionals by email.")
+@click.option("--no-invitations", is_flag=True, help="Do not email new people asking them to confirm they work here.")
 def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
     """Check a staff-list CSV whole, then import it (nothing is saved if any line has a problem)."""
     provider = db.session.scalar(select(Provider).where(Provider.slug == slug))
@@ -66,7 +66,7 @@ def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
         f"Imported {outcome.staff_import.rows:,} lines in {seconds:.1f}s: "
         f"{outcome.professionals_created:,} people new to the register, "
         f"{outcome.engagements_created:,} engagements added, {outcome.engagements_updated:,} changed, "
-        f"{outcome.unchanged:,} unchanged, {outcome.invitations_sent:,} invitations queued"
+        f"{outcome.unchanged:,} unchanged, {outcome.invitations_sent:,} asked to confirm they work here"
     )
 
 

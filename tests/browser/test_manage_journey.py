@@ -74,7 +74,7 @@ def test_lead_imports_staff_and_withholding_removes_entry_from_register(
     page.wait_for_url(re.compile(r"/manage/riverside/imports/\d+"))
     summary = page.locator("#import-summary").inner_text()
     assert re.search(r"Engagements added\s+2", summary)
-    assert re.search(r"Invitations emailed\s+1", summary)
+    assert re.search(r"Asked to confirm they work here\s+1 person, by email", summary)
     page.get_by_role("link", name="See your staff list").click()
     staff = page.locator("#staff").inner_text()
     assert "Nadia Hussain" in staff and "Owen Price" in staff
