@@ -521,3 +521,24 @@ def test_professional_not_yet_registered_gets_an_account_linked_to_the_inviting_
             )
             == 2
         )
+
+
+def test_staff_list_shows_who_has_not_confirmed_or_says_they_do_not_work_there(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    evil = signed_in(app, "evil@ashby.example")
+    assert import_line(evil, SAM_AT_ASHBY).status_code == 302
+    row = soup(evil.get("/manage/ashby/staff")).select_one("#staff tbody tr")
+    assert "Not yet confirmed that they work here" in text(row)
+    sam = signed_in(app, SAM_ACCOUNT)
+    with app.app_context():
+        engagement_id = db.session.scalar(
+            select(Engagement.id).where(Engagement.provider_id == world["ashby"])
+        )
+    sam.post(f"/declare/engagements/{engagement_id}", data={"answer": "reject"})
+    row = soup(evil.get("/manage/ashby/staff")).select_one("#staff tbody tr")
+    assert "Says they do not work here" in text(row)
+    # Northgate's list: Sam confirmed long ago, so no note.
+    lead = signed_in(app, "lead@northgate.example")
+    row = soup(lead.get("/manage/northgate/staff")).select_one("#staff tbody tr")
+    assert "Reed" in text(row) and "confirmed" not in text(row) and "do not work" not in text(row)
