@@ -491,7 +491,12 @@ def question(slug: str, question_id: int) -> Any:
     if found.replied_at is None and form.validate_on_submit():
         emailed = questions.reply(found, form.reply.data, actor=_account())
         db.session.commit()
-        flash("Reply recorded and emailed to the patient" if emailed else "Reply recorded", "success")
+        if emailed:
+            flash("Reply recorded and emailed to the patient", "success")
+        elif found.email_state == "waiting":
+            flash("Reply recorded. We will email it when the patient confirms their email address", "success")
+        else:
+            flash("Reply recorded", "success")
         return redirect(url_for("manage.question_list", slug=slug))
     return render_template("manage/question.html", provider=provider, question=found, form=form)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -434,6 +435,12 @@ def test_patient_question_reaches_inbox_and_reply_is_emailed(
         },
     )
     assert response.status_code == 302
+    # The reply is emailed only to a confirmed address: Sam confirms it by the emailed link.
+    with app.app_context():
+        confirmation = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "question_confirm"))
+        link = re.search(r"http://localhost(/providers/riverside/ask/confirm/\S+)", confirmation.body)
+    assert link is not None
+    assert client.post(link.group(1)).status_code == 200
     factories.sign_in(client, world["admin"])
     inbox = client.get("/manage/riverside/questions")
     assert "<script>alert(1)</script>" not in inbox.get_data(as_text=True)

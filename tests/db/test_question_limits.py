@@ -1,0 +1,71 @@
+"""The daily question limits and the single-use confirmation count the same on SQLite and PostgreSQL
+(timestamps compared across a day, addresses compared without regard to capitals)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+
+from interests.extensions import db
+from interests.models import InvalidRecord, utcnow
+from interests.services import questions
+from tests import factories
+
+pytestmark = pytest.mark.alldb
+
+
+def test_a_day_of_questions_from_an_address_counts_whatever_the_capitals_and_provider(app_ctx: Flask) -> None:
+    one, two = factories.make_provider(), factories.make_provider()
+    now = utcnow()
+    factories.make_patient_question(one, email="Sam@Example.org", asked_at=now - timedelta(hours=23))
+    factories.make_patient_question(two, email="sam@example.org", asked_at=now - timedelta(hours=1))
+    factories.make_patient_question(
+        one, email="sam@example.org", asked_at=now - timedelta(hours=25)
+    )  # yesterday
+    factories.make_patient_question(one, email="other@example.org", asked_at=now)
+    db.session.commit()
+    assert questions.over_limit("SAM@example.org", "192.0.2.1") is None  # 2 of 3
+    factories.make_patient_question(two, email="sam@example.org", asked_at=now)
+    db.session.commit()
+    assert questions.over_limit("sam@example.org", "192.0.2.1") == questions.OverLimit(asked=3, per="address")
+
+
+def test_a_day_of_questions_from_a_client_counts_across_providers(app_ctx: Flask) -> None:
+    one, two = factories.make_provider(), factories.make_provider()
+    now = utcnow()
+    key = questions.client_key("198.51.100.7")
+    for hours in (1, 2, 3, 4):
+        factories.make_patient_question(
+            (one, two)[hours % 2], email=None, client_key=key, asked_at=now - timedelta(hours=hours)
+        )
+    factories.make_patient_question(
+        one, email=None, client_key=key, asked_at=now - timedelta(hours=24, seconds=1)
+    )
+    db.session.commit()
+    assert questions.over_limit(None, "198.51.100.7") is None  # 4 of 5
+    assert questions.over_limit(None, "198.51.100.8") is None
+    factories.make_patient_question(two, email=None, client_key=key, asked_at=now)
+    db.session.commit()
+    assert questions.over_limit(None, "198.51.100.7") == questions.OverLimit(asked=5, per="client")
+
+
+def test_a_confirmation_link_works_once_and_not_after_it_expires(app_ctx: Flask) -> None:
+    provider = factories.make_provider()
+    asked = questions.ask(provider, "Who funds the team?", None, "sam@example.org", ip_address="192.0.2.1")
+    db.session.commit()
+    assert asked.email_state == "waiting"
+    assert questions.confirm(asked) is False  # no reply yet to send
+    db.session.commit()
+    assert asked.email_state == "confirmed" and asked.email_token_hash is None
+    with pytest.raises(InvalidRecord):
+        questions.confirm(asked)
+    db.session.rollback()
+
+    late = questions.ask(provider, "And the other team?", None, "kim@example.org", ip_address="192.0.2.1")
+    late.email_token_expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert late.email_state == "expired"
+    with pytest.raises(InvalidRecord):
+        questions.confirm(late)
