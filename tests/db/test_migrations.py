@@ -47,3 +47,54 @@ def test_downgrade_to_base_removes_every_table_and_upgrade_rebuilds(empty_app: F
     with empty_app.app_context():
         upgrade()
     assert schema_differences(empty_app) == []
+
+
+def test_0006_gives_each_address_to_the_first_engagement_and_confirms_where_people_declared(
+    empty_app: Flask,
+) -> None:
+    """Before 0006 a professional had one shared address; after it, only the provider that added them
+    first holds it, and an engagement counts as confirmed where the professional had declared."""
+    from sqlalchemy import text
+
+    with empty_app.app_context():
+        upgrade(revision="0005")
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO provider (id, slug, name, kind, region, has_website, created_at) VALUES "
+                    "(1, 'first', 'First', 'nhs_trust', 'london', true, CURRENT_TIMESTAMP), "
+                    "(2, 'second', 'Second', 'clinic', 'london', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO professional (id, given_name, family_name, regulator, registration_number, "
+                    "profession, email, created_at) VALUES "
+                    "(1, 'Ann', 'Lee', 'GMC', '1234567', 'Doctor', 'ann@example.org', CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO engagement (id, professional_id, provider_id, engagement_type, role, "
+                    "start_date, decision_maker, created_at) VALUES "
+                    "(1, 1, 1, 'employee', 'Consultant', '2020-01-01', false, CURRENT_TIMESTAMP), "
+                    "(2, 1, 2, 'locum', 'Locum', '2021-01-01', false, CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO declaration (id, reference, professional_id, provider_id, nil_return, "
+                    "declared_on, signed_at, statement, submission_key) VALUES "
+                    "(1, 'DEC-AAAA-BBBB', 1, 2, true, '2026-01-01', CURRENT_TIMESTAMP, '', 'k1')"
+                )
+            )
+        upgrade()
+        with db.engine.connect() as c:
+            rows = c.execute(
+                text("SELECT id, email, confirmed_at IS NOT NULL FROM engagement ORDER BY id")
+            ).all()
+            assert [tuple(r) for r in rows] == [(1, "ann@example.org", False), (2, None, True)]
+            assert "email" not in {col["name"] for col in inspect(c).get_columns("professional")}
+        downgrade(revision="0005")
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT email FROM professional")).scalar_one() == "ann@example.org"
