@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
@@ -27,6 +27,7 @@ from interests.models import (
     Declaration,
     DeclarationItem,
     Engagement,
+    Interest,
     InterestVersion,
     Professional,
     ProfessionalName,
@@ -37,7 +38,9 @@ from interests.rules.publication import (
     UNPUBLISHED_WITHHOLDING_STATUSES,
     action_is_shown,
     engagement_cutoff,
+    engagement_shown_until,
     expiry_cutoff,
+    interest_shown_until,
 )
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE
 from interests.services.paging import Page
@@ -162,6 +165,9 @@ class SearchDocument:
     profession: str = ""
     specialty: str | None = None
     providers: tuple[tuple[str, str, str | None], ...] = ()  # (slug, name, role), A-Z
+    # The last day this document is certainly right: after it an entry passes its 6 months after
+    # ending, or an engagement starts or passes its 6 months (None: nothing changes with the date).
+    fresh_until: date | None = None
 
     @property
     def display_name(self) -> str:
@@ -667,15 +673,18 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
         return {}
     declaration_ids = [r.id for r in shown]
     companies: dict[int, set[str]] = {}
+    changes_after: dict[int, set[date]] = {}  # last days before the published content changes
     for start in range(0, len(declaration_ids), 900):
         chunk = declaration_ids[start : start + 900]
-        for professional_id, other_party in db.session.execute(
-            select(Declaration.professional_id, InterestVersion.other_party)
+        for professional_id, other_party, date_to in db.session.execute(
+            select(Declaration.professional_id, InterestVersion.other_party, InterestVersion.date_to)
             .join(DeclarationItem, DeclarationItem.declaration_id == Declaration.id)
             .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
             .where(Declaration.id.in_(chunk), _not_withheld(Declaration.provider_id), _not_expired(today))
         ):
             companies.setdefault(professional_id, set()).add(other_party)
+            if date_to is not None:
+                changes_after.setdefault(professional_id, set()).add(interest_shown_until(date_to))
     provider_ids: dict[int, set[int]] = {}
     for r in shown:
         provider_ids.setdefault(r.professional_id, set()).add(r.provider_id)
@@ -711,6 +720,9 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
         )
     }
     roles_by_pair = roles({(r.professional_id, r.provider_id) for r in shown}, today)
+    for start in range(0, len(ids), 900):
+        for pid, last_day in _engagement_changes(ids[start : start + 900], today):
+            changes_after.setdefault(pid, set()).add(last_day)
     return {
         pid: SearchDocument(
             professional_id=pid,
@@ -730,10 +742,62 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
                     key=lambda entry: entry[1].lower(),
                 )
             ),
+            fresh_until=min(changes_after[pid], default=None) if pid in changes_after else None,
         )
         for pid in ids
         if pid in people
     }
+
+
+def _engagement_changes(professional_ids: Sequence[int], today: date) -> Iterator[tuple[int, date]]:
+    """(professional, last day before an engagement of theirs starts or stops keeping them on)."""
+    for pid, start_date, end_date in db.session.execute(
+        select(Engagement.professional_id, Engagement.start_date, Engagement.end_date).where(
+            Engagement.professional_id.in_(professional_ids),
+            or_(Engagement.end_date.is_(None), Engagement.end_date >= engagement_cutoff(today)),
+        )
+    ):
+        if start_date > today:
+            yield pid, start_date - timedelta(days=1)
+        elif end_date is not None:
+            yield pid, engagement_shown_until(end_date)
+
+
+def professionals_changed_by_date(since: date, today: date) -> list[int]:
+    """Professionals whose published register may read differently on ``today`` than on ``since``
+    through the date alone: an entry passed its 6 months after ending, or an engagement started or
+    passed its 6 months after ending (their providers and roles). Only those who have declared.
+
+    Date ranges, no per-person work: at 200,000 professionals a day's changes are a few hundred.
+    """
+    if today <= since:
+        return []
+    ended_entries = (
+        select(Interest.professional_id)
+        .join(InterestVersion, InterestVersion.interest_id == Interest.id)
+        .where(
+            InterestVersion.date_to >= expiry_cutoff(since),
+            InterestVersion.date_to < expiry_cutoff(today),
+            exists().where(DeclarationItem.interest_version_id == InterestVersion.id),
+        )
+    )
+    engagements = select(Engagement.professional_id).where(
+        or_(
+            and_(Engagement.start_date > since, Engagement.start_date <= today),
+            and_(
+                Engagement.end_date >= engagement_cutoff(since),
+                Engagement.end_date < engagement_cutoff(today),
+            ),
+        )
+    )
+    changed = union(ended_entries, engagements).subquery("changed")
+    return list(
+        db.session.scalars(
+            select(changed.c.professional_id)
+            .where(exists().where(Declaration.professional_id == changed.c.professional_id))
+            .order_by(changed.c.professional_id)
+        )
+    )
 
 
 def max_professional_id() -> int:
