@@ -6,6 +6,8 @@ Published, for a provider (rules in ``interests.rules.publication``):
   the latest replaces the earlier ones there); a nil return shows "No interests declared";
 - of its items, those whose interest has no pending or approved withholding request at that
   provider, and which ended no more than 6 months ago (or have not ended);
+- how many of its items are withheld (or awaiting a decision): only the number. A professional
+  whose entries are all withheld stays listed, so that disappearing reveals nothing;
 - the provider's management action beside each entry, once recorded.
 Only interest versions that were sent in a declaration are ever read here: drafts and unsent
 versions are never reachable. Nothing here reads an email address or an account.
@@ -123,6 +125,7 @@ class PublishedDeclaration:
     declared_on: date
     nil_return: bool
     entries: list[Entry] = field(default_factory=list)
+    withheld: int = 0  # entries withheld from publication or awaiting a decision: a count only
 
 
 @dataclass(frozen=True)
@@ -271,15 +274,26 @@ def _published_item_exists(
     )
 
 
+def _current_item_exists(declaration_col: Any, today: date) -> ColumnElement[bool]:
+    """An entry that has not passed its 6 months after ending: published, or withheld (counted)."""
+    return (
+        select(DeclarationItem.id)
+        .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
+        .where(DeclarationItem.declaration_id == declaration_col, _not_expired(today))
+        .exists()
+    )
+
+
 def _shown(
     latest: Subquery, today: date, filters: RegisterFilters = RegisterFilters()
 ) -> ColumnElement[bool]:
-    """A latest declaration is shown if it is a nil return or has at least one published entry."""
-    item_filters = _item_filters(filters)
-    has_items = _published_item_exists(latest.c.id, today, item_filters)
+    """A latest declaration is shown if it is a nil return or has a current entry, published or
+    withheld: someone whose entries are all withheld stays listed (with the count withheld).
+    Filtered by category or type, only published entries match: a filter must not reveal what a
+    withheld entry is."""
     if filters.category or filters.interest_type:
-        return has_items
-    return or_(latest.c.nil_return.is_(True), has_items)
+        return _published_item_exists(latest.c.id, today, _item_filters(filters))
+    return or_(latest.c.nil_return.is_(True), _current_item_exists(latest.c.id, today))
 
 
 def _text_match(latest: Subquery, today: date, q: str) -> ColumnElement[bool]:
@@ -341,6 +355,25 @@ def _entries(declaration_ids: Sequence[int], today: date, filters: RegisterFilte
     return by_declaration
 
 
+def _withheld_counts(declaration_ids: Sequence[int], today: date) -> dict[int, int]:
+    """How many current entries of each declaration are withheld or awaiting a decision (never
+    filtered by category or type: the count is all the register says about them)."""
+    if not declaration_ids:
+        return {}
+    rows = db.session.execute(
+        select(DeclarationItem.declaration_id, func.count(DeclarationItem.id))
+        .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
+        .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
+        .where(
+            DeclarationItem.declaration_id.in_(declaration_ids),
+            ~_not_withheld(Declaration.provider_id),
+            _not_expired(today),
+        )
+        .group_by(DeclarationItem.declaration_id)
+    )
+    return {declaration_id: count for declaration_id, count in rows}
+
+
 def roles(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], str]:
     """The role of each professional at each provider: the most recent engagement that keeps them on."""
     if not pairs:
@@ -398,6 +431,7 @@ def _declarations(
         .where(Declaration.id.in_(declaration_ids))
     ).all()
     entries = _entries(declaration_ids, today, filters)
+    withheld = _withheld_counts(declaration_ids, today)
     roles_by_pair = roles({(r.professional_id, r.provider_id) for r in rows}, today)
     by_id = {}
     for r in rows:
@@ -415,6 +449,7 @@ def _declarations(
             declared_on=r.declared_on,
             nil_return=r.nil_return,
             entries=entries.get(r.id, []),
+            withheld=withheld.get(r.id, 0),
         )
     return [by_id[i] for i in declaration_ids if i in by_id]
 
@@ -573,10 +608,7 @@ def professional_record(professional_id: int, today: date) -> ProfessionalRecord
         Declaration.professional_id == professional_id,
         Declaration.provider_id.in_(provider_ids),
         Declaration.id.not_in(current_ids),
-        or_(
-            Declaration.nil_return.is_(True),
-            _published_item_exists(Declaration.id, today),
-        ),
+        or_(Declaration.nil_return.is_(True), _current_item_exists(Declaration.id, today)),
     )
     history_ids = list(
         db.session.scalars(
