@@ -9,6 +9,11 @@ process was killed (search-notes.md). A task row is committed with the change; `
 takes the index's write lock, reads the tasks, rebuilds those documents from the database,
 commits the index, and only then deletes the tasks it read. A process killed anywhere in
 between leaves the tasks, and the next ``apply_pending`` repairs the index.
+
+What is published also changes with the date alone (an entry 6 months after it ended, an
+engagement that started or ended): ``flask --app interests search refresh``, run daily, records
+tasks for the people concerned; until it runs, a result past its document's "fresh until" day is
+checked against the database before it is shown.
 """
 
 from __future__ import annotations
