@@ -32,6 +32,7 @@ CSV_COLUMNS = (
     "date_from",
     "date_to",
     "management_action",
+    "withheld_entries",  # how many of the declaration's entries are withheld: a count, never what
 )
 
 
@@ -48,9 +49,11 @@ def declaration_rows(d: PublishedDeclaration) -> Iterator[dict[str, Any]]:
         "declaration_reference": d.reference,
         "declared_on": d.declared_on.isoformat(),
         "nil_return": d.nil_return,
+        "withheld_entries": d.withheld,
     }
-    empty = dict.fromkeys(CSV_COLUMNS[7:])
-    if d.nil_return:
+    empty = dict.fromkeys(CSV_COLUMNS[7:-1])
+    if d.nil_return or not d.entries:
+        # A nil return, or a declaration whose entries are all withheld: one row, no entry.
         yield {**base, **empty}
         return
     for e in d.entries:
@@ -101,6 +104,7 @@ def declaration_json(d: PublishedDeclaration) -> dict[str, Any]:
         "declared_on": d.declared_on.isoformat(),
         "nil_return": d.nil_return,
         "entries": [entry_json(e) for e in d.entries],
+        "withheld_entries": d.withheld,
     }
 
 

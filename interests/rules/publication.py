@@ -16,7 +16,8 @@ The database queries in ``interests.services.register`` implement exactly these 
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from collections.abc import Callable
+from datetime import date, timedelta
 
 # NHS England CoI guidance: an expired interest stays published for 6 months after it ends.
 EXPIRED_INTEREST_SHOWN_MONTHS = 6
@@ -76,3 +77,27 @@ def latest_declaration_key(declared_on: date, signed_at: object, declaration_id:
     Two sent on the same day are ordered by when they were signed, then by id.
     """
     return (declared_on, signed_at, declaration_id)
+
+
+def _last_day(shown_on: Callable[[date], bool], first_candidate: date) -> date:
+    """The last day from ``first_candidate`` on for which ``shown_on(day)`` still holds (a cut-off
+    6 months back can stand still for up to three days at the end of a short month)."""
+    day = first_candidate
+    while shown_on(day + timedelta(days=1)):
+        day += timedelta(days=1)
+    return day
+
+
+def interest_shown_until(date_to: date) -> date:
+    """The last day an interest that ended on ``date_to`` is published (about 6 months on)."""
+    return _last_day(
+        lambda day: interest_is_shown(date_to, day), months_before(date_to, -EXPIRED_INTEREST_SHOWN_MONTHS)
+    )
+
+
+def engagement_shown_until(end_date: date) -> date:
+    """The last day an engagement that ended on ``end_date`` keeps the professional on the register."""
+    return _last_day(
+        lambda day: engagement_keeps_on_register(end_date, end_date, day),
+        months_before(end_date, -ENDED_ENGAGEMENT_SHOWN_MONTHS),
+    )

@@ -9,10 +9,16 @@ process was killed (search-notes.md). A task row is committed with the change; `
 takes the index's write lock, reads the tasks, rebuilds those documents from the database,
 commits the index, and only then deletes the tasks it read. A process killed anywhere in
 between leaves the tasks, and the next ``apply_pending`` repairs the index.
+
+What is published also changes with the date alone (an entry 6 months after it ended, an
+engagement that started or ended): ``flask --app interests search refresh``, run daily, records
+tasks for the people concerned; until it runs, a result past its document's "fresh until" day is
+checked against the database before it is shown.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from collections.abc import Callable
@@ -22,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
-from sqlalchemy import delete, event, func, select, update
+from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from interests.extensions import db
@@ -50,7 +56,9 @@ def _directory() -> str:
 
 
 def _today() -> date:
-    return date.today()
+    from interests.services.declarations import uk_today  # the project's one clock
+
+    return uk_today()
 
 
 def index_exists() -> bool:
@@ -225,6 +233,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
         raise
     db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
     db.session.commit()
+    _note_refreshed(today)
     return indexed
 
 
@@ -275,7 +284,11 @@ def search(query: str, *, page: int = 1, per_page: int = 20) -> SearchResults:
     if not backend.exists(directory):
         raise SearchUnavailable("The search index has not been built")
     found = backend.search(directory, query, page, per_page)
-    # Results are shown from the index's stored, published facts: no database query per search.
+    # Results are shown from the index's stored, published facts: no database query per search,
+    # except for a result whose document has outlived its "fresh until" day (an entry or an
+    # engagement passed its 6 months since the index was written, and `search refresh` has not
+    # run yet): those few are checked against the database, so a stale entry is never shown.
+    hits, dropped = _without_stale(found.hits, _today())
     professionals = [
         {
             "summary": register.ProfessionalSummary(
@@ -288,18 +301,112 @@ def search(query: str, *, page: int = 1, per_page: int = 20) -> SearchResults:
             ),
             "companies": hit.companies,
         }
-        for hit in found.hits
+        for hit in hits
     ]
     return SearchResults(
         query=query,
         page=page,
         per_page=per_page,
-        total=found.total,
+        total=found.total - dropped,
         professionals=professionals,
         providers=found.providers,
         companies=found.companies,
         suggestion=found.suggestion,
     )
+
+
+def _without_stale(hits: list[Any], today: date) -> tuple[list[Any], int]:
+    """The hits as published today: an out-of-date one is rebuilt from the database, and left out
+    when the person is no longer published or no longer linked to the organisation that matched.
+    Returns the hits and how many were left out."""
+    stale = [h for h in hits if (h.display.get("fresh_until") or "9999-12-31") < today.isoformat()]
+    if not stale:
+        return hits, 0
+    from interests.search import whoosh_backend as backend
+    from interests.services import register
+
+    stale_ids = {h.professional_id for h in stale}
+    docs = register.search_documents(sorted(stale_ids), today)
+    kept = []
+    for hit in hits:
+        if hit.professional_id not in stale_ids:
+            kept.append(hit)
+            continue
+        doc = docs.get(hit.professional_id)
+        if doc is None:
+            continue
+        document = backend.people_document(doc)
+        linked = {f"p:{p}" for p in doc.provider_ids} | {f"c:{k}" for k in document["companies"].split()}
+        if not hit.by_name and not linked.intersection(hit.org_keys):
+            continue
+        labels = {backend.names.company_key(c): c for c in doc.companies}
+        hit.companies = [labels[k[2:]] for k in hit.org_keys if k in linked and k.startswith("c:")]
+        hit.display = json.loads(document["display"])
+        kept.append(hit)
+    return kept, len(hits) - len(kept)
+
+
+# --- refreshing what changes with the date --------------------------------------------------------
+
+# Default --days of `search refresh`: run daily, a window of 2 days also covers one missed run.
+REFRESH_DAYS = 2
+# Beside the index: the UK day up to which the whole index was last made current (by a rebuild
+# or a refresh). It lives with the index, not in the database, because each copy of the app has
+# its own index (SEARCH_INDEX_DIR) and each must be refreshed.
+_REFRESHED_ON_FILE = "refreshed-on"
+
+
+def refreshed_on() -> date | None:
+    try:
+        return date.fromisoformat((Path(_directory()) / _REFRESHED_ON_FILE).read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _note_refreshed(day: date) -> None:
+    path = Path(_directory()) / _REFRESHED_ON_FILE
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(day.isoformat() + "\n")
+    temporary.replace(path)
+
+
+@dataclass
+class Refreshed:
+    since: date
+    today: date
+    professionals: int
+
+
+def refresh(days: int = REFRESH_DAYS) -> Refreshed:
+    """Re-index everyone whose published register changed with the date since ``days`` ago (or
+    since the last refresh or rebuild, if that was earlier): entries past their 6 months after
+    ending, engagements that started or passed their 6 months after ending.
+
+    The work goes through the same recorded tasks as any change, so a refresh killed midway is
+    finished by the next ``search apply``. Idempotent: safe to run as often as you like.
+    """
+    from interests.services import register
+
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    today = _today()
+    since = today - timedelta(days=days)
+    last = refreshed_on()
+    if last is not None and last < since:
+        since = last
+    if not index_exists():
+        return Refreshed(since, today, rebuild())
+    professional_ids = register.professionals_changed_by_date(since, today)
+    for start in range(0, len(professional_ids), REBUILD_CHUNK):
+        db.session.execute(
+            insert(SearchTask),
+            [{"professional_id": pid} for pid in professional_ids[start : start + REBUILD_CHUNK]],
+        )
+    db.session.commit()
+    apply_pending(max_rounds=1_000_000)
+    if db.session.scalar(select(func.count(SearchTask.id))) == 0:
+        _note_refreshed(today)
+    return Refreshed(since, today, len(professional_ids))
 
 
 # --- health -------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ import time
 import click
 from flask.cli import AppGroup
 
+from interests.search import REFRESH_DAYS
+
 search_cli = AppGroup("search", help="The search index of published registers.")
 
 
@@ -40,3 +42,26 @@ def apply_command() -> None:
 
     applied = search.apply_pending(max_rounds=1_000_000)
     click.echo(f"Applied {applied:,} pending index updates.")
+
+
+@search_cli.command("refresh")
+@click.option(
+    "--days",
+    type=click.IntRange(min=1),
+    default=REFRESH_DAYS,
+    show_default=True,
+    help="Look back this many days (further if the last refresh or rebuild was earlier).",
+)
+def refresh_command(days: int) -> None:
+    """Daily: re-index everyone whose published register changed with the date (entries 6 months
+    after they ended, engagements that started or ended)."""
+    from interests import search
+
+    started = time.perf_counter()
+    done = search.refresh(days=days)
+    click.echo(
+        f"Re-indexed {done.professionals:,} "
+        f"{'professional' if done.professionals == 1 else 'professionals'} whose published register "
+        f"changed with the date after {done.since:%-d %B %Y} up to {done.today:%-d %B %Y}, "
+        f"in {time.perf_counter() - started:.1f}s."
+    )

@@ -100,6 +100,7 @@ def people_document(doc: Any) -> dict[str, str]:
                 "specialty": doc.specialty,
                 "registration": f"{doc.regulator} {doc.registration_number}",
                 "providers": [list(p) for p in doc.providers],
+                "fresh_until": doc.fresh_until.isoformat() if doc.fresh_until else None,
             }
         ),
     }
@@ -448,6 +449,8 @@ class Hit:
     professional_id: int
     companies: list[str] = field(default_factory=list)  # labels of matched companies they declared
     display: dict[str, Any] = field(default_factory=dict)
+    by_name: bool = True  # matched by name or registration number, not only through an organisation
+    org_keys: list[str] = field(default_factory=list)  # matched organisations they are linked with
 
 
 @dataclass
@@ -482,6 +485,7 @@ def search(directory: str, query: str, page: int, per_page: int) -> Found:
     number = registration_number(query)
     orgs: list[OrgMatch] = []
     scores: dict[int, float] = {}
+    matches: dict[int, float] = {}
     if number is not None:
         _add(scores, p.ids("reg", number), W_EXACT)
     else:
@@ -507,19 +511,26 @@ def search(directory: str, query: str, page: int, per_page: int) -> Found:
         _add(scores, frozenset(org_scores), W_ORG)
         if not scores and exact is not None:
             # Nothing: allow two typing mistakes before giving up.
-            scores = name_matches(p, query_words, tier=2) or {}
+            matches = name_matches(p, query_words, tier=2) or {}
+            scores = dict(matches)
     # Only the page's documents are ranked in full and loaded; the total is exact.
     ranked = _top(scores, limit)
     companies = {org.key.split(":", 1)[1]: org.label for org in orgs if org.kind == "company"}
     hits = []
     for docnum in ranked[(page - 1) * per_page : limit]:
         stored = people.stored_fields(docnum)
-        declared = [companies[k] for k in (stored.get("companies") or "").split() if k in companies]
+        company_keys = [k for k in (stored.get("companies") or "").split() if k in companies]
+        display = json.loads(stored.get("display") or "{}")
+        provider_keys = [
+            org.key for org in orgs if org.kind == "provider" and docnum in p.ids("providers", org.key[2:])
+        ]
         hits.append(
             Hit(
                 professional_id=int(stored["id"]),
-                companies=declared,
-                display=json.loads(stored.get("display") or "{}"),
+                companies=[companies[k] for k in company_keys],
+                display=display,
+                by_name=number is not None or docnum in matches,
+                org_keys=provider_keys + [f"c:{k}" for k in company_keys],
             )
         )
     found = Found(

@@ -6,6 +6,8 @@ Published, for a provider (rules in ``interests.rules.publication``):
   the latest replaces the earlier ones there); a nil return shows "No interests declared";
 - of its items, those whose interest has no pending or approved withholding request at that
   provider, and which ended no more than 6 months ago (or have not ended);
+- how many of its items are withheld (or awaiting a decision): only the number. A professional
+  whose entries are all withheld stays listed, so that disappearing reveals nothing;
 - the provider's management action beside each entry, once recorded.
 Only interest versions that were sent in a declaration are ever read here: drafts and unsent
 versions are never reachable. Nothing here reads an email address or an account.
@@ -15,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, exists, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, or_, select, union
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Subquery
 
@@ -27,6 +29,7 @@ from interests.models import (
     Declaration,
     DeclarationItem,
     Engagement,
+    Interest,
     InterestVersion,
     Professional,
     ProfessionalName,
@@ -37,7 +40,9 @@ from interests.rules.publication import (
     UNPUBLISHED_WITHHOLDING_STATUSES,
     action_is_shown,
     engagement_cutoff,
+    engagement_shown_until,
     expiry_cutoff,
+    interest_shown_until,
 )
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE
 from interests.services.paging import Page
@@ -120,6 +125,7 @@ class PublishedDeclaration:
     declared_on: date
     nil_return: bool
     entries: list[Entry] = field(default_factory=list)
+    withheld: int = 0  # entries withheld from publication or awaiting a decision: a count only
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,9 @@ class SearchDocument:
     profession: str = ""
     specialty: str | None = None
     providers: tuple[tuple[str, str, str | None], ...] = ()  # (slug, name, role), A-Z
+    # The last day this document is certainly right: after it an entry passes its 6 months after
+    # ending, or an engagement starts or passes its 6 months (None: nothing changes with the date).
+    fresh_until: date | None = None
 
     @property
     def display_name(self) -> str:
@@ -265,15 +274,26 @@ def _published_item_exists(
     )
 
 
+def _current_item_exists(declaration_col: Any, today: date) -> ColumnElement[bool]:
+    """An entry that has not passed its 6 months after ending: published, or withheld (counted)."""
+    return (
+        select(DeclarationItem.id)
+        .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
+        .where(DeclarationItem.declaration_id == declaration_col, _not_expired(today))
+        .exists()
+    )
+
+
 def _shown(
     latest: Subquery, today: date, filters: RegisterFilters = RegisterFilters()
 ) -> ColumnElement[bool]:
-    """A latest declaration is shown if it is a nil return or has at least one published entry."""
-    item_filters = _item_filters(filters)
-    has_items = _published_item_exists(latest.c.id, today, item_filters)
+    """A latest declaration is shown if it is a nil return or has a current entry, published or
+    withheld: someone whose entries are all withheld stays listed (with the count withheld).
+    Filtered by category or type, only published entries match: a filter must not reveal what a
+    withheld entry is."""
     if filters.category or filters.interest_type:
-        return has_items
-    return or_(latest.c.nil_return.is_(True), has_items)
+        return _published_item_exists(latest.c.id, today, _item_filters(filters))
+    return or_(latest.c.nil_return.is_(True), _current_item_exists(latest.c.id, today))
 
 
 def _text_match(latest: Subquery, today: date, q: str) -> ColumnElement[bool]:
@@ -335,6 +355,25 @@ def _entries(declaration_ids: Sequence[int], today: date, filters: RegisterFilte
     return by_declaration
 
 
+def _withheld_counts(declaration_ids: Sequence[int], today: date) -> dict[int, int]:
+    """How many current entries of each declaration are withheld or awaiting a decision (never
+    filtered by category or type: the count is all the register says about them)."""
+    if not declaration_ids:
+        return {}
+    rows = db.session.execute(
+        select(DeclarationItem.declaration_id, func.count(DeclarationItem.id))
+        .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
+        .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
+        .where(
+            DeclarationItem.declaration_id.in_(declaration_ids),
+            ~_not_withheld(Declaration.provider_id),
+            _not_expired(today),
+        )
+        .group_by(DeclarationItem.declaration_id)
+    )
+    return {declaration_id: count for declaration_id, count in rows}
+
+
 def roles(pairs: set[tuple[int, int]], today: date) -> dict[tuple[int, int], str]:
     """The role of each professional at each provider: the most recent engagement that keeps them on."""
     if not pairs:
@@ -392,6 +431,7 @@ def _declarations(
         .where(Declaration.id.in_(declaration_ids))
     ).all()
     entries = _entries(declaration_ids, today, filters)
+    withheld = _withheld_counts(declaration_ids, today)
     roles_by_pair = roles({(r.professional_id, r.provider_id) for r in rows}, today)
     by_id = {}
     for r in rows:
@@ -409,6 +449,7 @@ def _declarations(
             declared_on=r.declared_on,
             nil_return=r.nil_return,
             entries=entries.get(r.id, []),
+            withheld=withheld.get(r.id, 0),
         )
     return [by_id[i] for i in declaration_ids if i in by_id]
 
@@ -567,10 +608,7 @@ def professional_record(professional_id: int, today: date) -> ProfessionalRecord
         Declaration.professional_id == professional_id,
         Declaration.provider_id.in_(provider_ids),
         Declaration.id.not_in(current_ids),
-        or_(
-            Declaration.nil_return.is_(True),
-            _published_item_exists(Declaration.id, today),
-        ),
+        or_(Declaration.nil_return.is_(True), _current_item_exists(Declaration.id, today)),
     )
     history_ids = list(
         db.session.scalars(
@@ -667,15 +705,18 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
         return {}
     declaration_ids = [r.id for r in shown]
     companies: dict[int, set[str]] = {}
+    changes_after: dict[int, set[date]] = {}  # last days before the published content changes
     for start in range(0, len(declaration_ids), 900):
         chunk = declaration_ids[start : start + 900]
-        for professional_id, other_party in db.session.execute(
-            select(Declaration.professional_id, InterestVersion.other_party)
+        for professional_id, other_party, date_to in db.session.execute(
+            select(Declaration.professional_id, InterestVersion.other_party, InterestVersion.date_to)
             .join(DeclarationItem, DeclarationItem.declaration_id == Declaration.id)
             .join(InterestVersion, InterestVersion.id == DeclarationItem.interest_version_id)
             .where(Declaration.id.in_(chunk), _not_withheld(Declaration.provider_id), _not_expired(today))
         ):
             companies.setdefault(professional_id, set()).add(other_party)
+            if date_to is not None:
+                changes_after.setdefault(professional_id, set()).add(interest_shown_until(date_to))
     provider_ids: dict[int, set[int]] = {}
     for r in shown:
         provider_ids.setdefault(r.professional_id, set()).add(r.provider_id)
@@ -711,6 +752,9 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
         )
     }
     roles_by_pair = roles({(r.professional_id, r.provider_id) for r in shown}, today)
+    for start in range(0, len(ids), 900):
+        for pid, last_day in _engagement_changes(ids[start : start + 900], today):
+            changes_after.setdefault(pid, set()).add(last_day)
     return {
         pid: SearchDocument(
             professional_id=pid,
@@ -730,10 +774,62 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
                     key=lambda entry: entry[1].lower(),
                 )
             ),
+            fresh_until=min(changes_after[pid], default=None) if pid in changes_after else None,
         )
         for pid in ids
         if pid in people
     }
+
+
+def _engagement_changes(professional_ids: Sequence[int], today: date) -> Iterator[tuple[int, date]]:
+    """(professional, last day before an engagement of theirs starts or stops keeping them on)."""
+    for pid, start_date, end_date in db.session.execute(
+        select(Engagement.professional_id, Engagement.start_date, Engagement.end_date).where(
+            Engagement.professional_id.in_(professional_ids),
+            or_(Engagement.end_date.is_(None), Engagement.end_date >= engagement_cutoff(today)),
+        )
+    ):
+        if start_date > today:
+            yield pid, start_date - timedelta(days=1)
+        elif end_date is not None:
+            yield pid, engagement_shown_until(end_date)
+
+
+def professionals_changed_by_date(since: date, today: date) -> list[int]:
+    """Professionals whose published register may read differently on ``today`` than on ``since``
+    through the date alone: an entry passed its 6 months after ending, or an engagement started or
+    passed its 6 months after ending (their providers and roles). Only those who have declared.
+
+    Date ranges, no per-person work: at 200,000 professionals a day's changes are a few hundred.
+    """
+    if today <= since:
+        return []
+    ended_entries = (
+        select(Interest.professional_id)
+        .join(InterestVersion, InterestVersion.interest_id == Interest.id)
+        .where(
+            InterestVersion.date_to >= expiry_cutoff(since),
+            InterestVersion.date_to < expiry_cutoff(today),
+            exists().where(DeclarationItem.interest_version_id == InterestVersion.id),
+        )
+    )
+    engagements = select(Engagement.professional_id).where(
+        or_(
+            and_(Engagement.start_date > since, Engagement.start_date <= today),
+            and_(
+                Engagement.end_date >= engagement_cutoff(since),
+                Engagement.end_date < engagement_cutoff(today),
+            ),
+        )
+    )
+    changed = union(ended_entries, engagements).subquery("changed")
+    return list(
+        db.session.scalars(
+            select(changed.c.professional_id)
+            .where(exists().where(Declaration.professional_id == changed.c.professional_id))
+            .order_by(changed.c.professional_id)
+        )
+    )
 
 
 def max_professional_id() -> int:

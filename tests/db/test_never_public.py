@@ -29,7 +29,14 @@ from interests.models import (
     WithholdingRequest,
 )
 from interests.services import audit
-from tests.factories import make_account, make_declaration, make_interest
+from tests.factories import (
+    make_account,
+    make_declaration,
+    make_engagement,
+    make_interest,
+    make_professional,
+    make_withholding_request,
+)
 from tests.public_data import TODAY, build_register
 
 MARKER = "zqxmark"
@@ -130,9 +137,31 @@ def plant_markers() -> list[str]:
     return planted
 
 
+def add_everything_withheld() -> int:
+    """Priya Shah: every entry withheld (one approved, one awaiting a decision). She stays listed
+    with the count; plant_markers() then marks her entries' content and the requests' reasons."""
+    provider = db.session.scalar(select(Provider).where(Provider.slug == "st-elsewhere"))
+    priya = make_professional(given_name="Priya", family_name="Shah")
+    make_engagement(priya, provider, role="Consultant psychiatrist")
+    approved = make_interest(priya, other_party="Hidden Holdings", description="Shares")
+    pending = make_interest(priya, other_party="Hidden Partners", description="Trustee")
+    make_declaration(priya, provider, [approved, pending])
+    make_withholding_request(
+        approved,
+        provider,
+        status="approved",
+        decision_reason="Real risk",
+        review_on=TODAY + timedelta(days=365),
+    )
+    make_withholding_request(pending, provider)
+    db.session.commit()
+    return priya.id
+
+
 def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
         data = build_register()
+        priya = add_everything_withheld()
         planted = plant_markers()
         search.rebuild()
         # And through the incremental path too: every professional rewritten.
@@ -201,6 +230,12 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     assert seen > 50
     # The pages did show the published data (the scan is not of empty pages).
     assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
+    # Someone whose entries are all withheld is listed, with only the count (the markers in her
+    # entries and the reasons were part of the scan above).
+    assert "Priya Shah" in client.get("/providers/st-elsewhere").get_data(as_text=True)
+    assert "2 entries withheld from publication" in client.get(f"/professionals/{priya}").get_data(
+        as_text=True
+    )
     index_dir = Path(app.config["SEARCH_INDEX_DIR"])
     files = [p for p in index_dir.rglob("*") if p.is_file()]
     assert files
