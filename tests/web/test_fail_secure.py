@@ -1,0 +1,220 @@
+"""Fail-secure set-up: no signing key in the source, production refuses to start half-configured,
+email links from BASE_URL, no demo data in production, __Host- cookies, embeddable print view,
+and ids too big for the database answer "not found"."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from interests import config, create_app
+from interests.config import ConfigurationError
+from interests.extensions import db
+from tests import factories
+
+# The key that was written in interests/config.py until this change: anyone could read it.
+OLD_SOURCE_KEY = "development-only-not-secret"  # noqa: S105 - the leaked key the attack uses
+
+
+@pytest.fixture(autouse=True)
+def _no_deployment_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "BASE_URL", "INTERESTS_ENV"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def _config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str, Any]:
+    """tests/conftest.py's settings, but with no SECRET_KEY: the app must find its own."""
+    config: dict[str, Any] = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": "localhost",
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 1024,
+        "PASSWORD_HASH_PARALLELISM": 1,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def keyless_app(database_url: str, tmp_path: Path) -> Any:
+    app = create_app(_config(database_url, tmp_path), instance_path=str(tmp_path / "instance"))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _provider_admin(app: Flask) -> tuple[str, str]:
+    with app.app_context():
+        account = factories.make_account("provider_admin")
+        slug = account.providers[0].slug
+        user_id = account.get_id()
+        db.session.commit()
+    return user_id, slug
+
+
+def _forged_session(key: str, user_id: str) -> str:
+    """A session cookie made offline, as an attacker holding `key` would make it."""
+    forger = Flask("forger")
+    forger.secret_key = key
+    serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
+    assert serializer is not None
+    return str(serializer.dumps({"_user_id": user_id, "_fresh": True}))
+
+
+def _withholding_page_with(app: Flask, cookie: str, slug: str) -> Any:
+    client = app.test_client()
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    return client.get(f"/manage/{slug}/withholding")
+
+
+# --- 1. The secret key ----------------------------------------------------------------------------
+
+
+def test_a_session_forged_with_the_old_source_key_does_not_open_an_admins_withholding_page(
+    keyless_app: Flask,
+) -> None:
+    user_id, slug = _provider_admin(keyless_app)
+    response = _withholding_page_with(keyless_app, _forged_session(OLD_SOURCE_KEY, user_id), slug)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
+
+
+def test_the_same_forgery_with_the_apps_real_key_would_open_it(keyless_app: Flask) -> None:
+    # The control: proves the attack above is a real one that the key alone now stops.
+    user_id, slug = _provider_admin(keyless_app)
+    real_key = (Path(keyless_app.instance_path) / "secret_key").read_text(encoding="utf-8")
+    response = _withholding_page_with(keyless_app, _forged_session(real_key, user_id), slug)
+    assert response.status_code == 200
+    assert "withhold" in response.get_data(as_text=True).lower()
+
+
+def test_the_development_key_is_random_private_to_its_owner_and_kept_for_the_next_start(
+    database_url: str, tmp_path: Path
+) -> None:
+    instance = tmp_path / "instance"
+    first = create_app(_config(database_url, tmp_path), instance_path=str(instance))
+    second = create_app(_config(database_url, tmp_path), instance_path=str(instance))
+    key_file = instance / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first.secret_key == second.secret_key == key_file.read_text(encoding="utf-8")
+    assert len(first.secret_key) >= 64  # secrets.token_urlsafe(48)
+    assert first.secret_key != OLD_SOURCE_KEY
+    other = create_app(_config(database_url, tmp_path), instance_path=str(tmp_path / "another-laptop"))
+    assert other.secret_key != first.secret_key
+
+
+def test_two_starts_racing_to_make_the_key_both_use_the_winners(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    instance = tmp_path / "instance"
+    real_link = os.link
+
+    def winner_first(source: str, target: str) -> None:
+        # The other process links its key into place just before this one tries.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.write(fd, b"the-winners-key-" + b"w" * 48)
+        os.close(fd)
+        real_link(source, target)
+
+    monkeypatch.setattr(os, "link", winner_first)
+    assert config.development_secret_key(instance) == "the-winners-key-" + "w" * 48
+    assert [p.name for p in instance.iterdir()] == ["secret_key"]  # the loser's draft is gone
+
+
+def test_no_signing_key_is_written_in_the_source() -> None:
+    source = Path(__file__).resolve().parents[2] / "interests"
+    for path in source.rglob("*.py"):
+        assert OLD_SOURCE_KEY not in path.read_text(encoding="utf-8"), path
+
+
+def test_a_key_file_others_can_read_is_refused_with_what_to_do(database_url: str, tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    key_file = instance / "secret_key"
+    key_file.write_text("x" * 64, encoding="utf-8")
+    key_file.chmod(0o644)
+    with pytest.raises(ConfigurationError, match=r"secret_key.*can be read by other users.*[Dd]elete it"):
+        create_app(_config(database_url, tmp_path), instance_path=str(instance))
+
+
+def test_an_empty_key_file_is_refused_with_what_to_do(database_url: str, tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    fd = os.open(instance / "secret_key", os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    with pytest.raises(ConfigurationError, match=r"secret_key.*is empty.*[Dd]elete it"):
+        create_app(_config(database_url, tmp_path), instance_path=str(instance))
+
+
+def test_a_secret_key_from_the_environment_is_used_and_nothing_is_written(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    app = create_app(_config(database_url, tmp_path), instance_path=str(tmp_path / "instance"))
+    assert app.secret_key == "k" * 40
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+PRODUCTION_KEY = "p" * 40
+PRODUCTION_URL = "https://register.example.nhs.uk"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"BASE_URL": PRODUCTION_URL}, "Set SECRET_KEY"),
+        ({"SECRET_KEY": "", "BASE_URL": PRODUCTION_URL}, "Set SECRET_KEY"),
+        ({"SECRET_KEY": "short", "BASE_URL": PRODUCTION_URL}, "SECRET_KEY must be at least 32 characters"),
+        ({"SECRET_KEY": PRODUCTION_KEY}, "Set BASE_URL"),
+        (
+            {"SECRET_KEY": PRODUCTION_KEY, "BASE_URL": "http://register.example.nhs.uk"},
+            "must start with https://",
+        ),
+        ({"SECRET_KEY": PRODUCTION_KEY, "BASE_URL": "register.example.nhs.uk"}, "must start with https://"),
+        ({"SECRET_KEY": PRODUCTION_KEY, "BASE_URL": "https://"}, "BASE_URL must be a full address"),
+    ],
+)
+def test_production_refuses_to_start_without_a_secret_key_and_an_https_base_url(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], message: str
+) -> None:
+    monkeypatch.setenv("INTERESTS_ENV", "production")
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    instance = tmp_path / "instance"
+    with pytest.raises(ConfigurationError, match=message):
+        create_app(_config(database_url, tmp_path), instance_path=str(instance))
+    assert not (instance / "secret_key").exists()  # production never makes up its own key
+
+
+def test_production_names_every_missing_setting_at_once(database_url: str, tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        create_app(_config(database_url, tmp_path, INTERESTS_ENV="production"), instance_path=str(tmp_path))
+    assert "Set SECRET_KEY" in str(refused.value) and "Set BASE_URL" in str(refused.value)
+
+
+def test_production_starts_with_a_secret_key_and_an_https_base_url(database_url: str, tmp_path: Path) -> None:
+    app = create_app(
+        _config(
+            database_url,
+            tmp_path,
+            INTERESTS_ENV="production",
+            SECRET_KEY=PRODUCTION_KEY,
+            BASE_URL=PRODUCTION_URL + "/",
+        ),
+        instance_path=str(tmp_path / "instance"),
+    )
+    assert app.secret_key == PRODUCTION_KEY
+    assert app.config["BASE_URL"] == PRODUCTION_URL
+    with app.app_context():
+        db.engine.dispose()
