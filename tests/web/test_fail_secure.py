@@ -218,3 +218,78 @@ def test_production_starts_with_a_secret_key_and_an_https_base_url(database_url:
     assert app.config["BASE_URL"] == PRODUCTION_URL
     with app.app_context():
         db.engine.dispose()
+
+
+# --- 2. Links in emails come from BASE_URL ----------------------------------------------------------
+
+
+STAFF_MEMBER = {
+    "given_name": "Dev",
+    "family_name": "Patel",
+    "regulator": "GMC",
+    "registration_number": "7654321",
+    "email": "dev@example.org",
+    "engagement_type": "practising_privileges",
+    "role": "Consultant surgeon",
+    "department": "",
+    "start_date-day": "1",
+    "start_date-month": "4",
+    "start_date-year": "2025",
+    "decision_maker": "no",
+}
+
+
+@pytest.mark.parametrize(
+    ("proxies", "headers"),
+    [
+        (0, {"Host": "evil.example"}),
+        (1, {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}),
+    ],
+    ids=["host-header", "forwarded-host-through-a-trusted-proxy"],
+)
+def test_an_invitation_link_uses_base_url_whatever_host_the_request_names(
+    database_url: str, tmp_path: Path, proxies: int, headers: dict[str, str]
+) -> None:
+    from sqlalchemy import select
+
+    from interests.models import OutboxEmail
+    from tests.conftest import make_app
+
+    # No SERVER_NAME, as in a real deployment: the request's host is whatever the client says.
+    app = make_app(
+        database_url,
+        tmp_path,
+        SERVER_NAME=None,
+        BASE_URL="https://register.example.nhs.uk",
+        TRUSTED_PROXY_COUNT=proxies,
+    )
+    with app.app_context():
+        admin = factories.make_account("provider_admin")
+        email, slug = admin.email, admin.providers[0].slug
+        db.session.commit()
+    client = app.test_client()
+    signed_in = client.post(
+        "/sign-in", data={"email": email, "password": factories.PASSWORD}, headers=headers
+    )
+    assert signed_in.status_code == 302
+    response = client.post(f"/manage/{slug}/engagements/new", data=STAFF_MEMBER, headers=headers)
+    assert response.status_code == 302
+    with app.app_context():
+        invitation = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "invitation"))
+        assert invitation is not None
+        links = [word for word in invitation.body.split() if "/invitations/" in word]
+        assert links and all(
+            link.startswith("https://register.example.nhs.uk/invitations/") for link in links
+        )
+        assert "evil.example" not in invitation.body
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_email_sent_from_the_command_line_links_to_the_development_address_by_default(
+    app: Flask,
+) -> None:
+    from interests.services.outbox import absolute_url
+
+    with app.app_context():
+        assert absolute_url("declare.home") == "http://127.0.0.1:5000/declare"
