@@ -293,3 +293,31 @@ def test_an_email_sent_from_the_command_line_links_to_the_development_address_by
 
     with app.app_context():
         assert absolute_url("declare.home") == "http://127.0.0.1:5000/declare"
+
+
+# --- 3. No demo data in production ------------------------------------------------------------------
+
+
+def test_demo_seed_refuses_to_run_in_production(database_url: str, tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from interests.models import Account, Provider
+
+    app = create_app(
+        _config(
+            database_url,
+            tmp_path,
+            INTERESTS_ENV="production",
+            SECRET_KEY=PRODUCTION_KEY,
+            BASE_URL=PRODUCTION_URL,
+        ),
+        instance_path=str(tmp_path / "instance"),
+    )
+    result = app.test_cli_runner().invoke(args=["demo", "seed", "--providers", "2", "--professionals", "3"])
+    assert result.exit_code != 0
+    assert "The demo register cannot be seeded in production" in result.output
+    with app.app_context():
+        # Nobody can sign in with the published demo password.
+        assert db.session.scalar(select(func.count()).select_from(Account)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Provider)) == 0
+        db.engine.dispose()
