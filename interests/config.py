@@ -155,6 +155,15 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",
         "REMEMBER_COOKIE_SECURE": environment == "production",
+        # In production the __Host- prefix makes browsers keep the cookie only if it is Secure, for
+        # Path=/ and has no Domain: a sibling subdomain cannot plant or overwrite it (session fixation).
+        # Browsers refuse __Host- cookies over http, so development keeps the plain names.
+        "SESSION_COOKIE_NAME": "__Host-session" if environment == "production" else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if environment == "production" else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
         "RATELIMIT_ENABLED": True,
         # Sign-in attempts per client address (OWASP ASVS 5.0 V6.3: resist credential stuffing).

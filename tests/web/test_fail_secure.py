@@ -321,3 +321,42 @@ def test_demo_seed_refuses_to_run_in_production(database_url: str, tmp_path: Pat
         assert db.session.scalar(select(func.count()).select_from(Account)) == 0
         assert db.session.scalar(select(func.count()).select_from(Provider)) == 0
         db.engine.dispose()
+
+
+# --- 4. __Host- cookies in production ---------------------------------------------------------------
+
+
+def test_production_signs_in_with_a_host_only_secure_session_cookie(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = create_app(
+        _config(
+            database_url,
+            tmp_path,
+            INTERESTS_ENV="production",
+            SECRET_KEY=PRODUCTION_KEY,
+            BASE_URL="https://localhost",
+        ),
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        admin = factories.make_account("provider_admin")
+        email, slug = admin.email, admin.providers[0].slug
+        db.session.commit()
+    client = app.test_client()
+    response = client.post(
+        "/sign-in", data={"email": email, "password": factories.PASSWORD}, base_url="https://localhost"
+    )
+    assert response.status_code == 302
+    cookies = response.headers.getlist("Set-Cookie")
+    assert len(cookies) == 1
+    # Browsers keep a __Host- cookie only if it is Secure, for Path=/ and with no Domain, so no
+    # sibling subdomain can set or overwrite it (session fixation from *.example.nhs.uk).
+    name, *attributes = [part.strip() for part in cookies[0].split(";")]
+    assert name.startswith("__Host-session=")
+    assert "Secure" in attributes and "Path=/" in attributes and "HttpOnly" in attributes
+    assert not any(attribute.lower().startswith("domain=") for attribute in attributes)
+    assert client.get(f"/manage/{slug}/withholding", base_url="https://localhost").status_code == 200
+    assert app.config["REMEMBER_COOKIE_NAME"].startswith("__Host-")  # Flask-Login's, if ever used
+    with app.app_context():
+        db.engine.dispose()
