@@ -95,7 +95,7 @@ def csp_nonce() -> str:
 
 
 # Public pages providers may embed in their own websites (the snippet on /manage/<slug>/publication).
-EMBEDDABLE_ENDPOINTS = frozenset({"public.provider_register", "public.provider_print"})
+EMBEDDABLE_ENDPOINTS = frozenset({"public.provider_register", "public.register_print"})
 
 
 def _security_headers(response: Response) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from flask.testing import FlaskClient
 
 from interests import config, create_app
 from interests.config import ConfigurationError
@@ -360,3 +361,33 @@ def test_production_signs_in_with_a_host_only_secure_session_cookie(
     assert app.config["REMEMBER_COOKIE_NAME"].startswith("__Host-")  # Flask-Login's, if ever used
     with app.app_context():
         db.engine.dispose()
+
+
+# --- 6. The print view can be embedded, as the publication page's snippet offers ---------------------
+
+
+def test_a_providers_print_view_and_register_may_be_framed_by_anyone_for_anonymous_visitors(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.app_context():
+        admin = factories.make_account("provider_admin")
+        email, slug = admin.email, admin.providers[0].slug
+        db.session.commit()
+    for path in (f"/providers/{slug}/print", f"/providers/{slug}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "frame-ancestors *" in response.headers["Content-Security-Policy"], path
+        assert "X-Frame-Options" not in response.headers, path
+    factories.sign_in(client, email)
+    for path in (f"/providers/{slug}/print", f"/providers/{slug}", f"/manage/{slug}"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], path
+        assert response.headers["X-Frame-Options"] == "DENY", path
+
+
+def test_every_embeddable_endpoint_names_a_real_page(app: Flask) -> None:
+    from interests.security import EMBEDDABLE_ENDPOINTS
+
+    # A misspelt name fails closed (the page is not embeddable) and silently: catch it here.
+    assert set(app.view_functions) >= EMBEDDABLE_ENDPOINTS
