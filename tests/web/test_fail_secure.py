@@ -391,3 +391,37 @@ def test_every_embeddable_endpoint_names_a_real_page(app: Flask) -> None:
 
     # A misspelt name fails closed (the page is not embeddable) and silently: catch it here.
     assert set(app.view_functions) >= EMBEDDABLE_ENDPOINTS
+
+
+# --- 7. Ids too big for the database ----------------------------------------------------------------
+
+
+HUGE_IDS = ["99999999999999999999", str(2**31), str(2**63), str(2**64)]
+
+
+@pytest.mark.alldb
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_a_professional_page_with_an_id_too_big_for_the_database_is_not_found(
+    client: FlaskClient, huge: str
+) -> None:
+    response = client.get(f"/professionals/{huge}")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.alldb
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_the_api_answers_an_id_too_big_for_the_database_with_a_json_not_found(
+    client: FlaskClient, huge: str
+) -> None:
+    response = client.get(f"/api/v1/professionals/{huge}")
+    assert response.status_code == 404
+    assert response.json == {
+        "error": {"status": 404, "message": "There is no published professional with that id"}
+    }
+
+
+@pytest.mark.alldb
+def test_the_largest_id_the_database_holds_is_looked_up_and_not_found(client: FlaskClient) -> None:
+    assert client.get(f"/professionals/{2**31 - 1}").status_code == 404
+    assert client.get(f"/api/v1/professionals/{2**31 - 1}").json["error"]["status"] == 404
