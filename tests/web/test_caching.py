@@ -114,10 +114,16 @@ def test_signed_in_visitors_pages_are_never_stored_even_public_ones(
         assert "ETag" not in response.headers, path
 
 
-def test_a_page_whose_address_is_a_one_time_token_is_never_stored(client: FlaskClient) -> None:
-    response = client.get("/invitations/some-token-from-an-email")
-    assert response.status_code == 404
-    assert response.headers["Cache-Control"] == "no-store"
+def test_a_page_whose_address_is_a_one_time_token_is_never_stored(
+    client: FlaskClient, world: dict[str, Any]
+) -> None:
+    for path in (
+        "/invitations/some-token-from-an-email",
+        f"/providers/{world['slug']}/ask/confirm/some-token-from-an-email",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert response.headers["Cache-Control"] == "no-store", path
 
 
 def test_not_found_and_errors_are_not_made_public(client: FlaskClient) -> None:

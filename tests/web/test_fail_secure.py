@@ -287,12 +287,10 @@ def test_an_invitation_link_uses_base_url_whatever_host_the_request_names(
         db.engine.dispose()
 
 
-def test_an_email_sent_from_the_command_line_links_to_the_development_address_by_default(
-    app: Flask,
-) -> None:
+def test_email_links_go_to_the_development_address_when_base_url_is_not_set(keyless_app: Flask) -> None:
     from interests.services.outbox import absolute_url
 
-    with app.app_context():
+    with keyless_app.app_context():
         assert absolute_url("declare.home") == "http://127.0.0.1:5000/declare"
 
 
