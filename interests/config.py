@@ -2,8 +2,14 @@
 
 DATABASE_URL       default sqlite:///<instance>/interests.sqlite3 (PostgreSQL: postgresql+psycopg://...)
 SEARCH_INDEX_DIR   default <instance>/search-index
-SECRET_KEY         required when INTERESTS_ENV=production; a fixed development key otherwise
-INTERESTS_ENV      development (default) | production
+SECRET_KEY         signs sessions. Required (32+ characters) when INTERESTS_ENV=production. In
+                   development, when unset, a random key is made once and kept in <instance>/secret_key
+                   (readable by its owner only); no key is ever written in the source.
+INTERESTS_ENV      development (default) | production. Production refuses to start without SECRET_KEY
+                   and BASE_URL, and names its cookies __Host-session / __Host-remember (Secure, Path=/).
+BASE_URL           the public address, the only source of links in emails (never a request's Host
+                   header). Required in production, https:// only; default http://127.0.0.1:5000
+                   (`flask run`'s address) in development.
 TRUSTED_PROXY_COUNT  default 0; behind N reverse proxies (a load balancer, nginx) set N, and the
                    client's address, scheme and host are read from the X-Forwarded-For, -Proto and
                    -Host headers the last N proxies added (werkzeug ProxyFix), so the sign-in rate
@@ -16,11 +22,17 @@ IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-DEVELOPMENT_SECRET_KEY = "development-only-not-secret"  # noqa: S105 - refused in production
+MIN_SECRET_KEY_LENGTH = 32  # characters; OWASP ASVS 5.0 V11.2: keys of at least 128 bits of entropy
+DEVELOPMENT_KEY_FILE = "secret_key"  # in the instance folder; made once, kept for the next start
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"  # where `flask run` listens by default
 
 # Product card, "Compliance": the rating thresholds (configurable per deployment).
 COMPLIANCE_MEETS_PERCENT = 95
@@ -43,6 +55,79 @@ def _trusted_proxy_count(value: Any) -> int:
     return count
 
 
+def _read_key_file(path: Path) -> str:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, encoding="utf-8") as file:
+        if stat.S_IMODE(os.fstat(file.fileno()).st_mode) & 0o077:
+            # Refused rather than quietly narrowed: someone may already have read it.
+            raise ConfigurationError(
+                f"The development key file {path} can be read by other users of this computer. "
+                "Delete it and start again: a new key is made (everyone is signed out)."
+            )
+        key = file.read().strip()
+    if not key:
+        raise ConfigurationError(f"The development key file {path} is empty. Delete it and start again.")
+    return key
+
+
+def development_secret_key(instance: Path) -> str:
+    """The key kept in <instance>/secret_key, made (random, owner-only) the first time it is needed.
+
+    The new key is written to a private temporary file and then linked into place, which fails if
+    the file already exists: of two processes starting at once, one key wins and both use it, and
+    nobody ever reads a half-written file.
+    """
+    path = instance / DEVELOPMENT_KEY_FILE
+    if path.exists():
+        return _read_key_file(path)
+    instance.mkdir(parents=True, exist_ok=True)
+    draft = instance / f".{DEVELOPMENT_KEY_FILE}.{secrets.token_hex(8)}"
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
+            file.flush()
+            os.fsync(file.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made the key first: use theirs
+            os.link(draft, path)
+    finally:
+        draft.unlink()
+    return _read_key_file(path)
+
+
+def _base_url(value: Any, production: bool) -> str:
+    url = str(value).strip().rstrip("/")
+    parts = urlsplit(url)
+    schemes = ("https",) if production else ("https", "http")
+    if parts.scheme not in schemes:
+        raise ConfigurationError(
+            f"BASE_URL must start with {' or '.join(s + '://' for s in schemes)}"
+            f"{' in production' if production else ''} (it is {value!r})"
+        )
+    if not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"BASE_URL must be a full address such as https://register.example.nhs.uk (it is {value!r})"
+        )
+    return url
+
+
+def _check_production(settings: dict[str, Any]) -> None:
+    """Refuse to start half-configured, naming everything that is missing at once."""
+    problems = []
+    key = settings.get("SECRET_KEY") or ""
+    if not key:
+        problems.append(
+            f"Set SECRET_KEY to a long random value ({MIN_SECRET_KEY_LENGTH}+ characters, for example "
+            "from `python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    elif len(key) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production")
+    if not settings.get("BASE_URL"):
+        problems.append("Set BASE_URL to the service's public https:// address (links in emails use it)")
+    if problems:
+        raise ConfigurationError("Cannot start in production: " + "; ".join(problems) + ".")
+
+
 def _normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy 2 needs the driver named.
     if url.startswith("postgres://"):
@@ -59,7 +144,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     instance = Path(instance_path)
     settings: dict[str, Any] = {
         "INTERESTS_ENV": environment,
-        "SECRET_KEY": env.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        "SECRET_KEY": env.get("SECRET_KEY", ""),
+        "BASE_URL": env.get("BASE_URL", ""),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(
             env.get("DATABASE_URL", f"sqlite:///{instance / 'interests.sqlite3'}")
         ),
@@ -69,6 +155,15 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",
         "REMEMBER_COOKIE_SECURE": environment == "production",
+        # In production the __Host- prefix makes browsers keep the cookie only if it is Secure, for
+        # Path=/ and has no Domain: a sibling subdomain cannot plant or overwrite it (session fixation).
+        # Browsers refuse __Host- cookies over http, so development keeps the plain names.
+        "SESSION_COOKIE_NAME": "__Host-session" if environment == "production" else "session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        "REMEMBER_COOKIE_NAME": "__Host-remember" if environment == "production" else "remember_token",
+        "REMEMBER_COOKIE_PATH": "/",
+        "REMEMBER_COOKIE_DOMAIN": None,
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
         "RATELIMIT_ENABLED": True,
         # Sign-in attempts per client address (OWASP ASVS 5.0 V6.3: resist credential stuffing).
@@ -92,8 +187,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["TRUSTED_PROXY_COUNT"] = _trusted_proxy_count(settings["TRUSTED_PROXY_COUNT"])
-    if settings["INTERESTS_ENV"] == "production" and settings["SECRET_KEY"] in ("", DEVELOPMENT_SECRET_KEY):
-        raise ConfigurationError("Set SECRET_KEY to a long random value before running in production")
-    if settings["INTERESTS_ENV"] == "production" and len(settings["SECRET_KEY"]) < 32:
-        raise ConfigurationError("SECRET_KEY must be at least 32 characters in production")
+    production = settings["INTERESTS_ENV"] == "production"
+    if production:
+        _check_production(settings)
+    elif not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = development_secret_key(instance)
+    settings["BASE_URL"] = _base_url(settings["BASE_URL"] or DEVELOPMENT_BASE_URL, production)
     return settings

@@ -27,6 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select, text, update
 
@@ -1265,6 +1266,12 @@ def seed(
     progress: bool = False,
 ) -> SeedResult:
     """Seed an empty database with the demo register and its four demo accounts."""
+    if current_app.config["INTERESTS_ENV"] == "production":
+        # The demo accounts' password is published: they must never exist on a real register.
+        raise click.ClickException(
+            "The demo register cannot be seeded in production (INTERESTS_ENV=production): its "
+            "accounts have a published password. Seed a development or test copy instead."
+        )
     started = time.perf_counter()
     has_data = db.session.scalar(select(Provider.id).limit(1)) is not None
     if has_data:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable
 from functools import wraps
@@ -10,7 +11,7 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask_login import current_user
 
 
@@ -94,8 +95,18 @@ def csp_nonce() -> str:
     return nonce
 
 
+# How long browsers and shared caches may keep an anonymous visitor's copy of the public register,
+# its downloads and the API: a new or withdrawn entry shows at most five minutes late, and a busy
+# register page is built once per cache rather than once per patient.
+PUBLIC_MAX_AGE_SECONDS = 300
+
+# Anonymous GETs of these blueprints' pages may be cached publicly (the register is public).
+PUBLIC_BLUEPRINTS = frozenset({"public", "api"})
+# A URL argument with one of these names is a secret (an emailed one-time link): never stored.
+TOKEN_ARGUMENTS = frozenset({"token"})
+
 # Public pages providers may embed in their own websites (the snippet on /manage/<slug>/publication).
-EMBEDDABLE_ENDPOINTS = frozenset({"public.provider_register", "public.provider_print"})
+EMBEDDABLE_ENDPOINTS = frozenset({"public.provider_register", "public.register_print"})
 
 
 def _security_headers(response: Response) -> Response:
@@ -123,10 +134,48 @@ def _security_headers(response: Response) -> Response:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-    if signed_in:
-        # Signed-in pages may show private data: never keep them in any cache.
-        response.headers["Cache-Control"] = "no-store"
+    _cache_headers(response, signed_in, nonce)
     return response
+
+
+def _private(signed_in: bool) -> bool:
+    """Whether this response may hold something for this visitor only."""
+    if signed_in:
+        return True  # their own data, or at least their name and a sign-out form
+    if request.view_args and not TOKEN_ARGUMENTS.isdisjoint(request.view_args):
+        return True  # the address itself is a secret (an emailed one-time link)
+    if g.get(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+        return True  # a form's CSRF token, tied to this visitor's session
+    # Flask-Login reads the session on every page to see who is signed in, so Flask adds
+    # "Vary: Cookie" even for a visitor with no cookie. What makes a page theirs alone is a session
+    # with something in it (a flash message, a CSRF secret) or one this response changes.
+    return bool(session) or session.modified
+
+
+def _cache_headers(response: Response, signed_in: bool, nonce: str) -> None:
+    if request.endpoint == "static":
+        return  # the same file for everyone; the static view sets its own caching
+    if _private(signed_in):
+        response.headers["Cache-Control"] = "no-store"
+        return
+    if (
+        request.method not in ("GET", "HEAD")
+        or response.status_code != 200
+        or request.blueprint not in PUBLIC_BLUEPRINTS
+        or "Set-Cookie" in response.headers
+        or response.is_streamed
+        or response.direct_passthrough
+    ):
+        return
+    response.headers["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE_SECONDS}"
+    # Each page carries this response's CSP nonce: leave it out of the ETag so an unchanged page
+    # revalidates, and the ETag is weak because the bytes differ by that nonce.
+    body = response.get_data().replace(nonce.encode(), b"")
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32], weak=True)
+    response.make_conditional(request)
+    if response.status_code == 304:
+        # A 304's headers replace the cached copy's: a new nonce would block that copy's scripts.
+        del response.headers["Content-Security-Policy"]
 
 
 def init_app(app: Flask) -> None:

@@ -89,6 +89,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
+        # Links in emails are built on BASE_URL (never the request's host): the same test server.
+        "BASE_URL": "http://localhost",
         # Cheap argon2id so tests are quick; the production parameters are tested on their own.
         "PASSWORD_HASH_TIME_COST": 1,
         "PASSWORD_HASH_MEMORY_KIB": 1024,

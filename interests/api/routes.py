@@ -21,6 +21,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
 MAX_PAGE = 100_000
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's largest (SQLite's is 2**63 - 1)
 OPENAPI_PATH = Path(__file__).with_name("openapi.json")
 
 
@@ -128,7 +129,10 @@ def provider_register(slug: str) -> Any:
 
 @bp.get("/professionals/<int:professional_id>")
 def professional(professional_id: int) -> Any:
-    record = register.professional_record(professional_id, date.today())
+    # A bigger number names nobody, and the database would refuse it (a 500, not a 404).
+    record = (
+        register.professional_record(professional_id, date.today()) if professional_id <= LARGEST_ID else None
+    )
     if record is None:
         abort(404, description="There is no published professional with that id")
     return {

@@ -28,6 +28,7 @@ bp = Blueprint("public", __name__)
 
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 10_000
+LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's largest (SQLite's is 2**63 - 1)
 
 
 def _page() -> int:
@@ -161,6 +162,9 @@ def register_print(slug: str) -> Any:
 
 @bp.get("/professionals/<int:professional_id>")
 def professional(professional_id: int) -> Any:
+    # A bigger number names nobody, and the database would refuse it (an error, not "not found").
+    if professional_id > LARGEST_ID:
+        abort(404)
     record = register.professional_record(professional_id, date.today())
     if record is None:
         abort(404)

@@ -12,8 +12,8 @@ outbox table is not a store of working sign-in links. An email that fails keeps 
 next attempt; unsent emails in development keep theirs (that is how a developer follows one).
 
 Settings (app config, else environment): MAIL_SERVER, MAIL_PORT (25), MAIL_USERNAME,
-MAIL_PASSWORD, MAIL_USE_TLS ("1" for STARTTLS), MAIL_FROM, BASE_URL (links in emails sent from
-the command line, default http://localhost:5000).
+MAIL_PASSWORD, MAIL_USE_TLS ("1" for STARTTLS), MAIL_FROM. Links in emails are built on the app's
+BASE_URL setting (interests/config.py), from the web and the command line alike.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import func, select
 
 from interests.extensions import db
@@ -51,12 +52,14 @@ def smtp_configured() -> bool:
 
 
 def absolute_url(endpoint: str, **values: Any) -> str:
-    """A full address for an email: the request's host, or BASE_URL from the command line."""
-    if has_request_context():
-        return url_for(endpoint, _external=True, **values)
-    base = (setting("BASE_URL", "http://localhost:5000") or "").rstrip("/")
-    with current_app.test_request_context(base_url=base + "/"):
-        return url_for(endpoint, _external=True, **values)
+    """A full address for an email, always on BASE_URL.
+
+    Never from the request: its Host (or a forwarded host) is whatever the client sent, and a
+    link built from it would send a one-time sign-in token to someone else's server.
+    """
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
 
 
 def send_email(

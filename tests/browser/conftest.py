@@ -131,6 +131,8 @@ def live_server(tmp_path: Path, jinja_bytecode_cache: BytecodeCache) -> Iterator
         db.create_all()
 
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    # Links in emails are built on BASE_URL: this server's own address, known once it listens.
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
