@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, g, render_template
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(404)
     def not_found(error: HTTPException) -> Any:
+        if request.path.startswith("/api/"):  # no route matched (so no API handler ran): JSON still
+            return jsonify({"error": {"status": 404, "message": error.description}}), 404
         return render_template("errors/404.html"), 404
 
     @app.errorhandler(CSRFError)

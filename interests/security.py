@@ -13,6 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, abort, current_app, g, request, session
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 
 # argon2id with argon2-cffi's defaults (m=65536 KiB, t=3, p=4): OWASP ASVS 5.0 V11.4. Tests
@@ -178,8 +179,25 @@ def _cache_headers(response: Response, signed_in: bool, nonce: str) -> None:
         del response.headers["Content-Security-Policy"]
 
 
+LARGEST_DATABASE_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's largest (SQLite's is 2**63 - 1)
+
+
+class _DatabaseId(IntegerConverter):
+    """``<int:...>`` in every URL: a number no id column can hold matches no route (a 404), rather
+    than reaching the database, which refuses it (SQLite OverflowError, PostgreSQL "out of range")."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", LARGEST_DATABASE_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     from interests.extensions import db, login_manager
+
+    # Before any blueprint is registered: rules take their converter when they are added. A route
+    # that answers a too-big number itself (the API's JSON message) asks for "<any_int:...>".
+    app.url_map.converters["any_int"] = IntegerConverter
+    app.url_map.converters["int"] = _DatabaseId
     from interests.models import Account
 
     app.extensions["interests.password_hasher"] = _Hasher(

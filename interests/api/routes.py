@@ -127,7 +127,7 @@ def provider_register(slug: str) -> Any:
     }
 
 
-@bp.get("/professionals/<int:professional_id>")
+@bp.get("/professionals/<any_int:professional_id>")
 def professional(professional_id: int) -> Any:
     # A bigger number names nobody, and the database would refuse it (a 500, not a 404).
     record = (

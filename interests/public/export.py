@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from flask import url_for
-
 from interests.models import Provider
 from interests.services import register
+from interests.services.outbox import absolute_url
 from interests.services.register import PublishedDeclaration
 
 CSV_COLUMNS = (
@@ -117,7 +116,7 @@ def provider_json(provider: Provider) -> dict[str, Any]:
         "cqc_provider_id": provider.cqc_provider_id,
         "ods_code": provider.ods_code,
         "website_url": provider.website_url,
-        "register_url": url_for("public.provider_register", slug=provider.slug, _external=True),
+        "register_url": absolute_url("public.provider_register", slug=provider.slug),
     }
 
 

@@ -23,6 +23,7 @@ from interests.rules.vocabulary import (
 )
 from interests.services import register
 from interests.services.downloads import csv_safe
+from interests.services.outbox import absolute_url
 
 bp = Blueprint("public", __name__)
 
@@ -156,7 +157,7 @@ def register_print(slug: str) -> Any:
         withheld=register.withheld_count(provider, today),
         last_updated=register.last_updated(provider),
         printed_on=today,
-        web_address=url_for("public.provider_register", slug=provider.slug, _external=True),
+        web_address=absolute_url("public.provider_register", slug=provider.slug),
     )
 
 

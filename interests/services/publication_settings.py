@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from flask import current_app, url_for
+from flask import current_app
 
 from interests import search
 from interests.models import Account, Provider, utcnow
 from interests.services import audit
+from interests.services.outbox import absolute_url
 
 
 @dataclass(frozen=True)
@@ -54,8 +55,8 @@ def _public_path(provider: Provider, suffix: str = "") -> str:
     """The public contract's /providers/<slug> address (built by the public pages' own route if known)."""
     for rule in current_app.url_map.iter_rules():
         if rule.rule == "/providers/<slug>" + suffix and "GET" in (rule.methods or ()):
-            return url_for(rule.endpoint, slug=provider.slug, _external=True)
-    return url_for("public.start", _external=True).rstrip("/") + f"/providers/{provider.slug}{suffix}"
+            return absolute_url(rule.endpoint, slug=provider.slug)
+    return absolute_url("public.start").rstrip("/") + f"/providers/{provider.slug}{suffix}"
 
 
 def register_url(provider: Provider) -> str:

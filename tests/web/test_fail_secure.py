@@ -423,3 +423,30 @@ def test_the_api_answers_an_id_too_big_for_the_database_with_a_json_not_found(
 def test_the_largest_id_the_database_holds_is_looked_up_and_not_found(client: FlaskClient) -> None:
     assert client.get(f"/professionals/{2**31 - 1}").status_code == 404
     assert client.get(f"/api/v1/professionals/{2**31 - 1}").json["error"]["status"] == 404
+
+
+@pytest.mark.parametrize("huge", HUGE_IDS)
+def test_signed_in_pages_with_an_id_too_big_for_the_database_are_not_found(
+    app: Flask, client: FlaskClient, huge: str
+) -> None:
+    with app.app_context():
+        provider = factories.make_provider(slug="kestrel")
+        factories.make_account("provider_admin", email="lead@kestrel.example", providers=[provider])
+        factories.make_account("professional", email="pro@kestrel.example")
+        factories.make_account("system_admin", email="sys@kestrel.example")
+        db.session.commit()
+    for email, paths in (
+        (
+            "lead@kestrel.example",
+            [f"/manage/kestrel/engagements/{huge}", f"/manage/kestrel/declarations/{huge}"],
+        ),
+        ("pro@kestrel.example", [f"/declare/interests/{huge}", f"/declare/interests/{huge}/change"]),
+        ("sys@kestrel.example", [f"/admin/claims/{huge}"]),
+    ):
+        signed_in = app.test_client()
+        factories.sign_in(signed_in, email)
+        for path in paths:
+            response = signed_in.get(path)
+            assert response.status_code == 404, path
+            assert "Page not found" in response.get_data(as_text=True), path
+    assert client.get(f"/api/v1/providers/x/{huge}").json["error"]["status"] == 404  # JSON under /api
