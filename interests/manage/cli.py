@@ -28,7 +28,9 @@ outbox_cli = AppGroup("outbox", help="The email outbox.")
 @import_cli.command("staff")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--provider", "slug", required=True, help="The provider's slug.")
-@click.option("--no-invitations", is_flag=True, help="Do not email new people asking them to confirm they work here.")
+@click.option(
+    "--no-invitations", is_flag=True, help="Do not email new people asking them to confirm they work here."
+)
 def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
     """Check a staff-list CSV whole, then import it (nothing is saved if any line has a problem)."""
     provider = db.session.scalar(select(Provider).where(Provider.slug == slug))
