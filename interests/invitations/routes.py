@@ -58,6 +58,8 @@ def accept(token: str) -> Any:
     if invitation is None:
         return render_template("invitations/invalid.html"), 404
     outcome = invitations.outcome_for(invitation, _signed_in())
+    if outcome == "disabled":
+        return render_template("invitations/invalid.html"), 404
     provider_name = invitation.provider.name if invitation.provider else "The provider"
     if outcome in ("new_account", "set_password"):
         form: FlaskForm = SetPasswordForm()

@@ -227,7 +227,15 @@ def decide_claim(claim: IdentityClaim, *, transfer: bool, reason: str, actor: Ac
     link_text = ""
     if transfer:
         from interests.services.accounts import find_by_email
+        from interests.services.invitations import same_address
 
+        if not same_address(account.email, claim.account_email):
+            # The page showed the address the account had when the claim was made: moving the account
+            # now would take it from someone this claim never named (and who was never told of it).
+            raise IdentityProblem(
+                "The account's address has changed since this claim was made, so it cannot be moved "
+                "on this claim: refuse it, and the claimant can ask their provider for a new link"
+            )
         other = find_by_email(claim.email)
         if other is not None and other.id != account.id:
             raise IdentityProblem(

@@ -14,7 +14,8 @@ reach no further than its own register. So:
 
 Tokens are sent by email and never stored: the database keeps their SHA-256 hash. A link works
 once, for INVITATION_VALID_DAYS. Each engagement is asked once: importing the same staff list
-again sends nothing.
+again sends nothing. A provider that changes the address it recorded stops the link still out at
+the old one, and an engagement not yet confirmed is asked again at the new one (`staff_import.save`).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ def ask_one(engagement: Engagement, *, actor: Account | None) -> bool:
 
 # --- Using a link ------------------------------------------------------------------------------
 
-Outcome = Literal["new_account", "set_password", "confirm", "same_address", "claim"]
+Outcome = Literal["new_account", "set_password", "confirm", "same_address", "claim", "disabled"]
 UNUSABLE_PASSWORD_PREFIX = "!"  # noqa: S105 - an account moved to a new address by a system admin: no password yet
 
 
@@ -266,11 +267,15 @@ def outcome_for(invitation: Invitation, signed_in: Account | None) -> Outcome:
     - an account a system admin moved to this address, with no password yet ("set_password");
     - signed in as the professional's own account: confirm the engagement ("confirm");
     - the professional's account uses the invited address: confirm it, then sign in ("same_address");
-    - otherwise the link proves an address the account does not use: an identity claim ("claim").
+    - otherwise the link proves an address the account does not use: an identity claim ("claim");
+    - the account uses the invited address but a system admin disabled it: nothing ("disabled").
+      A claim stays possible: it is how the person an account was wrongly given to gets it back.
     """
     account = account_of(invitation.professional_id)
     if account is None:
         return "new_account"
+    if not account.active and same_address(account.email, invitation.email):
+        return "disabled"
     if account.password_hash.startswith(UNUSABLE_PASSWORD_PREFIX) and same_address(
         account.email, invitation.email
     ):
@@ -298,7 +303,14 @@ def _confirm_invited_engagement(invitation: Invitation, actor: Account, how: str
     from interests.services import identity
 
     engagement = invitation.engagement
-    if engagement is not None and engagement.confirmed_at is None:
+    # A link proves the address one provider recorded for one person: it confirms that provider's
+    # engagement of that person, never another's (whatever a corrupted or migrated row says).
+    if (
+        engagement is not None
+        and engagement.provider_id == invitation.provider_id
+        and engagement.professional_id == invitation.professional_id
+        and engagement.confirmed_at is None
+    ):
         identity.confirm(engagement, actor=actor, how=how)
 
 
@@ -360,15 +372,17 @@ def confirm_by_link(invitation: Invitation, signed_in: Account | None) -> None:
     account = account_of(invitation.professional_id)
     assert account is not None
     _use(invitation)
+    # The account holder acts (signed in, or by proving the account's own address): never whoever
+    # else happens to be signed in on the browser that opened the link.
     audit.record(
         "invitation.accepted",
         invitation,
-        actor=signed_in or account,
+        actor=account,
         provider_id=invitation.provider_id,
         professional_id=invitation.professional_id,
         summary=f"{invitation.professional.full_name} used their invitation to confirm they work here",
     )
-    _confirm_invited_engagement(invitation, signed_in or account, "their invitation link")
+    _confirm_invited_engagement(invitation, account, "their invitation link")
 
 
 def claim_by_link(invitation: Invitation) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from interests.extensions import db
@@ -99,7 +99,16 @@ def send_reminders(today: date) -> Sent:
         )
         .join(Professional, Professional.id == statuses.c.professional_id)
         .join(Provider, Provider.id == statuses.c.provider_id)
-        .where(statuses.c.status.in_(NEEDS_REMINDER))
+        .where(
+            statuses.c.status.in_(NEEDS_REMINDER),
+            # Not where the professional said they do not work (a provider's mistake, or its malice,
+            # does not keep reaching their inbox): some engagement there must not be rejected.
+            exists().where(
+                Engagement.professional_id == statuses.c.professional_id,
+                Engagement.provider_id == statuses.c.provider_id,
+                Engagement.rejected_at.is_(None),
+            ),
+        )
         .order_by(statuses.c.provider_id, statuses.c.professional_id)
     ).all()
     # A reminder in the current window was sent within the last window's length.

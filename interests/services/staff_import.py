@@ -28,10 +28,11 @@ from sqlalchemy import select, update
 
 from interests import search
 from interests.extensions import bulk_insert, db
-from interests.models import Account, Engagement, Professional, Provider, StaffImport
+from interests.models import Account, Engagement, Invitation, Professional, Provider, StaffImport, utcnow
 from interests.rules.regulators import REGULATORS, find_regulator, normalise_registration_number
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
 from interests.services import audit
+from interests.services.accounts import normalise_email
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 BATCH = 2000  # rows per executemany; lookups use IN lists of at most this many values
@@ -504,6 +505,7 @@ def save(
 
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    readdressed: list[int] = []  # engagements whose recorded address this file changes
     unchanged = 0
     for row, pid in zip(rows, professional_ids, strict=True):
         values = {
@@ -528,6 +530,8 @@ def save(
             unchanged += 1
         else:
             updates.append({"id": target.id, **values})
+            if normalise_email(target.email or "") != normalise_email(values["email"] or ""):
+                readdressed.append(target.id)
     for done, chunk in enumerate(_chunks(inserts), start=1):
         bulk_insert(Engagement, chunk)
         if progress is not None:
@@ -536,6 +540,25 @@ def save(
         db.session.execute(update(Engagement), chunk)
         if progress is not None:
             progress("updating engagements", min(done * BATCH, len(updates)), len(updates))
+    # A changed address is a correction: a link still out at the old one must not work (it may be a
+    # stranger's), and an engagement not yet confirmed is asked again at the new one. A confirmed
+    # engagement stays confirmed and is not asked again: the address is only this provider's record.
+    now = utcnow()
+    for chunk in _chunks(readdressed):
+        db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.engagement_id.in_(chunk), Invitation.used_at.is_(None), Invitation.expires_at > now
+            )
+            .values(expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            update(Engagement)
+            .where(Engagement.id.in_(chunk), Engagement.confirmed_at.is_(None))
+            .values(asked_at=None)
+            .execution_options(synchronize_session=False)
+        )
 
     invitations_sent = 0
     if invite:
