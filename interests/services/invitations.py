@@ -299,6 +299,19 @@ def _use(invitation: Invitation) -> None:
         raise InvalidRecord("This link has already been used")
 
 
+def _accepted(invitation: Invitation, account: Account, what: str) -> None:
+    """Audit the link's use, then confirm the engagement it was sent for."""
+    audit.record(
+        "invitation.accepted",
+        invitation,
+        actor=account,
+        provider_id=invitation.provider_id,
+        professional_id=invitation.professional_id,
+        summary=f"{invitation.professional.full_name} {what}",
+    )
+    _confirm_invited_engagement(invitation, account, "their invitation link")
+
+
 def _confirm_invited_engagement(invitation: Invitation, actor: Account, how: str) -> None:
     from interests.services import identity
 
@@ -332,15 +345,7 @@ def accept(invitation: Invitation, password: str) -> Account:
         professional=invitation.professional,
     )
     db.session.flush()
-    audit.record(
-        "invitation.accepted",
-        invitation,
-        actor=account,
-        provider_id=invitation.provider_id,
-        professional_id=invitation.professional_id,
-        summary=f"{invitation.professional.full_name} used their invitation and set a password",
-    )
-    _confirm_invited_engagement(invitation, account, "their invitation link")
+    _accepted(invitation, account, "used their invitation and set a password")
     return account
 
 
@@ -352,15 +357,7 @@ def set_password(invitation: Invitation, password: str) -> Account:
     assert account is not None
     _use(invitation)
     accounts.set_password(account, password)
-    audit.record(
-        "invitation.accepted",
-        invitation,
-        actor=account,
-        provider_id=invitation.provider_id,
-        professional_id=invitation.professional_id,
-        summary=f"{invitation.professional.full_name} set a password for their moved account",
-    )
-    _confirm_invited_engagement(invitation, account, "their invitation link")
+    _accepted(invitation, account, "set a password for their moved account")
     return account
 
 
@@ -374,15 +371,7 @@ def confirm_by_link(invitation: Invitation, signed_in: Account | None) -> None:
     _use(invitation)
     # The account holder acts (signed in, or by proving the account's own address): never whoever
     # else happens to be signed in on the browser that opened the link.
-    audit.record(
-        "invitation.accepted",
-        invitation,
-        actor=account,
-        provider_id=invitation.provider_id,
-        professional_id=invitation.professional_id,
-        summary=f"{invitation.professional.full_name} used their invitation to confirm they work here",
-    )
-    _confirm_invited_engagement(invitation, account, "their invitation link")
+    _accepted(invitation, account, "used their invitation to confirm they work here")
 
 
 def claim_by_link(invitation: Invitation) -> None:

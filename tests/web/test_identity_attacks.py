@@ -7,13 +7,10 @@ across providers": a provider's mistakes, or its malice, reach no further than i
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from io import BytesIO
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -25,58 +22,17 @@ from interests.models import (
     Engagement,
     IdentityClaim,
     Invitation,
-    OutboxEmail,
     Provider,
     utcnow,
 )
 from tests import factories
+from tests.identity_helpers import emails_to, import_lines, link_in, signed_in, soup, text
 
 TODAY = date.today()
-HEADER = (
-    "Given name,Family name,Regulator,Registration number,Email,Engagement type,Role,Department,"
-    "Start date,End date,Decision maker"
-)
 SAM_ACCOUNT = "sam@personal.example"
 NORTHGATE_ADDRESS = "sam.reed@northgate.example"
 ATTACKER = "attacker@ashby.example"
 PASSWORD = "a long enough password"
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node else ""
-
-
-def emails_to(address: str) -> list[OutboxEmail]:
-    return list(
-        db.session.scalars(
-            select(OutboxEmail).where(OutboxEmail.to_address == address).order_by(OutboxEmail.id)
-        )
-    )
-
-
-def link_in(email: OutboxEmail) -> str:
-    match = re.search(r"https?://[^/\s]+(/invitations/[A-Za-z0-9_\-]+)", email.body)
-    assert match, email.body
-    return match.group(1)
-
-
-def signed_in(app: Flask, email: str, password: str = factories.PASSWORD) -> FlaskClient:
-    client = app.test_client()
-    assert factories.sign_in(client, email, password).status_code == 302
-    return client
-
-
-def import_lines(client: FlaskClient, *lines: str, slug: str = "ashby") -> Any:
-    content = ("\r\n".join([HEADER, *lines]) + "\r\n").encode()
-    return client.post(
-        f"/manage/{slug}/import",
-        data={"file": (BytesIO(content), "staff.csv")},
-        content_type="multipart/form-data",
-    )
 
 
 def pat_line(address: str, engagement_type: str = "employee") -> str:

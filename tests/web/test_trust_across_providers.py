@@ -9,15 +9,11 @@ waits for a system admin, who tells both addresses.
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
-from io import BytesIO
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from interests.extensions import db
@@ -30,34 +26,13 @@ from interests.models import (
     WithholdingRequest,
 )
 from tests import factories
+from tests.identity_helpers import emails_to, import_lines, link_in, signed_in, soup, text
 
 TODAY = date.today()
-HEADER = (
-    "Given name,Family name,Regulator,Registration number,Email,Engagement type,Role,Department,"
-    "Start date,End date,Decision maker"
-)
 WITHHELD_REASON = "A former patient has threatened my family"
 NORTHGATE_ADDRESS = "sam.reed@northgate.example"  # what Northgate recorded for Sam
 SAM_ACCOUNT = "sam@personal.example"  # Sam's own account
 ATTACKER = "attacker@ashby.example"
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node else ""
-
-
-def emails_to(address: str) -> list[OutboxEmail]:
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == address)))
-
-
-def link_in(email: OutboxEmail) -> str:
-    match = re.search(r"https?://[^/\s]+(/invitations/[A-Za-z0-9_\-]+)", email.body)
-    assert match, email.body
-    return match.group(1)
 
 
 @pytest.fixture
@@ -96,21 +71,6 @@ def world(app: Flask) -> dict[str, Any]:
         return {"sam": sam.id, "northgate": northgate.id, "ashby": ashby.id}
 
 
-def signed_in(app: Flask, email: str) -> FlaskClient:
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
-
-
-def import_line(client: FlaskClient, line: str) -> Any:
-    content = ("\r\n".join([HEADER, line]) + "\r\n").encode()
-    return client.post(
-        "/manage/ashby/import",
-        data={"file": (BytesIO(content), "staff.csv")},
-        content_type="multipart/form-data",
-    )
-
-
 SAM_AT_ASHBY = f"Sam,Reed,GMC,4455667,{ATTACKER},employee,Consultant,Surgery,2025-01-06,,no"
 
 
@@ -121,7 +81,7 @@ def test_hostile_admin_importing_another_providers_professional_cannot_take_over
     app: Flask, world: dict[str, Any]
 ) -> None:
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY).status_code == 302
     with app.app_context():
         # The address Ashby typed gets a link; Sam hears about it at the account's own address.
         (to_attacker,) = emails_to(ATTACKER)
@@ -228,7 +188,9 @@ def test_first_link_to_a_person_without_an_account_reaches_only_its_own_provider
 
     evil = signed_in(app, "evil@ashby.example")
     assert (
-        import_line(evil, f"Pat,Quinn,GMC,5566778,{ATTACKER},employee,Consultant,,2025-01-06,,no").status_code
+        import_lines(
+            evil, f"Pat,Quinn,GMC,5566778,{ATTACKER},employee,Consultant,,2025-01-06,,no"
+        ).status_code
         == 302
     )
     with app.app_context():
@@ -304,7 +266,7 @@ def test_no_manage_page_shows_another_providers_contact_details(app: Flask, worl
     """Every GET page of /manage, for every engagement and declaration at Ashby, after Ashby attached
     Northgate's professional by registration number: Northgate's record of the address never shows."""
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY.replace(ATTACKER, "")).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY.replace(ATTACKER, "")).status_code == 302
     with app.app_context():
         from interests.models import Declaration, PatientQuestion, StaffImport
 
@@ -350,7 +312,7 @@ def test_withheld_and_pending_entries_stay_unpublished_when_sent_to_a_second_pro
     app: Flask, world: dict[str, Any]
 ) -> None:
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY.replace(ATTACKER, SAM_ACCOUNT)).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY.replace(ATTACKER, SAM_ACCOUNT)).status_code == 302
     sam = signed_in(app, SAM_ACCOUNT)
     with app.app_context():
         ashby_engagement = db.session.scalar(
@@ -414,7 +376,7 @@ def test_professional_who_says_they_do_not_work_there_sends_nothing_there(
     app: Flask, world: dict[str, Any]
 ) -> None:
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY).status_code == 302
     sam = signed_in(app, SAM_ACCOUNT)
     with app.app_context():
         engagement_id = db.session.scalar(
@@ -450,7 +412,7 @@ def test_declaration_is_refused_for_a_provider_not_confirmed_even_with_a_forged_
     app: Flask, world: dict[str, Any]
 ) -> None:
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY).status_code == 302
     sam = signed_in(app, SAM_ACCOUNT)
     check = soup(sam.get("/declare/check"))
     forged = sam.post(
@@ -527,7 +489,7 @@ def test_staff_list_shows_who_has_not_confirmed_or_says_they_do_not_work_there(
     app: Flask, world: dict[str, Any]
 ) -> None:
     evil = signed_in(app, "evil@ashby.example")
-    assert import_line(evil, SAM_AT_ASHBY).status_code == 302
+    assert import_lines(evil, SAM_AT_ASHBY).status_code == 302
     row = soup(evil.get("/manage/ashby/staff")).select_one("#staff tbody tr")
     assert "Not yet confirmed that they work here" in text(row)
     sam = signed_in(app, SAM_ACCOUNT)
