@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
+from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -74,6 +75,11 @@ def accept(token: str) -> Any:
             except InvalidRecord as exc:
                 db.session.rollback()
                 form.password.errors = [str(exc)]  # type: ignore[attr-defined]
+            except IntegrityError:  # another link made this person's account a moment ago
+                db.session.rollback()
+                form.password.errors = [  # type: ignore[attr-defined]
+                    "This registration number already has an account: sign in to it instead"
+                ]
             else:
                 login_user(account)
                 flash(f"Your account is ready, and {provider_name} will receive your declarations", "success")
@@ -87,7 +93,7 @@ def accept(token: str) -> Any:
             else:
                 invitations.confirm_by_link(invitation, _signed_in())
             db.session.commit()
-        except InvalidRecord:
+        except (InvalidRecord, IntegrityError):  # used already, or at the same moment
             db.session.rollback()
             return render_template("invitations/invalid.html"), 404
         if outcome == "claim":
