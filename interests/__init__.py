@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,12 @@ def create_app(
 
     errors.init_app(app)
     register_commands(app)
+    if app.config["INTERESTS_ENV"] != "production":
+        # Queued emails are logged at INFO outside production (interests/services/outbox.py), so a
+        # person trying the app can follow an invitation link. Flask gives its "interests" logger a
+        # stderr handler when first asked for it; INFO passes only for the outbox's messages.
+        _ = app.logger
+        logging.getLogger("interests.services.outbox").setLevel(logging.INFO)
     from interests import search
 
     search.init_app(app)

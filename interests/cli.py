@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import InvalidRecord, Professional, Provider
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import accounts
+from interests.services import accounts, security_log
 
 users_cli = AppGroup("users", help="Manage sign-in accounts.")
+security_events_cli = AppGroup("security-events", help="The security log.")
+
+
+@security_events_cli.command("prune")
+def prune_security_events() -> None:
+    """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): run daily from cron."""
+    keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
+    deleted = security_log.prune(keep_days)
+    db.session.commit()
+    click.echo(
+        f"Deleted {deleted:,} security {'event' if deleted == 1 else 'events'} older than {keep_days} days"
+    )
 
 
 @users_cli.command("create")
@@ -62,6 +74,7 @@ def create_user(
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(security_events_cli)
     from interests.search.cli import search_cli
 
     app.cli.add_command(search_cli)

@@ -16,6 +16,8 @@ TRUSTED_PROXY_COUNT  default 0; behind N reverse proxies (a load balancer, nginx
                    limit counts each client, not the proxy. Those proxies must set the headers.
 RATELIMIT_STORAGE_URI  default memory:// (counts per process); several worker processes share
                    limits through e.g. redis://host:6379/0 (needs the `redis` package installed)
+SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days are deleted by
+                   `flask --app interests security-events prune` (run it daily from cron)
 IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in the background with
                    a progress page (default 262144, about 2,500 people); smaller ones at once
 """
@@ -33,6 +35,24 @@ from urllib.parse import urlsplit
 MIN_SECRET_KEY_LENGTH = 32  # characters; OWASP ASVS 5.0 V11.2: keys of at least 128 bits of entropy
 DEVELOPMENT_KEY_FILE = "secret_key"  # in the instance folder; made once, kept for the next start
 DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"  # where `flask run` listens by default
+
+# A year of security events and a month over, so a yearly review (or an investigation of something
+# noticed late) still has the whole year; older events identify people to no purpose (UK GDPR
+# storage limitation).
+SECURITY_LOG_KEEP_DAYS = 400
+
+
+def _keep_days(value: Any) -> int:
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = 0
+    if days < 1:
+        raise ConfigurationError(
+            f"SECURITY_LOG_KEEP_DAYS must be a whole number of days, 1 or more, not {value!r}"
+        )
+    return days
+
 
 # Product card, "Compliance": the rating thresholds (configurable per deployment).
 COMPLIANCE_MEETS_PERCENT = 95
@@ -182,11 +202,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "PAGE_SIZE": 25,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # a 50,000-row staff CSV fits
         # Staff lists this big (about 2,500 people) import in the background with a progress page.
+        # How long security events are kept (days); the prune command deletes older ones.
+        "SECURITY_LOG_KEEP_DAYS": env.get("SECURITY_LOG_KEEP_DAYS", SECURITY_LOG_KEEP_DAYS),
         "IMPORT_IN_BACKGROUND_FROM_BYTES": int(env.get("IMPORT_IN_BACKGROUND_FROM_BYTES", 256 * 1024)),
     }
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["TRUSTED_PROXY_COUNT"] = _trusted_proxy_count(settings["TRUSTED_PROXY_COUNT"])
+    settings["SECURITY_LOG_KEEP_DAYS"] = _keep_days(settings["SECURITY_LOG_KEEP_DAYS"])
     production = settings["INTERESTS_ENV"] == "production"
     if production:
         _check_production(settings)

@@ -6,9 +6,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_login import current_user, login_required, login_user, logout_user
 
 from interests.auth.forms import SignInForm, SignOutForm
-from interests.extensions import limiter
+from interests.extensions import db, limiter
 from interests.security import safe_next_path
-from interests.services import accounts
+from interests.services import accounts, security_log
 
 bp = Blueprint("auth", __name__)
 
@@ -40,7 +40,11 @@ def sign_in() -> Any:
         account = accounts.authenticate(form.email.data or "", form.password.data or "")
         if account is not None:
             login_user(account)
+            security_log.record(security_log.SIGN_IN, account=account)
+            db.session.commit()
             return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[account.role])
+        security_log.record(security_log.SIGN_IN_FAILED, email=form.email.data)
+        db.session.commit()
         form.email.errors = list(form.email.errors) + [
             "Enter a correct email address and password",
         ]
@@ -52,6 +56,7 @@ def sign_in() -> Any:
 def sign_out() -> Any:
     form = SignOutForm()
     if form.validate_on_submit():
+        security_log.record(security_log.SIGN_OUT, account=current_user._get_current_object())
         accounts.revoke_sessions(current_user._get_current_object())
         logout_user()
         flash("You have signed out", "info")

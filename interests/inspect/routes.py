@@ -16,7 +16,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_login import current_user
 
+from interests.extensions import db
 from interests.frontend import UK_TIME
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
 from interests.inspect.views import (
@@ -34,7 +36,7 @@ from interests.inspect.views import (
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import roles_required
-from interests.services import compliance, register
+from interests.services import compliance, register, security_log
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
@@ -92,6 +94,12 @@ def _read_overview_request() -> tuple[OverviewFilterForm, OverviewQuery, dict[st
     return form, query, state
 
 
+def _log_read(kind: str, detail: str) -> None:
+    """Inspectors' reads of providers' compliance are logged (committed now: a read changes nothing else)."""
+    security_log.record(kind, account=current_user._get_current_object(), detail=detail)
+    db.session.commit()
+
+
 def _page_number() -> int:
     raw = request.args.get("page", "1")
     if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
@@ -130,9 +138,10 @@ def overview() -> Any:
 @roles_required("inspector", "system_admin")
 def export() -> Response:
     """Every row the overview would show with these filters and this order, all pages, streamed."""
-    form, query, _ = _read_overview_request()
+    form, query, state = _read_overview_request()
     if form.errors:
         abort(400)
+    _log_read(security_log.INSPECTOR_EXPORT, f"Compliance spreadsheet {query_string(state)}".strip())
 
     def lines() -> Any:
         yield from compliance.csv_lines(
@@ -153,6 +162,7 @@ def provider(slug: str) -> Any:
     found = register.provider_by_slug(slug)
     if found is None:
         abort(404)
+    _log_read(security_log.INSPECTOR_PROVIDER_READ, f"{found.name} ({found.slug})")
     form = OverviewFilterForm(request.args)
     as_of, problem = parse_as_of(request.args.get("as_of", ""), _today())
     if problem:

@@ -29,6 +29,7 @@ from interests.models.manage import (
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
+from interests.models.security import SecurityEvent
 
 __all__ = [
     "Account",
@@ -51,6 +52,7 @@ __all__ = [
     "Provider",
     "Reminder",
     "SearchTask",
+    "SecurityEvent",
     "StaffImport",
     "StaffImportJob",
     "WithholdingRequest",
@@ -58,16 +60,20 @@ __all__ = [
     "utcnow",
 ]
 
+# Records the session never changes or deletes. Old security events leave only through the
+# retention command's Core DELETE (interests/services/security_log.py `prune`).
+APPEND_ONLY: dict[type, str] = {AuditEvent: "Audit events", SecurityEvent: "Security events"}
+
 
 @event.listens_for(Session, "before_flush")
 def _check_records(session: Session, flush_context: Any, instances: Any) -> None:
     """Every rule a record must keep is checked here, whichever code path wrote it."""
     for obj in session.deleted:
-        if isinstance(obj, AuditEvent):
-            raise InvalidRecord("Audit events are append-only and cannot be deleted")
+        if isinstance(obj, tuple(APPEND_ONLY)):
+            raise InvalidRecord(f"{APPEND_ONLY[type(obj)]} are append-only and cannot be deleted")
     for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, AuditEvent) and obj not in session.new and session.is_modified(obj):
-            raise InvalidRecord("Audit events are append-only and cannot be changed")
+        if isinstance(obj, tuple(APPEND_ONLY)) and obj not in session.new and session.is_modified(obj):
+            raise InvalidRecord(f"{APPEND_ONLY[type(obj)]} are append-only and cannot be changed")
         check = getattr(obj, "check", None)
         if check is not None:
             check()

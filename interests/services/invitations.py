@@ -40,7 +40,7 @@ from interests.models import (
     utcnow,
 )
 from interests.services import accounts, audit
-from interests.services.outbox import absolute_url
+from interests.services.outbox import absolute_url, log_for_developers
 
 INVITATION_VALID_DAYS = 7  # days; long enough for a week of leave, short enough to limit a leaked link
 _PLACEHOLDER = "TOKEN-PLACEHOLDER"
@@ -212,6 +212,8 @@ def ask_to_confirm(provider: Provider, engagement_ids: list[int], *, actor: Acco
         bulk_insert(Invitation, invitations[start : start + BATCH])
     for start in range(0, len(emails), BATCH):
         bulk_insert(OutboxEmail, emails[start : start + BATCH])
+    for queued in emails:
+        log_for_developers(str(queued["to_address"]), str(queued["subject"]), str(queued["body"]), brief=True)
     asked_ids = [person.engagement_id for person in asked]
     for start in range(0, len(asked_ids), BATCH):
         db.session.execute(

@@ -18,6 +18,7 @@ BASE_URL setting (interests/config.py), from the web and the command line alike.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import smtplib
@@ -32,6 +33,8 @@ from sqlalchemy import func, select
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
 from interests.services.paging import Page
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a person to look
 DEFAULT_FROM = "register@localhost"
@@ -82,7 +85,21 @@ def send_email(
         professional_id=professional_id,
     )
     db.session.add(email)
+    log_for_developers(to, subject, body)
     return email
+
+
+def log_for_developers(to: str, subject: str, body: str, *, brief: bool = False) -> None:
+    """Outside production, write a queued email to the server's log (INFO), so a person trying the
+    app can follow its links without a mail server. `brief` (emails queued in bulk): one line each,
+    with only the body's links. Production never logs emails (their bodies hold one-time links)."""
+    if current_app.config.get("INTERESTS_ENV") == "production":
+        return
+    if brief:
+        links = " ".join(re.findall(r"https?://\S+", body)) or "no links"
+        logger.info("Email queued to %s: %s (%s)", to, subject, links)
+    else:
+        logger.info("Email queued to %s: %s\n%s", to, subject, body)
 
 
 def without_one_time_links(body: str) -> str:
