@@ -46,8 +46,10 @@ def create_app(
     security.init_app(app)
     frontend.configure_jinja(app)
 
+    from interests.account.routes import bp as account_bp
     from interests.admin.routes import bp as admin_bp
     from interests.api.routes import bp as api_bp
+    from interests.auth.resets import bp as password_reset_bp
     from interests.auth.routes import bp as auth_bp
     from interests.declare.routes import bp as declare_bp
     from interests.health import bp as health_bp
@@ -60,6 +62,8 @@ def create_app(
     for blueprint in (
         public_bp,
         auth_bp,
+        password_reset_bp,
+        account_bp,
         health_bp,
         declare_bp,
         manage_bp,

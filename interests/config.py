@@ -18,6 +18,9 @@ RATELIMIT_STORAGE_URI  default memory:// (counts per process); several worker pr
                    limits through e.g. redis://host:6379/0 (needs the `redis` package installed)
 SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days are deleted by
                    `flask --app interests security-events prune` (run it daily from cron)
+PASSWORD_RESET_RATE_LIMIT  default "5 per minute;20 per hour": "forgotten your password" requests
+                   per client address and per email address typed (each account also gets at most
+                   3 reset emails an hour, counted in the database)
 IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in the background with
                    a progress page (default 262144, about 2,500 people); smaller ones at once
 """
@@ -188,6 +191,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_ENABLED": True,
         # Sign-in attempts per client address (OWASP ASVS 5.0 V6.3: resist credential stuffing).
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour"),
+        # Password reset requests per client address and per address typed (ASVS 5.0 V6.3, V6.4).
+        "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour"),
         # Flask-Limiter's own setting: where the counts live (memory:// is per process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).

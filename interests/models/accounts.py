@@ -57,3 +57,21 @@ class Account(UserMixin, Base):
             raise InvalidRecord("A professional's account must be linked to a professional")
         if self.role != "professional" and (self.professional_id or self.professional):
             raise InvalidRecord("Only a professional's account can be linked to a professional")
+
+
+class PasswordReset(Base):
+    """A one-time link to choose a new password, asked for from the sign-in page.
+
+    Only the SHA-256 hash of the token is kept: the token itself is in the email alone.
+    """
+
+    __tablename__ = "password_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    account: Mapped[Account] = relationship()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from interests.extensions import db
-from interests.models import Account, InvalidRecord, Professional, Provider, utcnow
+from interests.models import Account, InvalidRecord, PasswordReset, Professional, Provider, utcnow
+
+# The password policy (ASVS 5.0 V6.2) is interests/rules/passwords.py; MIN_PASSWORD_LENGTH is re-exported.
+from interests.rules.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
+from interests.rules.passwords import password_problem, personal_parts
 from interests.security import hash_password, password_needs_rehash, verify_password
 from interests.services import audit
+from interests.services.outbox import absolute_url, send_email
 
-MIN_PASSWORD_LENGTH = 12  # NCSC and OWASP ASVS 5.0 V6.2.1: at least 12 characters
+
+class WrongPassword(InvalidRecord):
+    """The current password given to change it is not the account's."""
 
 
 def normalise_email(email: str) -> str:
@@ -33,8 +40,9 @@ def create_account(
     email = normalise_email(email)
     if "@" not in email or len(email) > 320:
         raise InvalidRecord("Enter an email address in the correct format, like name@example.org")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRecord(f"The password must be {MIN_PASSWORD_LENGTH} characters or more")
+    check_new_password(
+        password, email=email, full_name=full_name or (professional.full_name if professional else None)
+    )
     if find_by_email(email) is not None:
         raise InvalidRecord(f"An account with the email {email} already exists")
     if role == "provider_admin" and not providers:
@@ -65,12 +73,57 @@ def create_account(
     return account
 
 
+def check_new_password(password: str, *, email: str, full_name: str | None) -> None:
+    """Refuse a password the policy refuses (interests/rules/passwords.py), saying why."""
+    problem = password_problem(password, personal_parts(full_name, email))
+    if problem is not None:
+        raise InvalidRecord(problem)
+
+
 def set_password(account: Account, password: str) -> None:
-    """A new password: every earlier session of the account stops working."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidRecord(f"The password must be {MIN_PASSWORD_LENGTH} characters or more")
+    """A new password: every earlier session of the account, and every reset link out, stops working."""
+    check_new_password(password, email=account.email, full_name=account.full_name)
     account.password_hash = hash_password(password)
     account.session_version += 1
+    if account.id is not None:
+        db.session.execute(
+            update(PasswordReset)
+            .where(PasswordReset.account_id == account.id, PasswordReset.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+
+
+def tell_password_changed(account: Account) -> None:
+    """Email the account's owner that its password changed: if it was not them, they can act."""
+    send_email(
+        kind="password_changed",
+        to=account.email,
+        subject="Your password was changed",
+        body=(
+            "The password of your account on the register of declared interests was changed "
+            f"({utcnow():%d %B %Y at %H:%M} UTC). Every other sign-in to the account has ended.\n\n"
+            "If you did not change it, choose a new password now and tell the person who runs "
+            f"the register where you work:\n\n{absolute_url('password_reset.request_link')}\n"
+        ),
+        professional_id=account.professional_id,
+    )
+
+
+def change_password(account: Account, current_password: str, new_password: str) -> None:
+    """The holder changes the account's password; other sessions end (the caller signs this one in again)."""
+    if not verify_password(account.password_hash, current_password):
+        raise WrongPassword("Your current password is not correct")
+    if current_password == new_password:
+        raise InvalidRecord("Enter a new password that is different from your current one")
+    set_password(account, new_password)
+    audit.record(
+        "account.password_changed",
+        account,
+        actor=account,
+        summary=f"{account.email} changed their password",
+        professional_id=account.professional_id,
+    )
+    tell_password_changed(account)
 
 
 def authenticate(email: str, password: str) -> Account | None:

@@ -39,9 +39,10 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a person to look
 DEFAULT_FROM = "register@localhost"
 ONE_TIME_LINK_REMOVED = "[one-time link removed after sending]"
-# Pages whose address is itself a key (to an account, or to a patient's address being confirmed);
+# Pages whose address is itself a key (to an account, to a new password, or to a patient's address
+# being confirmed);
 # their links leave an email's stored copy once sent.
-ONE_TIME_LINK_ENDPOINTS = ("invitations.accept", "questions.confirm")
+ONE_TIME_LINK_ENDPOINTS = ("invitations.accept", "questions.confirm", "password_reset.choose_password")
 
 
 def setting(name: str, default: str | None = None) -> str | None:

@@ -52,6 +52,14 @@ def test_users_create_links_a_professional_by_id(app: Flask) -> None:
         (["--role", "professional"], "A professional's account needs --professional ID"),
         (["--role", "professional", "--professional", "999999"], "There is no professional with id 999999"),
         (["--role", "inspector", "--password", "short"], "12 characters or more"),
+        (
+            ["--role", "inspector", "--password", "password12345"],
+            "too easy to guess: it is a common password",
+        ),
+        (
+            ["--role", "inspector", "--password", "someone@example.org"],
+            "too easy to guess: it contains your name or email address",
+        ),
         (["--role", "wizard"], "Invalid value for '--role'"),
     ],
 )

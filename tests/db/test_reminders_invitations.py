@@ -147,6 +147,12 @@ def test_invitation_link_sets_password_signs_in_and_works_once(app: Flask, invit
     assert "The passwords do not match" in mismatch.get_data(as_text=True)
     short = client.post(invited["path"], data={"password": "short", "confirm": "short"})
     assert "Password must be 12 characters or more" in short.get_data(as_text=True)
+    common = client.post(invited["path"], data={"password": "password12345", "confirm": "password12345"})
+    assert "This password is too easy to guess: it is a common password" in common.get_data(as_text=True)
+    own = client.post(
+        invited["path"], data={"password": "new.starter@example.org", "confirm": "new.starter@example.org"}
+    )
+    assert "it contains your name or email address" in own.get_data(as_text=True)
     done = client.post(
         invited["path"], data={"password": "a long password here", "confirm": "a long password here"}
     )

@@ -1,0 +1,61 @@
+"""The forms for choosing a password: changing it when signed in, and by an emailed link.
+
+The password policy itself (length, guessability, the person's own name) is applied by the
+accounts service, which knows whose password it is; these forms check what is typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length, ValidationError
+
+from interests.rules.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
+_TOO_LONG = "Password must be 1,000 characters or fewer"
+NEW_PASSWORD_HINT = (
+    f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong password; "
+    "do not use your name or a password you use somewhere else."
+)
+
+
+# Made in page order: WTForms orders a form's fields (and so the error summary) by creation.
+_current_password = PasswordField(
+    "Current password",
+    validators=[
+        DataRequired("Enter your current password"),
+        Length(max=MAX_PASSWORD_LENGTH, message=_TOO_LONG),
+    ],
+)
+_new_password = PasswordField(
+    "New password",
+    validators=[DataRequired("Enter a new password"), Length(max=MAX_PASSWORD_LENGTH, message=_TOO_LONG)],
+)
+_confirm = PasswordField(
+    "Type the new password again", validators=[DataRequired("Type the new password again")]
+)
+
+
+class NewPasswordForm(FlaskForm):
+    password = _new_password
+    confirm = _confirm
+
+    def validate_confirm(self, field: Any) -> None:
+        if field.data != self.password.data:
+            raise ValidationError("The passwords do not match")
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current_password = _current_password
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=320, message="Email address must be 320 characters or fewer"),
+        ],
+    )
