@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from interests.admin.forms import ClaimDecisionForm
 from interests.extensions import db
-from interests.security import roles_required
+from interests.security import fresh_sign_in_required, roles_required
 from interests.services import identity
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -36,6 +36,7 @@ def claims() -> Any:
 
 
 @bp.route("/claims/<int:claim_id>", methods=["GET", "POST"])
+@fresh_sign_in_required()
 def claim(claim_id: int) -> Any:
     found = identity.claim(claim_id)
     if found is None:

@@ -33,7 +33,7 @@ from interests.inspect.views import (
 )
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
-from interests.security import roles_required
+from interests.security import fresh_sign_in_required, roles_required
 from interests.services import compliance, register
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
@@ -128,6 +128,7 @@ def overview() -> Any:
 
 @bp.get("/export.csv")
 @roles_required("inspector", "system_admin")
+@fresh_sign_in_required()
 def export() -> Response:
     """Every row the overview would show with these filters and this order, all pages, streamed."""
     form, query, _ = _read_overview_request()
