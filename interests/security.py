@@ -93,7 +93,8 @@ def roles_required(*roles: str) -> Callable[[F], F]:
 # Unix times kept in the signed session cookie: the client cannot change them without the key.
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN_AT = "last_seen_at"
-PASSWORD_AT = "password_at"  # noqa: S105 - a session key, not a password. The last time the password was entered (sign-in or confirmation)
+# The last time the password was entered (at sign-in or on the "Confirm your password" page).
+PASSWORD_AT = "password_at"  # noqa: S105 - the name of a session key, not a password
 
 
 def _now() -> float:
