@@ -21,6 +21,15 @@ SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days a
 PASSWORD_RESET_RATE_LIMIT  default "5 per minute;20 per hour": "forgotten your password" requests
                    per client address and per email address typed (each account also gets at most
                    3 reset emails an hour, counted in the database)
+SIGN_IN_RATE_LIMIT default "30 per minute;300 per hour": sign-in attempts per client address. Generous,
+                   because a trust's staff may share one address; accounts are protected by the lockout.
+LOCKOUT_ATTEMPTS, LOCKOUT_WINDOW_MINUTES, LOCKOUT_MINUTES   default 10, 15, 15: after that many failed
+                   sign-ins on one account within the window, it is locked (from every address) for
+                   LOCKOUT_MINUTES and its owner is emailed once.
+SESSION_IDLE_MINUTES  signed out after this long without a request, per role; default
+                   "professional=120,provider_admin=30,inspector=30,system_admin=30" (any role left
+                   out keeps its default)
+SESSION_MAX_HOURS  default 12: signed out this long after signing in, however active
 IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in the background with
                    a progress page (default 262144, about 2,500 people); smaller ones at once
 """
@@ -56,6 +65,17 @@ def _keep_days(value: Any) -> int:
         )
     return days
 
+
+# OWASP ASVS 5.0 V6.3.1 (brute force) and NCSC password guidance (lock out or throttle after around
+# 10 failed attempts): 10 failures on one account within 15 minutes lock it for 15 minutes.
+LOCKOUT_ATTEMPTS = 10
+LOCKOUT_WINDOW_MINUTES = 15
+LOCKOUT_MINUTES = 15
+# OWASP ASVS 5.0 V7.3.1/V7.3.2 (inactivity and absolute session lifetime; Level 2 leaves the values
+# to a documented risk decision): staff who see withheld reasons and every provider's compliance are
+# signed out sooner than a professional filling in a long declaration.
+SESSION_IDLE_MINUTES = {"professional": 120, "provider_admin": 30, "inspector": 30, "system_admin": 30}
+SESSION_MAX_HOURS = 12
 
 # Product card, "Compliance": the rating thresholds (configurable per deployment).
 COMPLIANCE_MEETS_PERCENT = 95
@@ -116,6 +136,34 @@ def development_secret_key(instance: Path) -> str:
     finally:
         draft.unlink()
     return _read_key_file(path)
+
+
+def _whole_number(name: str, value: Any, smallest: int = 1) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = smallest - 1
+    if number < smallest:
+        raise ConfigurationError(f"{name} must be a whole number, {smallest} or more, not {value!r}")
+    return number
+
+
+def _idle_minutes(value: Any) -> dict[str, int]:
+    """SESSION_IDLE_MINUTES: a dict, or "role=minutes,role=minutes" from the environment."""
+    minutes = dict(SESSION_IDLE_MINUTES)
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    else:
+        pairs = [part.partition("=")[::2] for part in str(value).split(",") if part.strip()]
+    for role, amount in pairs:
+        role = str(role).strip()
+        if role not in SESSION_IDLE_MINUTES:
+            raise ConfigurationError(
+                f"SESSION_IDLE_MINUTES names a role that does not exist: {role!r} "
+                f"(roles: {', '.join(SESSION_IDLE_MINUTES)})"
+            )
+        minutes[role] = _whole_number(f"SESSION_IDLE_MINUTES for {role}", amount)
+    return minutes
 
 
 def _base_url(value: Any, production: bool) -> str:
@@ -189,10 +237,17 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "REMEMBER_COOKIE_DOMAIN": None,
         "WTF_CSRF_TIME_LIMIT": 3600 * 8,
         "RATELIMIT_ENABLED": True,
-        # Sign-in attempts per client address (OWASP ASVS 5.0 V6.3: resist credential stuffing).
-        "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour"),
         # Password reset requests per client address and per address typed (ASVS 5.0 V6.3, V6.4).
         "PASSWORD_RESET_RATE_LIMIT": env.get("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour"),
+        # Sign-in attempts per client address (OWASP ASVS 5.0 V6.3: resist credential stuffing).
+        # Generous: one bad actor behind a trust's shared address must not lock out its staff; each
+        # account has its own lockout (LOCKOUT_*) whatever address tries.
+        "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "30 per minute;300 per hour"),
+        "LOCKOUT_ATTEMPTS": env.get("LOCKOUT_ATTEMPTS", LOCKOUT_ATTEMPTS),
+        "LOCKOUT_WINDOW_MINUTES": env.get("LOCKOUT_WINDOW_MINUTES", LOCKOUT_WINDOW_MINUTES),
+        "LOCKOUT_MINUTES": env.get("LOCKOUT_MINUTES", LOCKOUT_MINUTES),
+        "SESSION_IDLE_MINUTES": env.get("SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES),
+        "SESSION_MAX_HOURS": env.get("SESSION_MAX_HOURS", SESSION_MAX_HOURS),
         # Flask-Limiter's own setting: where the counts live (memory:// is per process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).
@@ -206,15 +261,18 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SERVICE_NAME": "Register of declared interests",
         "PAGE_SIZE": 25,
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,  # a 50,000-row staff CSV fits
-        # Staff lists this big (about 2,500 people) import in the background with a progress page.
         # How long security events are kept (days); the prune command deletes older ones.
         "SECURITY_LOG_KEEP_DAYS": env.get("SECURITY_LOG_KEEP_DAYS", SECURITY_LOG_KEEP_DAYS),
+        # Staff lists this big (about 2,500 people) import in the background with a progress page.
         "IMPORT_IN_BACKGROUND_FROM_BYTES": int(env.get("IMPORT_IN_BACKGROUND_FROM_BYTES", 256 * 1024)),
     }
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["TRUSTED_PROXY_COUNT"] = _trusted_proxy_count(settings["TRUSTED_PROXY_COUNT"])
     settings["SECURITY_LOG_KEEP_DAYS"] = _keep_days(settings["SECURITY_LOG_KEEP_DAYS"])
+    for name in ("LOCKOUT_ATTEMPTS", "LOCKOUT_WINDOW_MINUTES", "LOCKOUT_MINUTES", "SESSION_MAX_HOURS"):
+        settings[name] = _whole_number(name, settings[name])
+    settings["SESSION_IDLE_MINUTES"] = _idle_minutes(settings["SESSION_IDLE_MINUTES"])
     production = settings["INTERESTS_ENV"] == "production"
     if production:
         _check_production(settings)

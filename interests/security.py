@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, Response, abort, current_app, g, request, session
-from flask_login import current_user
+from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
 from werkzeug.routing import IntegerConverter
 
 
@@ -82,6 +82,111 @@ def roles_required(*roles: str) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+# --- Session lifetime (OWASP ASVS 5.0 V7.2.4, V7.3.1, V7.3.2, V7.5.3) ------------------------------
+# Unix times kept in the signed session cookie: the client cannot change them without the key.
+SIGNED_IN_AT = "signed_in_at"
+LAST_SEEN_AT = "last_seen_at"
+# The last time the password was entered (at sign-in or on the "Confirm your password" page).
+PASSWORD_AT = "password_at"  # noqa: S105 - the name of a session key, not a password
+
+
+def _now() -> float:
+    from interests.models import utcnow
+
+    return utcnow().timestamp()
+
+
+def start_session(account: Any) -> None:
+    """Sign the account in on a new session.
+
+    Everything from before is dropped first (session fixation, ASVS V7.2.4): nothing a visitor had,
+    or was given, before signing in carries over, including the CSRF secret, so a token seen
+    before sign-in is useless after it.
+    """
+    session.clear()
+    login_user(account)
+    now = _now()
+    session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = session[PASSWORD_AT] = now
+
+
+def password_confirmed() -> None:
+    session[PASSWORD_AT] = _now()
+
+
+def session_expiry(
+    signed_in_at: float | None, last_seen_at: float | None, now: float, idle_minutes: int, max_hours: int
+) -> str | None:
+    """Why a session has ended ("idle" or "absolute"), or None while it lasts.
+
+    A session with no times (made before they were kept, or by a remember-me cookie) has ended.
+    """
+    if not isinstance(signed_in_at, int | float) or not isinstance(last_seen_at, int | float):
+        return "absolute"
+    if now - signed_in_at >= max_hours * 3600:
+        return "absolute"
+    if now - last_seen_at >= idle_minutes * 60:
+        return "idle"
+    return None
+
+
+def _end_stale_session() -> Any:
+    """Before every request: sign out a session idle or older than allowed, else note the activity."""
+    # A session that names no account has nothing to expire (Flask-Login keeps the id at "_user_id").
+    if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
+        return None
+    config = current_app.config
+    idle_minutes = config["SESSION_IDLE_MINUTES"][current_user.role]
+    now = _now()
+    ended = session_expiry(
+        session.get(SIGNED_IN_AT), session.get(LAST_SEEN_AT), now, idle_minutes, config["SESSION_MAX_HOURS"]
+    )
+    if ended is None:
+        session[LAST_SEEN_AT] = now
+        return None
+    logout_user()
+    session.clear()
+    if request.blueprint == "api":
+        return None  # public data: answered as to anyone, with no message left for a later page
+    if ended == "idle":
+        flash(f"You were signed out after {idle_minutes} minutes without activity", "info")
+    else:
+        flash(f"You were signed out {config['SESSION_MAX_HOURS']} hours after signing in", "info")
+    if request.blueprint in PUBLIC_BLUEPRINTS:
+        return None  # the public page they asked for, now as anyone sees it, with the message
+    back = _this_page() if request.method == "GET" and request.blueprint != "auth" else None
+    return redirect(url_for("auth.sign_in", next=back))
+
+
+def _this_page() -> str | None:
+    path = request.full_path.rstrip("?") if request.query_string else request.path
+    return safe_next_path(path)
+
+
+def fresh_sign_in_required(minutes: int = 15) -> Callable[[F], F]:
+    """Ask for the password again when it was last entered more than `minutes` ago (ASVS V7.5.3).
+
+    The user confirms it at /sign-in/confirm and comes back to this page (a form is shown again
+    rather than its post replayed). Put it below the role check, so others get their 403 first.
+    """
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            from interests.extensions import login_manager
+
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            entered = session.get(PASSWORD_AT)
+            if not isinstance(entered, int | float) or _now() - entered > minutes * 60:
+                back = _this_page() if request.method == "GET" else safe_next_path(request.path)
+                return redirect(url_for("auth.confirm_password", next=back))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]
@@ -220,6 +325,7 @@ def init_app(app: Flask) -> None:
             return None
         return account
 
+    app.before_request(_end_stale_session)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     # Exposed for templates: the request path for "next" links.

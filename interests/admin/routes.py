@@ -28,7 +28,7 @@ from flask_login import current_user
 from interests.admin.forms import ClaimDecisionForm, SecurityEventFilterForm, parse_day
 from interests.extensions import db
 from interests.frontend import UK_TIME
-from interests.security import roles_required
+from interests.security import fresh_sign_in_required, roles_required
 from interests.services import identity, security_log
 from interests.services.security_log import EventFilter
 
@@ -54,6 +54,7 @@ def claims() -> Any:
 
 
 @bp.route("/claims/<int:claim_id>", methods=["GET", "POST"])
+@fresh_sign_in_required()
 def claim(claim_id: int) -> Any:
     found = identity.claim(claim_id)
     if found is None:

@@ -21,5 +21,16 @@ class SignInForm(FlaskForm):
     next = HiddenField()
 
 
+class ConfirmPasswordForm(FlaskForm):
+    password = PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Enter your password"),
+            Length(max=1000, message="Password must be 1,000 characters or fewer"),
+        ],
+    )
+    next = HiddenField()
+
+
 class SignOutForm(FlaskForm):
     pass

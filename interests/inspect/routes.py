@@ -35,7 +35,7 @@ from interests.inspect.views import (
 )
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
-from interests.security import roles_required
+from interests.security import fresh_sign_in_required, roles_required
 from interests.services import compliance, register, security_log
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
@@ -136,6 +136,7 @@ def overview() -> Any:
 
 @bp.get("/export.csv")
 @roles_required("inspector", "system_admin")
+@fresh_sign_in_required()
 def export() -> Response:
     """Every row the overview would show with these filters and this order, all pages, streamed."""
     form, query, state = _read_overview_request()

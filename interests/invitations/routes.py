@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField
@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from interests.extensions import db
 from interests.models import Account, InvalidRecord
+from interests.security import start_session
 from interests.services import invitations
 from interests.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -81,7 +82,7 @@ def accept(token: str) -> Any:
                     "This registration number already has an account: sign in to it instead"
                 ]
             else:
-                login_user(account)
+                start_session(account)
                 flash(f"Your account is ready, and {provider_name} will receive your declarations", "success")
                 return redirect(url_for("declare.home"))
         return render_template("invitations/accept.html", form=form, invitation=invitation, outcome=outcome)

@@ -46,7 +46,7 @@ from interests.rules.vocabulary import (
     ENGAGEMENT_TYPES,
     TYPE_BY_CODE,
 )
-from interests.security import roles_required
+from interests.security import fresh_sign_in_required, roles_required
 from interests.services import (
     import_jobs,
     invitations,
@@ -398,6 +398,7 @@ def withholding_requests(slug: str) -> Any:
 
 @bp.route("/<slug>/withholding/<int:request_id>", methods=["GET", "POST"])
 @roles_required(*MANAGERS)
+@fresh_sign_in_required()
 def decide_withholding(slug: str, request_id: int) -> Any:
     provider = _provider(slug)
     found = _found(withholding.request_at(provider, request_id))

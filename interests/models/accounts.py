@@ -38,6 +38,11 @@ class Account(UserMixin, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Failed sign-ins since first_failed_at (OWASP ASVS 5.0 V6.3): counted here, in the database,
+    # so every server sees the same count; locked_until refuses every sign-in until then.
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     professional: Mapped[Professional | None] = relationship()
     providers: Mapped[list[Provider]] = relationship(secondary=account_provider, order_by="Provider.name")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import Table, case, func, literal, or_, select, update
 
 from interests.extensions import db
 from interests.models import Account, InvalidRecord, PasswordReset, Professional, Provider, utcnow
+from interests.models.base import UTCDateTime
 
 # The password policy (ASVS 5.0 V6.2) is interests/rules/passwords.py; MIN_PASSWORD_LENGTH is re-exported.
 from interests.rules.passwords import MIN_PASSWORD_LENGTH as MIN_PASSWORD_LENGTH
 from interests.rules.passwords import password_problem, personal_parts
 from interests.security import hash_password, password_needs_rehash, verify_password
-from interests.services import audit
+from interests.services import audit, outbox, security_log
 from interests.services.outbox import absolute_url, send_email
 
 
@@ -123,21 +128,116 @@ def change_password(account: Account, current_password: str, new_password: str) 
         summary=f"{account.email} changed their password",
         professional_id=account.professional_id,
     )
+    security_log.record(security_log.PASSWORD_CHANGED, account=account)
     tell_password_changed(account)
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """What a sign-in attempt came to: the account signed in to, or None; and whether the account
+    named is locked (then even its right password is refused)."""
+
+    account: Account | None
+    locked: bool = False
+
+
+def attempt_sign_in(email: str, password: str) -> SignIn:
+    """Check the credentials, counting a failure against the account (OWASP ASVS 5.0 V6.3.1).
+
+    The password is checked before anything else, so an unknown, disabled or locked account takes
+    as long as a known one. Commits: a failure must be counted even though nothing else is saved.
+    """
+    account = find_by_email(email)
+    password_matches = verify_password(account.password_hash if account else None, password)
+    if account is None or not account.active:
+        return SignIn(None)
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        return SignIn(None, locked=True)
+    if not password_matches:
+        locked = _count_failure(account, now)
+        db.session.commit()
+        return SignIn(None, locked=locked)
+    if password_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    account.last_signed_in_at = now
+    account.failed_sign_ins = 0
+    account.first_failed_at = None
+    account.locked_until = None
+    db.session.commit()
+    return SignIn(account)
 
 
 def authenticate(email: str, password: str) -> Account | None:
     """The account for these credentials, or None. Takes the same time whether or not it exists."""
-    account = find_by_email(email)
-    if not verify_password(account.password_hash if account else None, password):
-        return None
-    if account is None or not account.active:
-        return None
-    if password_needs_rehash(account.password_hash):
-        account.password_hash = hash_password(password)
-    account.last_signed_in_at = utcnow()
-    db.session.commit()
-    return account
+    return attempt_sign_in(email, password).account
+
+
+def _count_failure(account: Account, now: datetime) -> bool:
+    """Count one failed sign-in; lock the account at LOCKOUT_ATTEMPTS. True if it is now locked.
+
+    One UPDATE adds one in the database (never read, add, write back), so failures arriving at the
+    same moment on several servers are all counted. Failures older than the window are forgotten:
+    the count starts again at the first failure after it.
+    """
+    config = current_app.config
+    table: Table = Account.__table__  # type: ignore[assignment]
+    window_start = now - timedelta(minutes=config["LOCKOUT_WINDOW_MINUTES"])
+    stale = or_(table.c.first_failed_at.is_(None), table.c.first_failed_at <= window_start)
+    failures = db.session.execute(
+        update(table)
+        .where(table.c.id == account.id)
+        .values(
+            failed_sign_ins=case((stale, 1), else_=table.c.failed_sign_ins + 1),
+            first_failed_at=case((stale, literal(now, UTCDateTime())), else_=table.c.first_failed_at),
+        )
+        .returning(table.c.failed_sign_ins)
+    ).scalar_one()
+    if failures < config["LOCKOUT_ATTEMPTS"]:
+        db.session.expire(account)
+        return False
+    locked_until = now + timedelta(minutes=config["LOCKOUT_MINUTES"])
+    # Only the request that moves the account from unlocked to locked sees a row changed: the
+    # owner gets one email per lock however many attempts arrive together.
+    newly_locked = db.session.execute(
+        update(table)
+        .where(table.c.id == account.id, or_(table.c.locked_until.is_(None), table.c.locked_until <= now))
+        .values(locked_until=locked_until, failed_sign_ins=0, first_failed_at=None)
+        .returning(table.c.id)
+    ).first()
+    db.session.expire(account)
+    if newly_locked is not None:
+        _tell_owner_of_lock(account, failures, config["LOCKOUT_MINUTES"])
+    return True
+
+
+def _tell_owner_of_lock(account: Account, failures: int, minutes: int) -> None:
+    outbox.send_email(
+        kind="account_locked",
+        to=account.email,
+        subject="Your account was locked after too many failed sign-ins",
+        body=(
+            f"Someone entered the wrong password for your account ({account.email}) {failures} times "
+            f"in a short time, so nobody can sign in to it for the next {minutes} minutes.\n\n"
+            "If this was you, wait and try again. If it was not, someone may be guessing your password: "
+            "make sure it is not one you use anywhere else, and tell your organisation's IT security "
+            "team. You can choose a new password here:\n\n"
+            f"{absolute_url('password_reset.request_link')}\n"
+        ),
+        professional_id=account.professional_id,
+    )
+    audit.record(
+        "account.locked",
+        account,
+        actor=None,
+        summary=f"Account {account.email} locked for {minutes} minutes after {failures} failed sign-ins",
+        professional_id=account.professional_id,
+    )
+    security_log.record(
+        security_log.ACCOUNT_LOCKED,
+        account=account,
+        detail=f"{failures} failed sign-ins; locked {minutes} minutes",
+    )
 
 
 def revoke_sessions(account: Account) -> None:

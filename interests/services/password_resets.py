@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 
 from interests.extensions import db
 from interests.models import Account, PasswordReset, utcnow
-from interests.services import accounts, audit
+from interests.services import accounts, audit, security_log
 from interests.services.invitations import token_hash
 from interests.services.outbox import absolute_url, send_email
 
@@ -36,6 +36,7 @@ def request_reset(email: str) -> None:
     token = secrets.token_urlsafe(32)
     digest = token_hash(token)
     account = accounts.find_by_email(email)
+    security_log.record(security_log.PASSWORD_RESET_REQUESTED, account=account, email=email)
     if account is None or not account.active:
         return
     now = utcnow()
@@ -112,5 +113,6 @@ def reset_password(token: str, password: str) -> Account:
         summary=f"{account.email} chose a new password by an emailed link",
         professional_id=account.professional_id,
     )
+    security_log.record(security_log.PASSWORD_RESET, account=account)
     accounts.tell_password_changed(account)
     return account

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,10 @@ def _forged_session(key: str, user_id: str) -> str:
     forger.secret_key = key
     serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
     assert serializer is not None
-    return str(serializer.dumps({"_user_id": user_id, "_fresh": True}))
+    now = time.time()  # the session's own times, which the key lets an attacker write too
+    return str(
+        serializer.dumps({"_user_id": user_id, "_fresh": True, "signed_in_at": now, "last_seen_at": now})
+    )
 
 
 def _withholding_page_with(app: Flask, cookie: str, slug: str) -> Any:
