@@ -31,6 +31,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, insert, select, text, update
 
+from interests import clock
 from interests.extensions import db
 from interests.models import (
     Account,
@@ -1305,7 +1306,7 @@ def seed_command(
     providers: int, professionals: int, seed_value: int, password: str, if_empty: bool, today: datetime | None
 ) -> None:
     """Fill an empty database with a realistic, deterministic demo register."""
-    as_of = today.date() if today is not None else date.today()
+    as_of = today.date() if today is not None else clock.today()
     progress = professionals >= 5_000
     if progress:
         click.echo(f"Seeding {providers:,} providers and {professionals:,} professionals...", err=True)

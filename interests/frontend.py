@@ -12,13 +12,13 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from jinja2.bccache import Bucket
 
-UK_TIME = ZoneInfo("Europe/London")
+from interests.clock import UK_TIME as UK_TIME  # dates are shown on UK clocks
+
 _PENNY = Decimal("0.01")
 
 

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from interests import clock
 from interests.admin.forms import ClaimDecisionForm, SecurityEventFilterForm, parse_day
 from interests.extensions import db
 from interests.frontend import UK_TIME
@@ -143,7 +144,7 @@ def security_events() -> Any:
         result=result,
         pagination=pagination,
         export_url=_events_url("admin.security_events_export", state),
-        today=datetime.now(UK_TIME).date(),
+        today=clock.today(),
     )
 
 
@@ -164,7 +165,7 @@ def security_events_export() -> Response:
     def lines() -> Any:
         yield from security_log.csv_lines(security_log.events(query))
 
-    filename = f"security-events-{datetime.now(UK_TIME).date().isoformat()}.csv"
+    filename = f"security-events-{clock.today().isoformat()}.csv"
     return Response(
         stream_with_context(lines()),
         mimetype="text/csv",

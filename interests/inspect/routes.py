@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -18,8 +18,8 @@ from flask import (
 )
 from flask_login import current_user
 
+from interests import clock
 from interests.extensions import db
-from interests.frontend import UK_TIME
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
 from interests.inspect.views import (
     COLUMNS,
@@ -45,7 +45,7 @@ MAX_PAGE = 100_000  # more pages than 30,000 providers fill: a bigger number is 
 
 
 def _today() -> date:
-    return datetime.now(UK_TIME).date()
+    return clock.today()
 
 
 def _thresholds() -> dict[str, float]:

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from interests import clock
 from interests.extensions import db
 from interests.frontend import govuk_date
 from interests.manage.forms import (
@@ -58,7 +59,6 @@ from interests.services import (
     staff_import,
     withholding,
 )
-from interests.services.declarations import uk_today
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -107,7 +107,7 @@ def home() -> Any:
 @roles_required(*MANAGERS)
 def overview(slug: str) -> Any:
     provider = _provider(slug)
-    today = uk_today()
+    today = clock.today()
     return render_template(
         "manage/overview.html",
         provider=provider,
@@ -137,7 +137,7 @@ def staff_list(slug: str) -> Any:
         decision_maker=form.decision_maker.data if form.decision_maker.data in ("yes", "no") else "",
         q=(form.q.data or "")[: staff.MAX_SEARCH_LENGTH],
     )
-    page = staff.staff_page(provider, filters, uk_today(), _page_number(), _per_page())
+    page = staff.staff_page(provider, filters, clock.today(), _page_number(), _per_page())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "manage/staff.html", provider=provider, filter_form=form, page=page, filters=filters, args=args
@@ -411,7 +411,7 @@ def decide_withholding(slug: str, request_id: int) -> Any:
                 reason=form.reason.data,
                 review_on=form.review_on.data,
                 actor=_account(),
-                today=uk_today(),
+                today=clock.today(),
             )
             db.session.commit()
         except InvalidRecord as exc:

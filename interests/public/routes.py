@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
+from interests import clock
 from interests import search as search_index
 from interests.public import export
 from interests.rules.vocabulary import (
@@ -101,7 +101,7 @@ def _provider_or_404(slug: str) -> Any:
 @bp.get("/providers/<slug>")
 def provider_register(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     filters = register.RegisterFilters(
         category=_choice("category", CATEGORY_BY_CODE),
         interest_type=_choice("type", TYPE_BY_CODE),
@@ -128,7 +128,7 @@ def provider_register(slug: str) -> Any:
 @bp.get("/providers/<slug>/register.csv")
 def register_csv(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(export.CSV_COLUMNS)
@@ -142,14 +142,14 @@ def register_csv(slug: str) -> Any:
 @bp.get("/providers/<slug>/register.json")
 def register_json(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     return export.register_document(provider, today)
 
 
 @bp.get("/providers/<slug>/print")
 def register_print(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "public/print.html",
         provider=provider,
@@ -166,7 +166,7 @@ def professional(professional_id: int) -> Any:
     # A bigger number names nobody, and the database would refuse it (an error, not "not found").
     if professional_id > LARGEST_ID:
         abort(404)
-    record = register.professional_record(professional_id, date.today())
+    record = register.professional_record(professional_id, clock.today())
     if record is None:
         abort(404)
     return render_template("public/professional.html", record=record)

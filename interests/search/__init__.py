@@ -23,7 +23,7 @@ import logging
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from interests import clock
 from interests.extensions import db
 from interests.models import SearchTask
 
@@ -56,9 +57,7 @@ def _directory() -> str:
 
 
 def _today() -> date:
-    from interests.services.declarations import uk_today  # the project's one clock
-
-    return uk_today()
+    return clock.today()
 
 
 def index_exists() -> bool:
@@ -426,7 +425,7 @@ def health() -> tuple[str, dict[str, Any]]:
     oldest = db.session.scalar(select(func.min(SearchTask.created_at)))
     pending = db.session.scalar(select(func.count(SearchTask.id))) or 0
     result: dict[str, Any] = {"ok": True, "documents": backend.doc_count(directory), "pending": pending}
-    if oldest is not None and datetime.now(UTC) - oldest > PENDING_TOO_LONG:
+    if oldest is not None and clock.now() - oldest > PENDING_TOO_LONG:
         result.update(ok=False, error="stale: index work has been waiting for over a minute")
     elif result["documents"] == 0 and register.any_declaration_sent():
         result.update(ok=False, error="stale: the index is empty but declarations have been sent")

@@ -61,6 +61,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from interests import clock
 from interests.extensions import db
 from interests.models import (
     ComplianceSnapshot,
@@ -1122,8 +1123,8 @@ def take_snapshot(
     a SQLite database is not locked against other writers while the figures are worked out, and
     other sessions see the old snapshot, or none, until the new one is complete.
     """
-    started = datetime.now(UTC)
-    clock = _perf_counter()
+    started = clock.now()
+    timer = _perf_counter()
     ids = list(db.session.scalars(select(Provider.id).order_by(Provider.id)))
     query = OverviewQuery(as_of=as_of)
     names = ("provider_id", *_SNAPSHOT_FIGURES, "last_declared_on", "register_updated_at")
@@ -1150,8 +1151,8 @@ def take_snapshot(
         as_of=as_of,
         started_at=started,
         providers=len(rows),
-        finished_at=datetime.now(UTC),
-        seconds=round(_perf_counter() - clock, 3),
+        finished_at=clock.now(),
+        seconds=round(_perf_counter() - timer, 3),
     )
     db.session.add(run)
     db.session.flush()

@@ -18,10 +18,9 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -47,7 +46,6 @@ from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
 from interests.services import audit
 from interests.services.register import Entry, roles
 
-UK_TIME = ZoneInfo("Europe/London")
 # product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
 PUBLISHED_MONTHS_AFTER_END = 6  # calendar months
 # The words a professional confirms when sending (kept with each declaration).
@@ -85,11 +83,6 @@ def _transaction(write: Callable[P, R]) -> Callable[P, R]:
         return result
 
     return wrapped
-
-
-def uk_today() -> date:
-    """Today's date in the UK, whatever the server's clock zone."""
-    return datetime.now(UK_TIME).date()
 
 
 def covered_after(on: date) -> date:

@@ -12,13 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from interests import clock
 from interests.extensions import db
 from interests.models import AuditEvent, Declaration, DeclarationItem, Interest, InterestVersion, SearchTask
 from interests.rules.compliance import anniversary_of
-from interests.services.declarations import uk_today
 from tests import factories
 
-TODAY = uk_today()
+TODAY = clock.today()
 
 
 def soup(response: Any) -> BeautifulSoup:

@@ -13,8 +13,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
+from interests import clock
 from interests.extensions import db
-from interests.frontend import UK_TIME
 from interests.models import ComplianceSnapshot, ComplianceSnapshotRun, Declaration, Engagement, Provider
 from interests.services import compliance
 from tests import factories
@@ -580,7 +580,7 @@ def test_overview_ratings_follow_the_configured_thresholds(
 
 
 def _uk_today() -> date:
-    return datetime.now(UK_TIME).date()
+    return clock.today()
 
 
 def _snapshot(app: Flask, as_of: date, finished_at: datetime) -> None:
