@@ -11,10 +11,9 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from interests import clock
-from interests import search as search_index
 from interests.public import export
 from interests.rules.vocabulary import CATEGORY_BY_CODE, PROVIDER_KIND_BY_CODE, REGION_BY_CODE, TYPE_BY_CODE
-from interests.services import register
+from interests.services import register, search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

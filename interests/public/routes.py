@@ -9,7 +9,6 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from interests import clock
-from interests import search as search_index
 from interests.public import export
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -21,7 +20,7 @@ from interests.rules.vocabulary import (
     TYPE_BY_CODE,
     TYPES,
 )
-from interests.services import register
+from interests.services import register, search_index
 from interests.services.downloads import csv_safe
 from interests.services.outbox import absolute_url
 

@@ -6,7 +6,7 @@ expired interest stays on the public register for 6 months after it ends. Intere
 in the future (up to a year ahead) are declared too.
 
 Every change writes an audit event in the same transaction; whatever changes a public register
-also records a search task (`interests.search.schedule`) and the provider's
+also records a search task (`search_index.schedule`) and the provider's
 `register_updated_at`. Each public write function is one transaction: it commits on success
 and rolls back on any error, so nothing is ever half-saved.
 """
@@ -26,7 +26,6 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from interests import search
 from interests.extensions import db
 from interests.models import (
     Account,
@@ -43,7 +42,7 @@ from interests.models import (
 from interests.rules.compliance import DeclarationStatus, add_months, engagement_status, next_due_on
 from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, interest_is_shown
 from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.register import Entry, roles
 
 # product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
@@ -566,7 +565,7 @@ def request_withholding(
         created.append(request)
     if not created:
         raise DeclarationProblem("You have already asked for this entry to be withheld there")
-    search.schedule(professional_id=interest.professional_id)
+    search_index.schedule(professional_id=interest.professional_id)
     return created
 
 
@@ -736,5 +735,5 @@ def _send(
             },
         )
     if to_send:
-        search.schedule(professional_id=professional.id)
+        search_index.schedule(professional_id=professional.id)
     return SendOutcome(submission_key=key, created=len(to_send))

@@ -26,12 +26,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from interests import search
 from interests.extensions import bulk_insert, db
 from interests.models import Account, Engagement, Invitation, Professional, Provider, StaffImport, utcnow
 from interests.rules.regulators import REGULATORS, find_regulator, normalise_registration_number
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.accounts import normalise_email
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -619,7 +618,7 @@ def save(
     )
     if inserts or updates:
         # Roles and who works here appear on the public register.
-        search.schedule(provider_id=provider.id)
+        search_index.schedule(provider_id=provider.id)
     return Outcome(
         staff_import=staff_import,
         professionals_created=len(new_people),

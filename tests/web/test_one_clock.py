@@ -19,8 +19,9 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from interests import clock, search
+from interests import clock
 from interests.extensions import db
+from interests.services import search_index
 from tests.factories import (
     make_account,
     make_declaration,
@@ -57,7 +58,7 @@ def uk_new_day(app: Flask) -> Any:
             account = make_account("professional", professional=person)
             facts = {"professional": person.id, "email": account.email}
             db.session.commit()
-            search.rebuild()
+            search_index.rebuild()
         yield facts
 
 
