@@ -48,7 +48,7 @@ def _today() -> date:
     return clock.today()
 
 
-def _thresholds() -> dict[str, float]:
+def _thresholds() -> dict[str, Any]:
     return {
         "meets_percent": current_app.config["COMPLIANCE_MEETS_PERCENT"],
         "requires_improvement_percent": current_app.config["COMPLIANCE_REQUIRES_IMPROVEMENT_PERCENT"],
@@ -215,7 +215,7 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
     people = compliance.people_page(found, as_of, term.code, wanted, page, page_size)
 
     def page_url(number: int) -> str:
-        args = {"as_of": as_of_given} if as_of_given else {}
+        args: dict[str, Any] = {"as_of": as_of_given} if as_of_given else {}
         if number > 1:
             args["page"] = str(number)
         return url_for(
@@ -229,7 +229,7 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
         status=wanted,
         as_of=as_of,
         provider_url=url_for(
-            "inspect.provider", slug=found.slug, **({"as_of": as_of_given} if as_of_given else {})
+            "inspect.provider", slug=found.slug, **({"as_of": as_of_given} if as_of_given else {})  # type: ignore[arg-type]
         ),
         people=people,
         total=total,

@@ -350,8 +350,8 @@ def _figures_by_provider(
         func.count().label("in_scope"),
         func.max(people.c.last_declared_on).label("last_declared_on"),
     ]
-    for code in DeclarationStatus:
-        columns.append(_count_where(status == code.value).label(code.value))
+    for state in DeclarationStatus:
+        columns.append(_count_where(status == state.value).label(state.value))
     for code in TYPE_CODES:
         of_type = people.c.engagement_type == code
         columns.append(_count_where(of_type).label(f"in_scope_{code}"))
@@ -780,7 +780,7 @@ ATTENTION_STATUSES: tuple[DeclarationStatus, ...] = (DeclarationStatus.MISSING, 
 
 def _attention_statement(
     provider_id: int, cutoffs: Cutoffs, engagement_type: str, status: DeclarationStatus
-) -> Select[Any]:
+) -> Select[int, str, date, str, date]:
     """The people of one engagement type who are `status` (missing or overdue) at a provider on
     `cutoffs.as_of`, in the order they started (then by professional id), without paging.
 
@@ -900,7 +900,7 @@ def people_needing_attention(
             )
         }
     lists: dict[tuple[str, DeclarationStatus], PeopleList] = {}
-    parts = []
+    parts: list[Any] = []
     for code in TYPE_CODES:
         for status in ATTENTION_STATUSES:
             total = group_totals.get((code, status), 0)
@@ -910,7 +910,8 @@ def people_needing_attention(
                 part = walk.subquery(f"part_{len(parts)}")
                 parts.append(select(part, literal(status.value).label("status")))
     if parts:
-        rows = db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+        statement: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+        rows = db.session.execute(statement)
         for row, person in _people_from_rows(rows):
             lists[(row.engagement_type, DeclarationStatus(row.status))].people.append(person)
         for entry in lists.values():  # UNION ALL keeps no order across its parts

@@ -507,7 +507,7 @@ def save(
     readdressed: list[int] = []  # engagements whose recorded address this file changes
     unchanged = 0
     for row, pid in zip(rows, professional_ids, strict=True):
-        values = {
+        values: dict[str, Any] = {
             "engagement_type": row.engagement_type,
             "role": row.role,
             "department": row.department,
