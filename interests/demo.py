@@ -45,7 +45,7 @@ from interests.models import (
     Provider,
     WithholdingRequest,
 )
-from interests.rules.compliance import add_months
+from interests.rules.months import add_months
 from interests.rules.vocabulary import (
     PROVIDER_KINDS,
     REGIONS,

@@ -229,7 +229,9 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
         status=wanted,
         as_of=as_of,
         provider_url=url_for(
-            "inspect.provider", slug=found.slug, **({"as_of": as_of_given} if as_of_given else {})  # type: ignore[arg-type]
+            "inspect.provider",
+            slug=found.slug,
+            **({"as_of": as_of_given} if as_of_given else {}),  # type: ignore[arg-type]
         ),
         people=people,
         total=total,

@@ -39,14 +39,12 @@ from interests.models import (
     WithholdingRequest,
     utcnow,
 )
-from interests.rules.compliance import DeclarationStatus, add_months, engagement_status, next_due_on
-from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, interest_is_shown
+from interests.rules.compliance import DeclarationStatus, engagement_status, next_due_on
+from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, expiry_cutoff, interest_is_shown
 from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
 from interests.services import audit, search_index
 from interests.services.register import Entry, roles
 
-# product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
-PUBLISHED_MONTHS_AFTER_END = 6  # calendar months
 # The words a professional confirms when sending (kept with each declaration).
 DECLARATION_STATEMENT = (
     "I confirm that this declaration is complete and accurate: it lists all my relevant "
@@ -85,8 +83,9 @@ def _transaction(write: Callable[P, R]) -> Callable[P, R]:
 
 
 def covered_after(on: date) -> date:
-    """Interests that ended on or after this date are still declared (and published)."""
-    return add_months(on, -PUBLISHED_MONTHS_AFTER_END)
+    """Interests that ended on or after this date are still declared (and published): the 6-month
+    rule of interests/rules/publication.py."""
+    return expiry_cutoff(on)
 
 
 @dataclass(frozen=True)
@@ -161,7 +160,7 @@ def interests_of(professional: Professional) -> list[Interest]:
 
 
 def is_covered(version: InterestVersion, on: date) -> bool:
-    return version.date_to is None or version.date_to >= covered_after(on)
+    return interest_is_shown(version.date_to, on)
 
 
 def covered_versions(professional: Professional, on: date) -> list[InterestVersion]:
