@@ -36,7 +36,7 @@ from interests.inspect.views import (
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import fresh_sign_in_required, roles_required
-from interests.services import compliance, register, security_log
+from interests.services import compliance, downloads, register, security_log
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
@@ -145,7 +145,7 @@ def export() -> Response:
     _log_read(security_log.INSPECTOR_EXPORT, f"Compliance spreadsheet {query_string(state)}".strip())
 
     def lines() -> Any:
-        yield from compliance.csv_lines(
+        yield from downloads.csv_lines(
             csv_header(), (csv_row(row) for row in compliance.overview_rows(query))
         )
 

@@ -34,8 +34,6 @@ from their snapshots where a finished one exists, and works out any others toget
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -83,7 +81,6 @@ from interests.rules.compliance import (
     rate,
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPES, PROVIDER_KIND_BY_CODE, REGION_BY_CODE
-from interests.services.downloads import csv_safe
 
 TYPE_CODES: tuple[str, ...] = tuple(term.code for term in ENGAGEMENT_TYPES)
 MAX_SEARCH_LENGTH = 200  # characters; longer than any provider name, CQC ID or ODS code
@@ -1067,22 +1064,6 @@ def _declared_on_days(provider_id: int, days: Sequence[date]) -> dict[date, Mont
 
 
 # --- CSV ----------------------------------------------------------------------------------------
-
-
-def csv_lines(header: Sequence[str], rows: Iterator[Sequence[object]]) -> Iterator[str]:
-    """CSV text, one line at a time, every cell made safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells: Sequence[object]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([csv_safe(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield line(header)
-    for cells in rows:
-        yield line(cells)
 
 
 def statuses_at(provider_id: int, as_of: date) -> dict[int, tuple[str, DeclarationStatus]]:
