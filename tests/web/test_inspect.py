@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
@@ -18,21 +17,14 @@ from interests.extensions import db
 from interests.models import ComplianceSnapshot, ComplianceSnapshotRun, Declaration, Engagement, Provider
 from interests.services import compliance
 from tests import factories
+from tests.pages import error_summary
+from tests.pages import soup as page
 
 TODAY = date.today()
 
 
-def page(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
 def text_of(element: Any) -> str:
     return " ".join(element.get_text(" ", strip=True).split())
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = page(response).select_one(".nhsuk-error-summary")
-    return [a.get_text(strip=True) for a in summary.select("li")] if summary else []
 
 
 def table_rows(response: Any) -> list[dict[str, str]]:
