@@ -19,7 +19,8 @@ from interests.models import Account, AuditEvent, Engagement, SecurityEvent, utc
 from interests.services import invitations, security_log
 from interests.services.account_admin import REASON_MAX_LENGTH
 from tests import factories
-from tests.identity_helpers import emails_to, link_in, signed_in, soup, text
+from tests.identity_helpers import emails_to, link_in, signed_in
+from tests.pages import error_summary, soup, text
 
 pytestmark = pytest.mark.alldb
 
@@ -99,8 +100,8 @@ def is_sign_in_redirect(response: Any) -> bool:
     return response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/sign-in"
 
 
-def error_summary(response: Any) -> str:
-    return text(soup(response).select_one(".nhsuk-error-summary"))
+def summary_text(response: Any) -> str:
+    return " ".join(error_summary(response))
 
 
 def assert_audited(app: Flask, world: dict[str, Any], target: int, action: str, reason: str) -> None:
@@ -247,7 +248,7 @@ def test_a_bad_filter_is_reported_and_ignored(app: Flask, world: dict[str, Any])
     admin = signed_in(app, ADMIN)
     response = admin.get("/admin/accounts?role=root&status=gone&q=" + "x" * 400)
     assert response.status_code == 200
-    summary = error_summary(response)
+    summary = summary_text(response)
     assert "Select a role from the list" in summary and "Select a status from the list" in summary
     assert "Enter 320 characters or fewer" in summary
     assert len(rows(response)) == 5
@@ -335,7 +336,7 @@ def test_an_enabled_account_can_sign_in_again(app: Flask, world: dict[str, Any])
     # Enabling an enabled account is refused, with the reason on the page and nothing recorded.
     before = len(admin_actions(app))
     again = admin.post(f"/admin/accounts/{world['pro']}/enable", data={"reason": "twice"})
-    assert again.status_code == 200 and "This account is not disabled" in error_summary(again)
+    assert again.status_code == 200 and "This account is not disabled" in summary_text(again)
     assert len(admin_actions(app)) == before
 
 
@@ -343,7 +344,7 @@ def test_an_admin_cannot_disable_themselves(app: Flask, world: dict[str, Any]) -
     admin = signed_in(app, ADMIN)
     response = admin.post(f"/admin/accounts/{world['admin']}/disable", data={"reason": "oops"})
     assert response.status_code == 200
-    assert "You cannot disable your own account" in error_summary(response)
+    assert "You cannot disable your own account" in summary_text(response)
     assert get_account(app, world["admin"]).active
     assert admin.get("/admin/accounts").status_code == 200  # still signed in
     own = soup(admin.get(f"/admin/accounts/{world['admin']}"))
@@ -390,7 +391,7 @@ def test_unlocking_a_locked_account_lets_its_owner_sign_in_now(app: Flask, world
     assert_audited(app, world, world["lead"], "account.unlocked", "Lee called the desk")
     assert factories.sign_in(app.test_client(), LEAD).status_code == 302
     again = admin.post(f"/admin/accounts/{world['lead']}/unlock", data={"reason": "again"})
-    assert "This account is not locked" in error_summary(again)
+    assert "This account is not locked" in summary_text(again)
 
 
 # --- The reason -----------------------------------------------------------------------------------------
@@ -489,10 +490,10 @@ def test_a_new_provider_admin_needs_a_provider_on_the_register(app: Flask, world
     admin = signed_in(app, ADMIN)
     path = f"/admin/accounts/{world['inspector']}/role"
     missing = admin.post(path, data={"role": "provider_admin", "reason": "New lead"})
-    assert "Enter the provider this provider admin will run" in error_summary(missing)
+    assert "Enter the provider this provider admin will run" in summary_text(missing)
     assert soup(missing).select_one(".nhsuk-error-summary a")["href"] == "#provider"
     unknown = admin.post(path, data={"role": "provider_admin", "provider": "nowhere", "reason": "New lead"})
-    assert "Enter the name or short name of a provider on the register" in error_summary(unknown)
+    assert "Enter the name or short name of a provider on the register" in summary_text(unknown)
     assert get_account(app, world["inspector"]).role == "inspector"
     by_name = admin.post(
         path, data={"role": "provider_admin", "provider": " northgate  CLINIC", "reason": "New lead"}
@@ -510,8 +511,8 @@ def test_a_professionals_account_role_is_never_changed(app: Flask, world: dict[s
             f"/admin/accounts/{world['pro']}/role", data={"role": role, "provider": "ashby", "reason": "x"}
         )
         assert response.status_code == 200
-        assert "This is a professional's own account" in error_summary(response) or (
-            "Not a valid choice" in error_summary(response)
+        assert "This is a professional's own account" in summary_text(response) or (
+            "Not a valid choice" in summary_text(response)
         )
     assert get_account(app, world["pro"]).role == "professional"
     assert admin_actions(app) == []
@@ -522,12 +523,12 @@ def test_an_admin_cannot_change_their_own_role_or_give_an_unknown_one(
 ) -> None:
     admin = signed_in(app, ADMIN)
     own = admin.post(f"/admin/accounts/{world['admin']}/role", data={"role": "inspector", "reason": "x"})
-    assert "You cannot change the role of your own account" in error_summary(own)
+    assert "You cannot change the role of your own account" in summary_text(own)
     for role in ("root", "professional", ""):
         forged = admin.post(f"/admin/accounts/{world['other']}/role", data={"role": role, "reason": "x"})
-        assert forged.status_code == 200 and error_summary(forged)
+        assert forged.status_code == 200 and summary_text(forged)
     same = admin.post(f"/admin/accounts/{world['other']}/role", data={"role": "system_admin", "reason": "x"})
-    assert "already a system admin" in error_summary(same)
+    assert "already a system admin" in summary_text(same)
     assert get_account(app, world["admin"]).role == "system_admin"
     assert get_account(app, world["other"]).role == "system_admin"
     assert admin_actions(app) == []
@@ -544,7 +545,7 @@ def test_adding_and_removing_a_provider_changes_what_the_provider_admin_can_reac
     admin = signed_in(app, ADMIN)
     path = f"/admin/accounts/{world['lead']}"
     added = admin.post(f"{path}/providers/add", data={"provider": "North", "reason": "Covering"})
-    assert "Enter the name or short name of a provider on the register" in error_summary(added)
+    assert "Enter the name or short name of a provider on the register" in summary_text(added)
     added = admin.post(
         f"{path}/providers/add", data={"provider": "northgate", "reason": "Covering for leave"}
     )
@@ -552,7 +553,7 @@ def test_adding_and_removing_a_provider_changes_what_the_provider_admin_can_reac
     assert_audited(app, world, world["lead"], "account.provider_added", "Covering for leave")
     assert lead.get("/manage/northgate").status_code == 200  # the same session, at once
     twice = admin.post(f"{path}/providers/add", data={"provider": "northgate", "reason": "again"})
-    assert "already runs Northgate Clinic" in error_summary(twice)
+    assert "already runs Northgate Clinic" in summary_text(twice)
 
     removed = admin.post(f"{path}/providers/{world['ashby']}/remove", data={"reason": "Left Ashby"})
     assert removed.status_code == 302
@@ -561,7 +562,7 @@ def test_adding_and_removing_a_provider_changes_what_the_provider_admin_can_reac
     assert lead.get("/manage/northgate").status_code == 200
     # The last provider stays: a provider admin runs at least one.
     last = admin.post(f"{path}/providers/{world['northgate']}/remove", data={"reason": "Left"})
-    assert last.status_code == 200 and "must run at least one provider" in error_summary(last)
+    assert last.status_code == 200 and "must run at least one provider" in summary_text(last)
     assert [p.slug for p in get_account(app, world["lead"]).providers] == ["northgate"]
 
 
