@@ -21,7 +21,7 @@ from flask_login import current_user
 from interests import clock
 from interests.extensions import db
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
-from interests.inspect.views import (
+from interests.inspect.presenters import (
     COLUMNS,
     calculated_when,
     csv_header,
