@@ -6,7 +6,6 @@ reasons (product card, "Identity and consent across providers").
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -38,14 +37,13 @@ from interests.admin.forms import (
 from interests.extensions import db
 from interests.frontend import UK_TIME
 from interests.models import Account
+from interests.pagination import pagination, requested_page
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.security import fresh_sign_in_required, roles_required
 from interests.services import account_admin, identity, security_log
 from interests.services.security_log import EventFilter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-MAX_PAGE = 100_000  # a bigger page number is a typo or a probe
 
 
 @bp.before_request
@@ -125,13 +123,6 @@ def _read_event_filter() -> tuple[SecurityEventFilterForm, EventFilter, dict[str
     return form, query, state
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
-        return 1
-    return min(max(int(raw), 1), MAX_PAGE)
-
-
 def _events_url(endpoint: str, state: dict[str, str], page: int = 1) -> str:
     args = dict(state)
     if page > 1:
@@ -142,17 +133,15 @@ def _events_url(endpoint: str, state: dict[str, str], page: int = 1) -> str:
 @bp.get("/security-events")
 def security_events() -> Any:
     form, query, state = _read_event_filter()
-    result = security_log.events_page(query, _page_number(), current_app.config["PAGE_SIZE"])
-    pagination: dict[str, Any] = {}
-    if result.has_prev:
-        pagination["previous"] = {"href": _events_url("admin.security_events", state, result.page - 1)}
-    if result.has_next:
-        pagination["next"] = {"href": _events_url("admin.security_events", state, result.page + 1)}
+    result = security_log.events_page(query, requested_page(), current_app.config["PAGE_SIZE"])
+    links = pagination(
+        result.page, result.pages, lambda number: _events_url("admin.security_events", state, number)
+    )
     return render_template(
         "admin/security_events.html",
         form=form,
         result=result,
-        pagination=pagination,
+        pagination=links,
         export_url=_events_url("admin.security_events_export", state),
         today=clock.today(),
     )
@@ -208,17 +197,13 @@ def accounts() -> Any:
 
     query = account_admin.AccountFilter(text=clean(form.q), role=clean(form.role), status=clean(form.status))
     state = {name: clean(field) for name, field in form._fields.items() if clean(field)}
-    result = account_admin.accounts_page(query, _page_number(), current_app.config["PAGE_SIZE"])
-    pagination: dict[str, Any] = {}
-    if result.has_prev:
-        pagination["previous"] = {"href": _events_url("admin.accounts", state, result.page - 1)}
-    if result.has_next:
-        pagination["next"] = {"href": _events_url("admin.accounts", state, result.page + 1)}
+    result = account_admin.accounts_page(query, requested_page(), current_app.config["PAGE_SIZE"])
+    links = pagination(result.page, result.pages, lambda number: _events_url("admin.accounts", state, number))
     return render_template(
         "admin/accounts.html",
         form=form,
         result=result,
-        pagination=pagination,
+        pagination=links,
         status_of=account_admin.status_of,
         status_labels=account_admin.STATUS_LABELS,
         roles=ROLE_BY_CODE,

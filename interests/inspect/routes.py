@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -27,12 +26,13 @@ from interests.inspect.presenters import (
     csv_header,
     csv_row,
     format_percent,
-    pagination_items,
+    overview_url,
     public_register_url,
     published_on,
     query_string,
     sort_headers,
 )
+from interests.pagination import pagination, requested_page
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import fresh_sign_in_required, roles_required
@@ -40,8 +40,6 @@ from interests.services import compliance, downloads, register, security_log
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
-
-MAX_PAGE = 100_000  # more pages than 30,000 providers fill: a bigger number is a typo or a probe
 
 
 def _today() -> date:
@@ -100,19 +98,12 @@ def _log_read(kind: str, detail: str) -> None:
     db.session.commit()
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
-        return 1
-    return min(max(int(raw), 1), MAX_PAGE)
-
-
 @bp.get("")
 @roles_required("inspector", "system_admin")
 def overview() -> Any:
     form, query, state = _read_overview_request()
     page_size = current_app.config["PAGE_SIZE"]
-    result = compliance.overview_page(query, _page_number(), page_size)
+    result = compliance.overview_page(query, requested_page(), page_size)
     return render_template(
         "inspect/overview.html",
         form=form,
@@ -122,7 +113,13 @@ def overview() -> Any:
         state=state,
         columns=COLUMNS,
         headers=sort_headers(state),
-        pagination=pagination_items(state, result.page, result.pages),
+        pagination=pagination(
+            result.page,
+            result.pages,
+            lambda number: overview_url(state, page=number),
+            label="Pages of providers",
+            numbered=True,
+        ),
         export_url="/inspect/export.csv" + query_string(state),
         engagement_types=ENGAGEMENT_TYPES,
         statuses=list(DeclarationStatus),
@@ -211,7 +208,7 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
     total = summary.group_totals.get((term.code, wanted), 0)
     page_size = compliance.MEMBER_LIST_LIMIT
     pages = max(1, -(-total // page_size))
-    page = min(_page_number(), pages)
+    page = min(requested_page(), pages)
     people = compliance.people_page(found, as_of, term.code, wanted, page, page_size)
 
     def page_url(number: int) -> str:
@@ -236,25 +233,5 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
         people=people,
         total=total,
         first_number=(page - 1) * page_size + 1,
-        pagination=_people_pagination(page, pages, page_url),
+        pagination=pagination(page, pages, page_url, label="Pages of people", numbered=True),
     )
-
-
-def _people_pagination(page: int, pages: int, page_url: Any) -> dict[str, object] | None:
-    """NHS.UK numbered pagination for a people list: first, last, and two either side of here."""
-    if pages <= 1:
-        return None
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    items: list[dict[str, object]] = []
-    previous = None
-    for number in shown:
-        if previous is not None and number > previous + 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": page_url(number), "current": number == page})
-        previous = number
-    params: dict[str, object] = {"items": items, "ariaLabel": "Pages of people"}
-    if page > 1:
-        params["previous"] = {"href": page_url(page - 1)}
-    if page < pages:
-        params["next"] = {"href": page_url(page + 1)}
-    return params

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from interests import clock
+from interests.pagination import requested_page
 from interests.public import export
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -29,13 +30,6 @@ bp = Blueprint("public", __name__)
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 10_000
 LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's largest (SQLite's is 2**63 - 1)
-
-
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        return 1
-    return int(raw)
 
 
 def _choice(name: str, allowed: dict[str, Any]) -> str | None:
@@ -65,7 +59,9 @@ def search() -> Any:
     if not query:
         return render_template("public/search.html", query="", results=None, error=None)
     try:
-        results = search_index.search(query, page=_page(), per_page=current_app.config["PAGE_SIZE"])
+        results = search_index.search(
+            query, page=requested_page(MAX_PAGE), per_page=current_app.config["PAGE_SIZE"]
+        )
     except search_index.SearchUnavailable:
         return render_template("public/search_unavailable.html"), 503
     return render_template("public/search.html", query=query, results=results, error=None)
@@ -76,7 +72,9 @@ def providers() -> Any:
     query = _query()
     kind = _choice("kind", PROVIDER_KIND_BY_CODE)
     region = _choice("region", REGION_BY_CODE)
-    page = register.providers_page(q=query, kind=kind, region=region, page=_page(), per_page=50)
+    page = register.providers_page(
+        q=query, kind=kind, region=region, page=requested_page(MAX_PAGE), per_page=50
+    )
     return render_template(
         "public/providers.html",
         page=page,
@@ -107,7 +105,11 @@ def provider_register(slug: str) -> Any:
         q=_query() or None,
     )
     page = register.register_page(
-        provider, today, page=_page(), per_page=current_app.config["PAGE_SIZE"], filters=filters
+        provider,
+        today,
+        page=requested_page(MAX_PAGE),
+        per_page=current_app.config["PAGE_SIZE"],
+        filters=filters,
     )
     return render_template(
         "public/register.html",
