@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from interests.extensions import db
 from interests.models import Account, Engagement, Professional, Provider, Reminder
 from interests.rules.compliance import DeclarationStatus, next_due_on
-from interests.services.compliance import Cutoffs, _in_scope_people, status_expression
+from interests.services.compliance import Cutoffs, in_scope_people, status_expression
 from interests.services.outbox import absolute_url, send_email
 
 REMINDER_INTERVAL_DAYS = 28  # days; the NHS England 28-day declaration window
@@ -63,7 +63,7 @@ def _body(name: str, provider_name: str, status: str, due_on: date, link: str) -
 def send_reminders(today: date) -> Sent:
     """Queue a reminder email for everyone due, overdue or missing at every provider. Commits."""
     cutoffs = Cutoffs.for_date(today)
-    people = _in_scope_people(cutoffs)
+    people = in_scope_people(cutoffs)
     status = status_expression(people.c.last_declared_on, people.c.start_date, cutoffs).label("status")
     statuses = select(people, status).subquery("statuses")
     account_email = (

@@ -2,7 +2,7 @@
 and adding, changing and ending engagements one at a time.
 
 Status is computed by the database with the inspectors' own SQL (`interests.services.compliance`:
-`Cutoffs`, `_in_scope_people`, `status_expression`), so the staff page and /inspect always agree
+`Cutoffs`, `in_scope_people`, `status_expression`), so the staff page and /inspect always agree
 with each other and with `interests.rules.compliance`: one status per professional per provider,
 taken from their earliest-started engagement active today. An engagement not yet started is
 "starts later"; one that has ended is "ended".
