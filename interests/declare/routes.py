@@ -28,9 +28,9 @@ from interests.rules.vocabulary import (
     WITHHOLDING_STATUS_BY_CODE,
 )
 from interests.security import roles_required
-from interests.services import declarations as service
+from interests.services import declaring as service
 from interests.services import identity
-from interests.services.declarations import DeclarationProblem, InterestDetails
+from interests.services.declaring import DeclarationProblem, InterestDetails
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
 

@@ -59,7 +59,7 @@ class Entry:
     """One entry on a provider's register: an interest version as declared to that provider.
 
     Made only by `Entry.of`, both for the public register (from a sent declaration item) and for
-    a professional's preview of what sending will publish (``declarations.preview``, from the
+    a professional's preview of what sending will publish (``declaring.preview``, from the
     version about to be sent, so `item_id` is None there): the two cannot drift apart.
     """
 

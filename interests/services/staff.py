@@ -130,7 +130,7 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     itself is `compliance.status_expression`. tests/db/test_staff_status.py holds the two together.
 
     The latest declaration on or before today is also the one shown as "last declared": a
-    declaration is dated the day it is sent (`declarations.send_declaration(on=clock.today())`, the
+    declaration is dated the day it is sent (`declaring.send_declaration(on=clock.today())`, the
     same UK date the staff page passes as `today`), so none is dated after today and one seek
     serves both.
     """

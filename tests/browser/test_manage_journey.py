@@ -82,7 +82,7 @@ def test_lead_imports_staff_and_withholding_removes_entry_from_register(
     # The professional asks for the entry to be withheld (their own service, as /declare does).
     def ask() -> int:
         from interests.models import Account
-        from interests.services import declarations
+        from interests.services import declaring as declarations
 
         interest = db.session.get(Interest, world["interest"])
         professional = db.session.get(Professional, world["professional"])

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Account, Provider, WithholdingRequest
-from interests.services import declarations, search_index
+from interests.services import declaring, search_index
 from tests import factories
 
 MARKER = "zqxmark"
@@ -70,14 +70,14 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
             decision_reason=f"{MARKER}decisionrefused",
         )
         db.session.commit()
-        versions = declarations.covered_versions(zara, TODAY)
+        versions = declaring.covered_versions(zara, TODAY)
         assert {v.interest_id for v in versions} == {
             approved_at_alder.interest_id,
             pending_at_birch.interest_id,
             refused_at_cedar.interest_id,
             public.interest_id,
         }
-        sent = declarations.send_declaration(
+        sent = declaring.send_declaration(
             zara,
             actor=db.session.get(Account, account.id),
             provider_ids=[p.id for p in providers],

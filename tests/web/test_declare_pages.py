@@ -604,7 +604,7 @@ def test_check_page_lists_each_interest_with_change_links_and_explains_what_is_c
 
 
 def covered_after_today() -> date:
-    from interests.services.declarations import covered_after
+    from interests.services.declaring import covered_after
 
     return covered_after(TODAY)
 

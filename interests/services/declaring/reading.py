@@ -1,0 +1,191 @@
+"""Reading a professional's interests, where they work, and what they have sent."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from interests.extensions import db
+from interests.models import (
+    Declaration,
+    DeclarationItem,
+    Engagement,
+    Interest,
+    InterestVersion,
+    Professional,
+    Provider,
+    WithholdingRequest,
+)
+from interests.rules.compliance import DeclarationStatus, engagement_status, next_due_on
+from interests.rules.publication import interest_is_shown
+from interests.services.declaring.common import covered_after
+
+# --- Reading ----------------------------------------------------------------------------------
+
+
+def interest_of(professional: Professional, interest_id: int) -> Interest | None:
+    """The professional's own interest, or None - another professional's is never returned."""
+    return db.session.scalar(
+        select(Interest)
+        .where(Interest.id == interest_id, Interest.professional_id == professional.id)
+        .options(selectinload(Interest.versions))
+    )
+
+
+def interests_of(professional: Professional) -> list[Interest]:
+    """All of a professional's interests, newest first, with their versions loaded."""
+    return list(
+        db.session.scalars(
+            select(Interest)
+            .where(Interest.professional_id == professional.id)
+            .options(selectinload(Interest.versions))
+            .order_by(Interest.created_at.desc(), Interest.id.desc())
+        )
+    )
+
+
+def is_covered(version: InterestVersion, on: date) -> bool:
+    return interest_is_shown(version.date_to, on)
+
+
+def covered_versions(professional: Professional, on: date) -> list[InterestVersion]:
+    """The current version of every interest a declaration sent on `on` covers, oldest first."""
+    latest = (
+        select(InterestVersion.interest_id, func.max(InterestVersion.version_number).label("number"))
+        .join(Interest, Interest.id == InterestVersion.interest_id)
+        .where(Interest.professional_id == professional.id)
+        .group_by(InterestVersion.interest_id)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            select(InterestVersion)
+            .join(
+                latest,
+                (latest.c.interest_id == InterestVersion.interest_id)
+                & (latest.c.number == InterestVersion.version_number),
+            )
+            .where(or_(InterestVersion.date_to.is_(None), InterestVersion.date_to >= covered_after(on)))
+            .order_by(InterestVersion.date_from, InterestVersion.interest_id)
+        )
+    )
+
+
+@dataclass
+class Workplace:
+    """A provider where the professional has an active engagement, and their standing there."""
+
+    provider: Provider
+    roles: list[str]
+    engaged_since: date
+    status: DeclarationStatus
+    next_due_on: date
+    last_declaration: Declaration | None = None
+    last_item_count: int = 0
+
+
+def workplaces(professional: Professional, on: date) -> list[Workplace]:
+    """Every provider where the professional confirmed they work on `on`, A-Z, with their status."""
+    engagements = db.session.scalars(
+        select(Engagement)
+        .where(
+            Engagement.professional_id == professional.id,
+            # Declarations go only where the professional confirmed they work (product card,
+            # "Identity and consent across providers").
+            Engagement.confirmed_at.is_not(None),
+            Engagement.start_date <= on,
+            or_(Engagement.end_date.is_(None), Engagement.end_date >= on),
+        )
+        .options(selectinload(Engagement.provider))
+    ).all()
+    by_provider: dict[int, list[Engagement]] = defaultdict(list)
+    for engagement in engagements:
+        by_provider[engagement.provider_id].append(engagement)
+    if not by_provider:
+        return []
+
+    ranked = (
+        select(
+            Declaration.id,
+            func.row_number()
+            .over(
+                partition_by=Declaration.provider_id,
+                order_by=(
+                    Declaration.declared_on.desc(),
+                    Declaration.signed_at.desc(),
+                    Declaration.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .where(
+            Declaration.professional_id == professional.id,
+            Declaration.provider_id.in_(by_provider),
+            Declaration.declared_on <= on,
+        )
+        .subquery()
+    )
+    latest = {
+        d.provider_id: d
+        for d in db.session.scalars(
+            select(Declaration).join(ranked, ranked.c.id == Declaration.id).where(ranked.c.rank == 1)
+        )
+    }
+    counts = dict(
+        db.session.execute(
+            select(DeclarationItem.declaration_id, func.count())
+            .where(DeclarationItem.declaration_id.in_([d.id for d in latest.values()]))
+            .group_by(DeclarationItem.declaration_id)
+        ).all()
+    )
+    result = []
+    for provider_id, provider_engagements in by_provider.items():
+        engaged_since = min(e.start_date for e in provider_engagements)
+        last = latest.get(provider_id)
+        last_on = last.declared_on if last else None
+        result.append(
+            Workplace(
+                provider=provider_engagements[0].provider,
+                roles=sorted({e.role for e in provider_engagements}),
+                engaged_since=engaged_since,
+                status=engagement_status(on, engaged_since, last_on),
+                next_due_on=next_due_on(engaged_since, last_on),
+                last_declaration=last,
+                last_item_count=counts.get(last.id, 0) if last else 0,
+            )
+        )
+    return sorted(result, key=lambda w: (w.provider.name.lower(), w.provider.id))
+
+
+def withholding_requests_of(professional: Professional) -> dict[int, list[WithholdingRequest]]:
+    """Each of the professional's interests -> its withholding requests, newest first."""
+    requests = db.session.scalars(
+        select(WithholdingRequest)
+        .join(Interest, Interest.id == WithholdingRequest.interest_id)
+        .where(Interest.professional_id == professional.id)
+        .options(selectinload(WithholdingRequest.provider))
+        .order_by(WithholdingRequest.requested_at.desc(), WithholdingRequest.id.desc())
+    )
+    by_interest: dict[int, list[WithholdingRequest]] = defaultdict(list)
+    for request in requests:
+        by_interest[request.interest_id].append(request)
+    return by_interest
+
+
+def declarations_sent(professional: Professional, submission_key: str) -> list[Declaration]:
+    """The declarations one send made (this professional's only), by provider name."""
+    return list(
+        db.session.scalars(
+            select(Declaration)
+            .join(Provider, Provider.id == Declaration.provider_id)
+            .where(
+                Declaration.professional_id == professional.id, Declaration.submission_key == submission_key
+            )
+            .options(selectinload(Declaration.provider), selectinload(Declaration.items))
+            .order_by(Provider.name, Provider.id)
+        )
+    )
