@@ -452,6 +452,16 @@ def import_staff(
     return save(provider, checked, filename=filename, actor=actor, progress=progress, invite=invite)
 
 
+@dataclass
+class _Plan:
+    """What a checked file changes in the provider's engagements."""
+
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    readdressed: list[int] = field(default_factory=list)  # engagements whose recorded address changes
+    unchanged: int = 0
+
+
 def save(
     provider: Provider,
     checked: Checked,
@@ -465,8 +475,42 @@ def save(
     if not checked.ok:
         raise ImportRefused(checked)
     rows = checked.rows
-    total = len(rows)
+    existing, new_people = _add_new_people(rows, progress)
+    professional_ids = [existing[(row.regulator, row.registration_number)] for row in rows]
+    plan = _plan(provider, rows, professional_ids)
+    _write(plan, progress)
+    _reask_at_new_addresses(plan.readdressed)
+    invitations_sent = _invite(provider, professional_ids, actor, progress) if invite else 0
+    outcome = Outcome(
+        staff_import=StaffImport(
+            provider_id=provider.id,
+            filename=filename[:255],
+            file_sha256=checked.sha256,
+            account_id=actor.id if actor else None,
+            rows=len(rows),
+            professionals_created=len(new_people),
+            engagements_created=len(plan.inserts),
+            engagements_updated=len(plan.updates),
+            unchanged=plan.unchanged,
+            invitations_sent=invitations_sent,
+        ),
+        professionals_created=len(new_people),
+        engagements_created=len(plan.inserts),
+        engagements_updated=len(plan.updates),
+        unchanged=plan.unchanged,
+        invitations_sent=invitations_sent,
+    )
+    _record(provider, outcome, plan, filename=filename, sha256=checked.sha256, actor=actor)
+    if plan.inserts or plan.updates:
+        # Roles and who works here appear on the public register.
+        search_index.schedule(provider_id=provider.id)
+    return outcome
 
+
+def _add_new_people(
+    rows: list[StaffRow], progress: Progress | None
+) -> tuple[dict[tuple[str, str], int], list[StaffRow]]:
+    """Add the people the register does not know yet; every line's (regulator, number) to an id."""
     existing = _existing_professionals(rows)
     new_people = [row for row in rows if (row.regulator, row.registration_number) not in existing]
     for done, chunk in enumerate(_chunks(new_people), start=1):
@@ -487,9 +531,11 @@ def save(
             progress("adding people", min(done * BATCH, len(new_people)), len(new_people))
     if new_people:
         existing.update(_existing_professionals(new_people))  # their new ids
+    return existing, new_people
 
-    # This provider's engagements of these people: one query.
-    professional_ids = [existing[(row.regulator, row.registration_number)] for row in rows]
+
+def _plan(provider: Provider, rows: list[StaffRow], professional_ids: list[int]) -> _Plan:
+    """Each line against the provider's engagements of that person (read in one query)."""
     engagements: dict[int, list[Any]] = {}
     wanted = set(professional_ids)
     statement = select(
@@ -501,11 +547,7 @@ def save(
     for record in db.session.execute(statement):
         if record.professional_id in wanted:
             engagements.setdefault(record.professional_id, []).append(record)
-
-    inserts: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
-    readdressed: list[int] = []  # engagements whose recorded address this file changes
-    unchanged = 0
+    plan = _Plan()
     for row, pid in zip(rows, professional_ids, strict=True):
         values: dict[str, Any] = {
             "engagement_type": row.engagement_type,
@@ -517,7 +559,9 @@ def save(
         }
         mine = engagements.get(pid)
         if not mine:
-            inserts.append({"professional_id": pid, "provider_id": provider.id, "email": row.email, **values})
+            plan.inserts.append(
+                {"professional_id": pid, "provider_id": provider.id, "email": row.email, **values}
+            )
             continue
         # The engagement this line describes: the same type if there is one, else the latest started.
         same_type = [e for e in mine if e.engagement_type == row.engagement_type]
@@ -526,22 +570,29 @@ def save(
         # A blank email keeps the address this provider recorded before; a new one replaces it.
         values = {**values, "email": row.email or target.email}
         if current == values:
-            unchanged += 1
+            plan.unchanged += 1
         else:
-            updates.append({"id": target.id, **values})
+            plan.updates.append({"id": target.id, **values})
             if normalise_email(target.email or "") != normalise_email(values["email"] or ""):
-                readdressed.append(target.id)
-    for done, chunk in enumerate(_chunks(inserts), start=1):
+                plan.readdressed.append(target.id)
+    return plan
+
+
+def _write(plan: _Plan, progress: Progress | None) -> None:
+    for done, chunk in enumerate(_chunks(plan.inserts), start=1):
         bulk_insert(Engagement, chunk)
         if progress is not None:
-            progress("adding engagements", min(done * BATCH, len(inserts)), len(inserts))
-    for done, chunk in enumerate(_chunks(updates), start=1):
+            progress("adding engagements", min(done * BATCH, len(plan.inserts)), len(plan.inserts))
+    for done, chunk in enumerate(_chunks(plan.updates), start=1):
         db.session.execute(update(Engagement), chunk)
         if progress is not None:
-            progress("updating engagements", min(done * BATCH, len(updates)), len(updates))
-    # A changed address is a correction: a link still out at the old one must not work (it may be a
-    # stranger's), and an engagement not yet confirmed is asked again at the new one. A confirmed
-    # engagement stays confirmed and is not asked again: the address is only this provider's record.
+            progress("updating engagements", min(done * BATCH, len(plan.updates)), len(plan.updates))
+
+
+def _reask_at_new_addresses(readdressed: list[int]) -> None:
+    """A changed address is a correction: a link still out at the old one must not work (it may be a
+    stranger's), and an engagement not yet confirmed is asked again at the new one. A confirmed
+    engagement stays confirmed and is not asked again: the address is only this provider's record."""
     from interests.services import invitations
 
     invitations.retire_links(readdressed)
@@ -553,71 +604,60 @@ def save(
             .execution_options(synchronize_session=False)
         )
 
-    invitations_sent = 0
-    if invite:
-        to_ask: list[int] = []
-        for chunk in _chunks(sorted(set(professional_ids))):
-            to_ask.extend(
-                db.session.scalars(
-                    select(Engagement.id).where(
-                        Engagement.provider_id == provider.id,
-                        Engagement.professional_id.in_(chunk),
-                        Engagement.asked_at.is_(None),
-                        Engagement.confirmed_at.is_(None),
-                        Engagement.rejected_at.is_(None),
-                    )
+
+def _invite(
+    provider: Provider, professional_ids: list[int], actor: Account | None, progress: Progress | None
+) -> int:
+    """Ask everyone on the file whose engagement here was never asked, confirmed or rejected."""
+    from interests.services import invitations
+
+    to_ask: list[int] = []
+    for chunk in _chunks(sorted(set(professional_ids))):
+        to_ask.extend(
+            db.session.scalars(
+                select(Engagement.id).where(
+                    Engagement.provider_id == provider.id,
+                    Engagement.professional_id.in_(chunk),
+                    Engagement.asked_at.is_(None),
+                    Engagement.confirmed_at.is_(None),
+                    Engagement.rejected_at.is_(None),
                 )
             )
-        if progress is not None:
-            progress("inviting", 0, len(to_ask))
-        invitations_sent = invitations.ask_to_confirm(provider, to_ask, actor=actor)
-        if progress is not None:
-            progress("inviting", len(to_ask), len(to_ask))
+        )
+    if progress is not None:
+        progress("inviting", 0, len(to_ask))
+    sent = invitations.ask_to_confirm(provider, to_ask, actor=actor)
+    if progress is not None:
+        progress("inviting", len(to_ask), len(to_ask))
+    return sent
 
-    staff_import = StaffImport(
-        provider_id=provider.id,
-        filename=filename[:255],
-        file_sha256=checked.sha256,
-        account_id=actor.id if actor else None,
-        rows=total,
-        professionals_created=len(new_people),
-        engagements_created=len(inserts),
-        engagements_updated=len(updates),
-        unchanged=unchanged,
-        invitations_sent=invitations_sent,
-    )
-    db.session.add(staff_import)
+
+def _record(
+    provider: Provider, outcome: Outcome, plan: _Plan, *, filename: str, sha256: str, actor: Account | None
+) -> None:
+    """Keep the import and audit it (with the engagements it changed)."""
+    db.session.add(outcome.staff_import)
     db.session.flush()
+    total = outcome.staff_import.rows
     audit.record(
         "staff.imported",
-        staff_import,
+        outcome.staff_import,
         actor=actor,
         provider_id=provider.id,
         summary=(
-            f"Imported {total:,} staff from {filename}: {len(inserts):,} engagements added, "
-            f"{len(updates):,} changed, {unchanged:,} unchanged"
+            f"Imported {total:,} staff from {filename}: {len(plan.inserts):,} engagements added, "
+            f"{len(plan.updates):,} changed, {plan.unchanged:,} unchanged"
         ),
         data={
             "rows": total,
-            "professionals_created": len(new_people),
-            "engagements_created": len(inserts),
-            "engagements_updated": len(updates),
-            "updated_engagement_ids": [u["id"] for u in updates][:10000],
-            "unchanged": unchanged,
-            "invitations_sent": invitations_sent,
-            "sha256": checked.sha256,
+            "professionals_created": outcome.professionals_created,
+            "engagements_created": len(plan.inserts),
+            "engagements_updated": len(plan.updates),
+            "updated_engagement_ids": [u["id"] for u in plan.updates][:10000],
+            "unchanged": plan.unchanged,
+            "invitations_sent": outcome.invitations_sent,
+            "sha256": sha256,
         },
-    )
-    if inserts or updates:
-        # Roles and who works here appear on the public register.
-        search_index.schedule(provider_id=provider.id)
-    return Outcome(
-        staff_import=staff_import,
-        professionals_created=len(new_people),
-        engagements_created=len(inserts),
-        engagements_updated=len(updates),
-        unchanged=unchanged,
-        invitations_sent=invitations_sent,
     )
 
 
