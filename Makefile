@@ -23,6 +23,9 @@ test: install lint
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/bandit -q -r interests --severity-level medium
 
 format: install
 	$(BIN)/ruff format .

@@ -24,11 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from interests import create_app, search  # noqa: E402
+from interests import create_app  # noqa: E402
 from interests.extensions import db  # noqa: E402
 from interests.models import Provider  # noqa: E402
 from interests.search import names  # noqa: E402
-from interests.services import register  # noqa: E402
+from interests.services import (
+    register,  # noqa: E402
+    search_index,  # noqa: E402
+)
 
 DATA = Path(__file__).resolve().parent / ".data"
 AS_OF = date(2026, 11, 1)  # the demo data's "today": fixed, so every run seeds the same data
@@ -184,10 +187,10 @@ def main() -> None:
         }
     )
     with app.app_context():
-        if not (args.reuse_index and search.index_exists()):
+        if not (args.reuse_index and search_index.index_exists()):
             shutil.rmtree(index_dir, ignore_errors=True)
             started = time.perf_counter()
-            indexed = search.rebuild()
+            indexed = search_index.rebuild()
             print(
                 f"index build: {time.perf_counter() - started:.1f}s for {indexed:,} published professionals"
             )
@@ -210,7 +213,7 @@ def main() -> None:
     with app.app_context():
         for _, q, _, _ in queries:
             started = time.perf_counter()
-            search.search(q, page=1, per_page=app.config["PAGE_SIZE"])
+            search_index.search(q, page=1, per_page=app.config["PAGE_SIZE"])
             engine.append((time.perf_counter() - started) * 1000)
     every = [t for ts in timings.values() for t in ts]
     print(f"{len(every)} queries through GET /search (Flask test client, whole request)")

@@ -75,7 +75,10 @@ def create_app(
     ):
         app.register_blueprint(blueprint)
 
-    from interests import errors
+    from interests import (
+        errors,
+        provider_slugs,  # noqa: F401 - refuses provider slugs that clash with pages
+    )
     from interests.cli import register_commands
 
     errors.init_app(app)
@@ -86,7 +89,7 @@ def create_app(
         # stderr handler when first asked for it; INFO passes only for the outbox's messages.
         _ = app.logger
         logging.getLogger("interests.services.outbox").setLevel(logging.INFO)
-    from interests import search
+    from interests.services import search_index
 
-    search.init_app(app)
+    search_index.init_app(app)
     return app

@@ -75,7 +75,7 @@ def create_user(
 def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(security_events_cli)
-    from interests.search.cli import search_cli
+    from interests.public.search_cli import search_cli
 
     app.cli.add_command(search_cli)
     from interests.manage.cli import import_cli, outbox_cli, reminders_cli

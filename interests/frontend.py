@@ -12,13 +12,14 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from flask import Flask, url_for
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from jinja2.bccache import Bucket
 
-UK_TIME = ZoneInfo("Europe/London")
+from interests.clock import UK_TIME as UK_TIME
+from interests.pagination import pagination_for  # dates are shown on UK clocks
+
 _PENNY = Decimal("0.01")
 
 
@@ -73,6 +74,7 @@ def configure_jinja(app: Flask) -> None:
 
     env.globals["service_name"] = app.config["SERVICE_NAME"]
     env.globals["static_url"] = _static_url_for(app)
+    env.globals["pagination_for"] = pagination_for
     env.filters["govuk_date"] = govuk_date
     env.filters["govuk_datetime"] = govuk_datetime
     env.filters["money"] = money

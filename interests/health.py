@@ -35,8 +35,8 @@ def healthz() -> Any:
 
 
 def _search_index() -> tuple[str, dict[str, Any]]:
-    """The search index exists and is up to date (interests.search.health)."""
-    from interests.search import health
+    """The search index exists and is up to date (interests.services.search_index.health)."""
+    from interests.services.search_index import health
 
     try:
         return health()

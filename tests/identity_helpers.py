@@ -6,7 +6,6 @@ import re
 from io import BytesIO
 from typing import Any
 
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -19,14 +18,6 @@ STAFF_HEADER = (
     "Given name,Family name,Regulator,Registration number,Email,Engagement type,Role,Department,"
     "Start date,End date,Decision maker"
 )
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node else ""
 
 
 def emails_to(address: str) -> list[OutboxEmail]:

@@ -150,8 +150,8 @@ def build_register() -> Register:
 
 
 def build_and_index() -> Register:
-    from interests import search
+    from interests.services import search_index
 
     data = build_register()
-    search.rebuild()
+    search_index.rebuild()
     return data

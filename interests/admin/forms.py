@@ -9,11 +9,14 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from interests.services import security_log
+from interests.rules.vocabulary import ROLE_BY_CODE, ROLES
+from interests.services import account_admin, security_log
+from interests.services.account_admin import REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
 from interests.services.identity import DECISION_REASON_MAX_LENGTH
 
 EARLIEST_YEAR = 2000  # no register (and no log) existed before this; older dates are typos
 LATEST_YEAR = 2999  # later is a typo (and 9999-12-31 has no next day to end a range on)
+PROVIDER_NAME_MAX_LENGTH = 200  # Provider.name's column
 
 
 class ClaimDecisionForm(FlaskForm):
@@ -90,3 +93,80 @@ class SecurityEventFilterForm(FlaskForm):
         since, _ = parse_day(self.since.data)
         if day is not None and since is not None and day < since:
             raise ValidationError("The 'to' date must be on or after the 'from' date")
+
+
+# --- Accounts --------------------------------------------------------------------------------------
+
+
+class AccountFilterForm(FlaskForm):
+    """Finding accounts: read from the query string, so a search can be bookmarked."""
+
+    class Meta:
+        csrf = False  # a GET search form: it changes nothing
+
+    q = StringField(
+        "Email address or name (or part of one)",
+        validators=[Length(max=SEARCH_MAX_LENGTH, message="Enter 320 characters or fewer")],
+    )
+    role = SelectField(
+        "Role",
+        choices=[SelectChoice("", "Any role")] + [SelectChoice(role.code, role.label) for role in ROLES],
+        validate_choice=False,
+    )
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")]
+        + [SelectChoice(code, label) for code, label in account_admin.STATUS_LABELS.items()],
+        validate_choice=False,
+    )
+
+    def validate_role(self, field: SelectField) -> None:
+        if field.data and field.data not in ROLE_BY_CODE:
+            raise ValidationError("Select a role from the list")
+
+    def validate_status(self, field: SelectField) -> None:
+        if field.data and field.data not in account_admin.STATUS_LABELS:
+            raise ValidationError("Select a status from the list")
+
+
+def _reason_field() -> TextAreaField:
+    return TextAreaField(
+        "Why are you doing this?",
+        validators=[
+            DataRequired("Enter why you are doing this"),
+            Length(
+                max=REASON_MAX_LENGTH,
+                message=f"Your reason must be {REASON_MAX_LENGTH:,} characters or fewer",
+            ),
+        ],
+    )
+
+
+class AccountActionForm(FlaskForm):
+    """Disable, enable or unlock an account: only the reason is asked for."""
+
+    reason = _reason_field()
+
+
+class RoleForm(FlaskForm):
+    role = RadioField(
+        "New role",
+        choices=[SelectChoice(code, ROLE_BY_CODE[code].label) for code in account_admin.ASSIGNABLE_ROLES],
+        validators=[DataRequired("Select the new role")],
+    )
+    provider = StringField(
+        "Provider they will run",
+        validators=[Length(max=PROVIDER_NAME_MAX_LENGTH, message="Enter 200 characters or fewer")],
+    )
+    reason = _reason_field()
+
+
+class AddProviderForm(FlaskForm):
+    provider = StringField(
+        "Provider",
+        validators=[
+            DataRequired("Enter the name or short name of the provider"),
+            Length(max=PROVIDER_NAME_MAX_LENGTH, message="Enter 200 characters or fewer"),
+        ],
+    )
+    reason = _reason_field()

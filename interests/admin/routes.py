@@ -1,4 +1,4 @@
-"""System admins: identity claims and the security log (more of accounts to come).
+"""System admins: accounts, identity claims and the security log.
 
 System admins run accounts; they do not declare, manage a provider's register or see withheld
 reasons (product card, "Identity and consent across providers").
@@ -6,7 +6,6 @@ reasons (product card, "Identity and consent across providers").
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,16 +24,26 @@ from flask import (
 )
 from flask_login import current_user
 
-from interests.admin.forms import ClaimDecisionForm, SecurityEventFilterForm, parse_day
+from interests import clock
+from interests.admin.forms import (
+    AccountActionForm,
+    AccountFilterForm,
+    AddProviderForm,
+    ClaimDecisionForm,
+    RoleForm,
+    SecurityEventFilterForm,
+    parse_day,
+)
 from interests.extensions import db
 from interests.frontend import UK_TIME
+from interests.models import Account
+from interests.pagination import pagination, requested_page
+from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.security import fresh_sign_in_required, roles_required
-from interests.services import identity, security_log
+from interests.services import account_admin, identity, security_log
 from interests.services.security_log import EventFilter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-MAX_PAGE = 100_000  # a bigger page number is a typo or a probe
 
 
 @bp.before_request
@@ -114,13 +123,6 @@ def _read_event_filter() -> tuple[SecurityEventFilterForm, EventFilter, dict[str
     return form, query, state
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
-        return 1
-    return min(max(int(raw), 1), MAX_PAGE)
-
-
 def _events_url(endpoint: str, state: dict[str, str], page: int = 1) -> str:
     args = dict(state)
     if page > 1:
@@ -131,19 +133,17 @@ def _events_url(endpoint: str, state: dict[str, str], page: int = 1) -> str:
 @bp.get("/security-events")
 def security_events() -> Any:
     form, query, state = _read_event_filter()
-    result = security_log.events_page(query, _page_number(), current_app.config["PAGE_SIZE"])
-    pagination: dict[str, Any] = {}
-    if result.has_prev:
-        pagination["previous"] = {"href": _events_url("admin.security_events", state, result.page - 1)}
-    if result.has_next:
-        pagination["next"] = {"href": _events_url("admin.security_events", state, result.page + 1)}
+    result = security_log.events_page(query, requested_page(), current_app.config["PAGE_SIZE"])
+    links = pagination(
+        result.page, result.pages, lambda number: _events_url("admin.security_events", state, number)
+    )
     return render_template(
         "admin/security_events.html",
         form=form,
         result=result,
-        pagination=pagination,
+        pagination=links,
         export_url=_events_url("admin.security_events_export", state),
-        today=datetime.now(UK_TIME).date(),
+        today=clock.today(),
     )
 
 
@@ -164,9 +164,208 @@ def security_events_export() -> Response:
     def lines() -> Any:
         yield from security_log.csv_lines(security_log.events(query))
 
-    filename = f"security-events-{datetime.now(UK_TIME).date().isoformat()}.csv"
+    filename = f"security-events-{clock.today().isoformat()}.csv"
     return Response(
         stream_with_context(lines()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# --- Accounts ------------------------------------------------------------------------------------
+
+
+def _admin() -> Account:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _account_or_404(account_id: int) -> Account:
+    found = account_admin.account(account_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/accounts")
+def accounts() -> Any:
+    form = AccountFilterForm(request.args)
+    if request.args:
+        form.validate()
+
+    def clean(field: Any) -> str:
+        return "" if field.errors else (field.data or "").strip()
+
+    query = account_admin.AccountFilter(text=clean(form.q), role=clean(form.role), status=clean(form.status))
+    state = {name: clean(field) for name, field in form._fields.items() if clean(field)}
+    result = account_admin.accounts_page(query, requested_page(), current_app.config["PAGE_SIZE"])
+    links = pagination(result.page, result.pages, lambda number: _events_url("admin.accounts", state, number))
+    return render_template(
+        "admin/accounts.html",
+        form=form,
+        result=result,
+        pagination=links,
+        status_of=account_admin.status_of,
+        status_labels=account_admin.STATUS_LABELS,
+        roles=ROLE_BY_CODE,
+    )
+
+
+@bp.get("/accounts/<int:account_id>")
+def account(account_id: int) -> Any:
+    found = _account_or_404(account_id)
+    return render_template(
+        "admin/account.html",
+        account=found,
+        status=account_admin.status_of(found),
+        status_labels=account_admin.STATUS_LABELS,
+        roles=ROLE_BY_CODE,
+        audit_rows=account_admin.recent_audit(found),
+        security_rows=account_admin.recent_security_events(found),
+        engagements=account_admin.engagements_to_ask_again(found),
+        is_self=found.id == current_user.id,
+    )
+
+
+# What each simple action does, its page's words and its service function.
+SIMPLE_ACTIONS: dict[str, dict[str, Any]] = {
+    "disable": {
+        "title": "Disable account",
+        "button": "Disable account",
+        "explain": (
+            "Nobody will be able to sign in to this account, and every session of it ends at once. "
+            "Nothing it made is deleted; you can enable it again later."
+        ),
+        "done": "Account disabled: its sessions have ended",
+        "do": account_admin.disable,
+    },
+    "enable": {
+        "title": "Enable account",
+        "button": "Enable account",
+        "explain": "Its owner will be able to sign in again with their password.",
+        "done": "Account enabled",
+        "do": account_admin.enable,
+    },
+    "unlock": {
+        "title": "Unlock account",
+        "button": "Unlock account",
+        "explain": (
+            "Its owner will be able to sign in again now, rather than when the lock ends, and its "
+            "count of failed sign-ins starts again. Check with them first that the failures were theirs."
+        ),
+        "done": "Account unlocked",
+        "do": account_admin.unlock,
+    },
+}
+
+
+@bp.route("/accounts/<int:account_id>/<any(disable, enable, unlock):action>", methods=["GET", "POST"])
+def account_action(account_id: int, action: str) -> Any:
+    found = _account_or_404(account_id)
+    words = SIMPLE_ACTIONS[action]
+    form = AccountActionForm()
+    if form.validate_on_submit():
+        try:
+            words["do"](found, reason=form.reason.data or "", actor=_admin())
+            db.session.commit()
+        except account_admin.AccountAdminProblem as problem:
+            db.session.rollback()
+            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
+        else:
+            flash(words["done"], "success")
+            return redirect(url_for("admin.account", account_id=account_id))
+    return render_template("admin/account_action.html", account=found, form=form, words=words)
+
+
+@bp.route("/accounts/<int:account_id>/role", methods=["GET", "POST"])
+@fresh_sign_in_required()
+def account_role(account_id: int) -> Any:
+    found = _account_or_404(account_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        provider = None
+        if form.role.data == "provider_admin":
+            provider = account_admin.find_provider(form.provider.data or "")
+        try:
+            if form.role.data == "provider_admin" and provider is None:
+                field_error = form.provider
+                raise account_admin.AccountAdminProblem(
+                    "Enter the name or short name of a provider on the register"
+                    if (form.provider.data or "").strip()
+                    else "Enter the provider this provider admin will run"
+                )
+            field_error = form.role
+            account_admin.change_role(
+                found, form.role.data, reason=form.reason.data or "", actor=_admin(), provider=provider
+            )
+            db.session.commit()
+        except account_admin.AccountAdminProblem as problem:
+            db.session.rollback()
+            field_error.errors = [str(problem)]  # type: ignore[attr-defined]
+        else:
+            flash("Role changed: the account's sessions have ended", "success")
+            return redirect(url_for("admin.account", account_id=account_id))
+    return render_template("admin/account_role.html", account=found, form=form, roles=ROLE_BY_CODE)
+
+
+@bp.route("/accounts/<int:account_id>/providers/add", methods=["GET", "POST"])
+def account_add_provider(account_id: int) -> Any:
+    found = _account_or_404(account_id)
+    if found.role != "provider_admin":
+        abort(404)
+    form = AddProviderForm()
+    if form.validate_on_submit():
+        provider = account_admin.find_provider(form.provider.data or "")
+        try:
+            if provider is None:
+                raise account_admin.AccountAdminProblem(
+                    "Enter the name or short name of a provider on the register"
+                )
+            account_admin.add_provider(found, provider, reason=form.reason.data or "", actor=_admin())
+            db.session.commit()
+        except account_admin.AccountAdminProblem as problem:
+            db.session.rollback()
+            form.provider.errors = [str(problem)]  # type: ignore[attr-defined]
+        else:
+            flash(f"The account now runs {provider.name}", "success")
+            return redirect(url_for("admin.account", account_id=account_id))
+    return render_template("admin/account_add_provider.html", account=found, form=form)
+
+
+@bp.route("/accounts/<int:account_id>/providers/<int:provider_id>/remove", methods=["GET", "POST"])
+def account_remove_provider(account_id: int, provider_id: int) -> Any:
+    found = _account_or_404(account_id)
+    provider = next((p for p in found.providers if p.id == provider_id), None)
+    if provider is None:
+        abort(404)
+    form = AccountActionForm()
+    if form.validate_on_submit():
+        try:
+            account_admin.remove_provider(found, provider, reason=form.reason.data or "", actor=_admin())
+            db.session.commit()
+        except account_admin.AccountAdminProblem as problem:
+            db.session.rollback()
+            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
+        else:
+            flash(f"The account no longer runs {provider.name}", "success")
+            return redirect(url_for("admin.account", account_id=account_id))
+    return render_template("admin/account_remove_provider.html", account=found, provider=provider, form=form)
+
+
+@bp.route("/accounts/<int:account_id>/engagements/<int:engagement_id>/ask-again", methods=["GET", "POST"])
+def account_ask_again(account_id: int, engagement_id: int) -> Any:
+    found = _account_or_404(account_id)
+    engagement = account_admin.engagement_to_ask_again(found, engagement_id)
+    if engagement is None:
+        abort(404)
+    form = AccountActionForm()
+    if form.validate_on_submit():
+        try:
+            account_admin.ask_again(found, engagement, reason=form.reason.data or "", actor=_admin())
+            db.session.commit()
+        except account_admin.AccountAdminProblem as problem:
+            db.session.rollback()
+            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
+        else:
+            flash("A new link has been sent; the old one no longer works", "success")
+            return redirect(url_for("admin.account", account_id=account_id))
+    return render_template("admin/account_ask_again.html", account=found, engagement=engagement, form=form)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,10 +10,10 @@ from typing import Any
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from interests import search as search_index
+from interests import clock
 from interests.public import export
 from interests.rules.vocabulary import CATEGORY_BY_CODE, PROVIDER_KIND_BY_CODE, REGION_BY_CODE, TYPE_BY_CODE
-from interests.services import register
+from interests.services import register, search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -115,7 +114,7 @@ def provider_register(slug: str) -> Any:
     provider = register.provider_by_slug(slug)
     if provider is None:
         abort(404, description="There is no provider with that slug")
-    today = date.today()
+    today = clock.today()
     result = register.register_page(provider, today, page=page, per_page=per_page, filters=filters)
     updated = register.last_updated(provider)
     return {
@@ -131,7 +130,9 @@ def provider_register(slug: str) -> Any:
 def professional(professional_id: int) -> Any:
     # A bigger number names nobody, and the database would refuse it (a 500, not a 404).
     record = (
-        register.professional_record(professional_id, date.today()) if professional_id <= LARGEST_ID else None
+        register.professional_record(professional_id, clock.today())
+        if professional_id <= LARGEST_ID
+        else None
     )
     if record is None:
         abort(404, description="There is no published professional with that id")

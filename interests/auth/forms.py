@@ -7,6 +7,16 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from interests.rules.codes import authenticator_code_problem, recovery_code_problem
 
 
+def _password_field() -> PasswordField:
+    return PasswordField(
+        "Password",
+        validators=[
+            DataRequired("Enter your password"),
+            Length(max=1000, message="Password must be 1,000 characters or fewer"),
+        ],
+    )
+
+
 class SignInForm(FlaskForm):
     email = EmailField(
         "Email address",
@@ -15,24 +25,12 @@ class SignInForm(FlaskForm):
             Length(max=320, message="Email address must be 320 characters or fewer"),
         ],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired("Enter your password"),
-            Length(max=1000, message="Password must be 1,000 characters or fewer"),
-        ],
-    )
+    password = _password_field()
     next = HiddenField()
 
 
 class ConfirmPasswordForm(FlaskForm):
-    password = PasswordField(
-        "Password",
-        validators=[
-            DataRequired("Enter your password"),
-            Length(max=1000, message="Password must be 1,000 characters or fewer"),
-        ],
-    )
+    password = _password_field()
     next = HiddenField()
 
 

@@ -10,6 +10,7 @@ from wtforms import BooleanField, HiddenField, SelectMultipleField, StringField,
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
+from interests import clock
 from interests.formfields import (
     CleanText,
     DateInputField,
@@ -32,9 +33,7 @@ REASON_MAX = 2000  # characters
 
 
 def _today() -> date:
-    from interests.services.declarations import uk_today
-
-    return uk_today()
+    return clock.today()
 
 
 class ProviderChoiceField(SelectMultipleField):

@@ -14,6 +14,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
+from interests import clock
 from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
 from interests.extensions import db
 from interests.models import Account, Interest, InterestVersion, Professional
@@ -106,7 +107,7 @@ def _details(form: InterestForm) -> InterestDetails:
 @bp.get("")
 def home() -> Any:
     professional = _me()
-    today = service.uk_today()
+    today = clock.today()
     interests = service.interests_of(professional)
     awaiting = identity.awaiting_confirmation(professional.id, today)
     return render_template(
@@ -170,7 +171,7 @@ def show_interest(interest_id: int) -> Any:
         interest=interest,
         requests=service.withholding_requests_of(_me()).get(interest.id, []),
         statuses=WITHHOLDING_STATUS_BY_CODE,
-        covered=service.is_covered(interest.current, service.uk_today()),
+        covered=service.is_covered(interest.current, clock.today()),
     )
 
 
@@ -210,7 +211,7 @@ def end_interest(interest_id: int) -> Any:
 @bp.route("/interests/<int:interest_id>/withhold", methods=["GET", "POST"])
 def withhold(interest_id: int) -> Any:
     interest = _my_interest(interest_id)
-    places = service.workplaces(_me(), service.uk_today())
+    places = service.workplaces(_me(), clock.today())
     form = WithholdForm()
     form.providers.choices = [SelectChoice(str(w.provider.id), w.provider.name) for w in places]
     if request.method == "GET":
@@ -222,7 +223,7 @@ def withhold(interest_id: int) -> Any:
                 form.providers.provider_ids,
                 form.reason.data,
                 actor=_account(),
-                on=service.uk_today(),
+                on=clock.today(),
             )
         except DeclarationProblem as problem:
             form.providers.errors.append(str(problem))
@@ -235,7 +236,7 @@ def withhold(interest_id: int) -> Any:
 @bp.route("/check", methods=["GET", "POST"])
 def check() -> Any:
     professional = _me()
-    today = service.uk_today()
+    today = clock.today()
     places = service.workplaces(professional, today)
     versions = service.covered_versions(professional, today)
     form = SendForm()
@@ -276,14 +277,14 @@ def preview() -> Any:
     return render_template(
         "declare/preview.html",
         professional=professional,
-        previews=service.preview(professional, service.uk_today()),
+        previews=service.preview(professional, clock.today()),
     )
 
 
 @bp.route("/nil-return", methods=["GET", "POST"])
 def nil_return() -> Any:
     professional = _me()
-    today = service.uk_today()
+    today = clock.today()
     places = service.workplaces(professional, today)
     versions = service.covered_versions(professional, today)
     form = NilReturnForm()

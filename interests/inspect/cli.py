@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import click
 from flask.cli import AppGroup
 
+from interests import clock
 from interests.extensions import db
-from interests.frontend import UK_TIME
 from interests.services import compliance
 
 compliance_cli = AppGroup("compliance", help="The inspectors' compliance figures.")
@@ -38,7 +38,7 @@ def snapshot(as_of: datetime | None, days: int, chunk: int) -> None:
     Safe to run nightly from cron and to run again: each date is replaced in one transaction, and
     the overview only reads a date once its snapshot has finished.
     """
-    last = as_of.date() if as_of is not None else datetime.now(UK_TIME).date()
+    last = as_of.date() if as_of is not None else clock.today()
     for offset in range(days - 1, -1, -1):
         day: date = last - timedelta(days=offset)
         began = time.perf_counter()

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -18,37 +17,36 @@ from flask import (
 )
 from flask_login import current_user
 
+from interests import clock
 from interests.extensions import db
-from interests.frontend import UK_TIME
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
-from interests.inspect.views import (
+from interests.inspect.presenters import (
     COLUMNS,
     calculated_when,
     csv_header,
     csv_row,
     format_percent,
-    pagination_items,
+    overview_url,
     public_register_url,
     published_on,
     query_string,
     sort_headers,
 )
+from interests.pagination import pagination, requested_page
 from interests.rules.compliance import DeclarationStatus, Rating
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import fresh_sign_in_required, roles_required
-from interests.services import compliance, register, security_log
+from interests.services import compliance, downloads, register, security_log
 from interests.services.compliance import SORT_COLUMNS, OverviewQuery
 
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
 
-MAX_PAGE = 100_000  # more pages than 30,000 providers fill: a bigger number is a typo or a probe
-
 
 def _today() -> date:
-    return datetime.now(UK_TIME).date()
+    return clock.today()
 
 
-def _thresholds() -> dict[str, float]:
+def _thresholds() -> dict[str, Any]:
     return {
         "meets_percent": current_app.config["COMPLIANCE_MEETS_PERCENT"],
         "requires_improvement_percent": current_app.config["COMPLIANCE_REQUIRES_IMPROVEMENT_PERCENT"],
@@ -100,19 +98,12 @@ def _log_read(kind: str, detail: str) -> None:
     db.session.commit()
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
-        return 1
-    return min(max(int(raw), 1), MAX_PAGE)
-
-
 @bp.get("")
 @roles_required("inspector", "system_admin")
 def overview() -> Any:
     form, query, state = _read_overview_request()
     page_size = current_app.config["PAGE_SIZE"]
-    result = compliance.overview_page(query, _page_number(), page_size)
+    result = compliance.overview_page(query, requested_page(), page_size)
     return render_template(
         "inspect/overview.html",
         form=form,
@@ -122,7 +113,13 @@ def overview() -> Any:
         state=state,
         columns=COLUMNS,
         headers=sort_headers(state),
-        pagination=pagination_items(state, result.page, result.pages),
+        pagination=pagination(
+            result.page,
+            result.pages,
+            lambda number: overview_url(state, page=number),
+            label="Pages of providers",
+            numbered=True,
+        ),
         export_url="/inspect/export.csv" + query_string(state),
         engagement_types=ENGAGEMENT_TYPES,
         statuses=list(DeclarationStatus),
@@ -145,7 +142,7 @@ def export() -> Response:
     _log_read(security_log.INSPECTOR_EXPORT, f"Compliance spreadsheet {query_string(state)}".strip())
 
     def lines() -> Any:
-        yield from compliance.csv_lines(
+        yield from downloads.csv_lines(
             csv_header(), (csv_row(row) for row in compliance.overview_rows(query))
         )
 
@@ -211,11 +208,11 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
     total = summary.group_totals.get((term.code, wanted), 0)
     page_size = compliance.MEMBER_LIST_LIMIT
     pages = max(1, -(-total // page_size))
-    page = min(_page_number(), pages)
+    page = min(requested_page(), pages)
     people = compliance.people_page(found, as_of, term.code, wanted, page, page_size)
 
     def page_url(number: int) -> str:
-        args = {"as_of": as_of_given} if as_of_given else {}
+        args: dict[str, Any] = {"as_of": as_of_given} if as_of_given else {}
         if number > 1:
             args["page"] = str(number)
         return url_for(
@@ -229,30 +226,12 @@ def provider_people(slug: str, status: str, engagement_type: str) -> Any:
         status=wanted,
         as_of=as_of,
         provider_url=url_for(
-            "inspect.provider", slug=found.slug, **({"as_of": as_of_given} if as_of_given else {})
+            "inspect.provider",
+            slug=found.slug,
+            **({"as_of": as_of_given} if as_of_given else {}),  # type: ignore[arg-type]
         ),
         people=people,
         total=total,
         first_number=(page - 1) * page_size + 1,
-        pagination=_people_pagination(page, pages, page_url),
+        pagination=pagination(page, pages, page_url, label="Pages of people", numbered=True),
     )
-
-
-def _people_pagination(page: int, pages: int, page_url: Any) -> dict[str, object] | None:
-    """NHS.UK numbered pagination for a people list: first, last, and two either side of here."""
-    if pages <= 1:
-        return None
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    items: list[dict[str, object]] = []
-    previous = None
-    for number in shown:
-        if previous is not None and number > previous + 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": page_url(number), "current": number == page})
-        previous = number
-    params: dict[str, object] = {"items": items, "ariaLabel": "Pages of people"}
-    if page > 1:
-        params["previous"] = {"href": page_url(page - 1)}
-    if page < pages:
-        params["next"] = {"href": page_url(page + 1)}
-    return params

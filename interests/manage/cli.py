@@ -15,10 +15,10 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from interests import clock
 from interests.extensions import db
 from interests.models import Provider
 from interests.services import outbox, reminders, staff_import
-from interests.services.declarations import uk_today
 
 import_cli = AppGroup("import", help="Import data.")
 reminders_cli = AppGroup("reminders", help="Remind professionals who need to declare.")
@@ -80,7 +80,7 @@ def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
 )
 def send_reminders(today: object) -> None:
     """Email everyone due, overdue or missing at every provider, once per reminder window."""
-    day: date = today.date() if today is not None else uk_today()  # type: ignore[attr-defined]
+    day: date = today.date() if today is not None else clock.today()  # type: ignore[attr-defined]
     sent = reminders.send_reminders(day)
     delivery = outbox.deliver_pending()
     click.echo(

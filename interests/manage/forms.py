@@ -11,6 +11,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, StopValidation, ValidationError
 
+from interests import clock
 from interests.formfields import (
     CleanText,
     DateInputField,
@@ -38,9 +39,7 @@ def choices(pairs: Any) -> list[SelectChoice]:
 
 
 def _today() -> date:
-    from interests.services.declarations import uk_today
-
-    return uk_today()
+    return clock.today()
 
 
 class EmailCheck:

@@ -25,6 +25,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from interests import clock
 from interests.extensions import db
 from interests.frontend import govuk_date
 from interests.manage.forms import (
@@ -40,6 +41,7 @@ from interests.manage.forms import (
     choices,
 )
 from interests.models import Account, InvalidRecord, Provider
+from interests.pagination import requested_page
 from interests.rules.vocabulary import (
     CATEGORY_BY_CODE,
     ENGAGEMENT_TYPE_BY_CODE,
@@ -58,12 +60,10 @@ from interests.services import (
     staff_import,
     withholding,
 )
-from interests.services.declarations import uk_today
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 MANAGERS = ("provider_admin",)
-MAX_PAGE = 100_000
 TYPE_HINTS = {term.code: term.explanation for term in ENGAGEMENT_TYPES}
 
 
@@ -76,11 +76,6 @@ def _provider(slug: str) -> Provider:
     if provider is None:
         abort(404)
     return provider
-
-
-def _page_number() -> int:
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), MAX_PAGE)
 
 
 def _per_page() -> int:
@@ -99,7 +94,7 @@ def _found(thing: Any) -> Any:
 @bp.get("")
 @roles_required(*MANAGERS)
 def home() -> Any:
-    providers = staff.managed_providers(_account(), _page_number(), _per_page())
+    providers = staff.managed_providers(_account(), requested_page(), _per_page())
     return render_template("manage/home.html", providers=providers)
 
 
@@ -107,7 +102,7 @@ def home() -> Any:
 @roles_required(*MANAGERS)
 def overview(slug: str) -> Any:
     provider = _provider(slug)
-    today = uk_today()
+    today = clock.today()
     return render_template(
         "manage/overview.html",
         provider=provider,
@@ -137,7 +132,7 @@ def staff_list(slug: str) -> Any:
         decision_maker=form.decision_maker.data if form.decision_maker.data in ("yes", "no") else "",
         q=(form.q.data or "")[: staff.MAX_SEARCH_LENGTH],
     )
-    page = staff.staff_page(provider, filters, uk_today(), _page_number(), _per_page())
+    page = staff.staff_page(provider, filters, clock.today(), requested_page(), _per_page())
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template(
         "manage/staff.html", provider=provider, filter_form=form, page=page, filters=filters, args=args
@@ -353,7 +348,7 @@ def import_result(slug: str, import_id: int) -> Any:
 def declarations(slug: str) -> Any:
     provider = _provider(slug)
     awaiting = request.args.get("awaiting") == "1"
-    page = review.declarations_page(provider, _page_number(), _per_page(), awaiting_action=awaiting)
+    page = review.declarations_page(provider, requested_page(), _per_page(), awaiting_action=awaiting)
     return render_template("manage/declarations.html", provider=provider, page=page, awaiting=awaiting)
 
 
@@ -392,7 +387,7 @@ def record_action(slug: str, item_id: int) -> Any:
 @roles_required(*MANAGERS)
 def withholding_requests(slug: str) -> Any:
     provider = _provider(slug)
-    page = withholding.requests_page(provider, _page_number(), _per_page())
+    page = withholding.requests_page(provider, requested_page(), _per_page())
     return render_template("manage/withholding.html", provider=provider, page=page)
 
 
@@ -411,7 +406,7 @@ def decide_withholding(slug: str, request_id: int) -> Any:
                 reason=form.reason.data,
                 review_on=form.review_on.data,
                 actor=_account(),
-                today=uk_today(),
+                today=clock.today(),
             )
             db.session.commit()
         except InvalidRecord as exc:
@@ -479,7 +474,7 @@ def publication(slug: str) -> Any:
 @roles_required(*MANAGERS)
 def question_list(slug: str) -> Any:
     provider = _provider(slug)
-    page = questions.questions_page(provider, _page_number(), _per_page())
+    page = questions.questions_page(provider, requested_page(), _per_page())
     return render_template("manage/questions.html", provider=provider, page=page)
 
 
@@ -515,7 +510,7 @@ def _outbox_visible() -> None:
 @roles_required(*MANAGERS)
 def outbox_list() -> Any:
     _outbox_visible()
-    page = outbox.outbox_page(staff.managed_provider_ids(_account()), _page_number(), _per_page())
+    page = outbox.outbox_page(staff.managed_provider_ids(_account()), requested_page(), _per_page())
     return render_template("manage/outbox.html", page=page)
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from interests.models.accounts import Account, PasswordReset, RecoveryCode, account_provider
+from interests.models.asking import IdentityClaim, Invitation, Reminder
 from interests.models.audit import AuditEvent
 from interests.models.base import Base, InvalidRecord, utcnow
 from interests.models.compliance import ComplianceSnapshot, ComplianceSnapshotRun
@@ -18,18 +19,12 @@ from interests.models.declarations import (
     InterestVersion,
     WithholdingRequest,
 )
-from interests.models.manage import (
-    IdentityClaim,
-    Invitation,
-    PatientQuestion,
-    Reminder,
-    StaffImport,
-    StaffImportJob,
-)
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
+from interests.models.questions import PatientQuestion
 from interests.models.security import SecurityEvent
+from interests.models.staff_imports import StaffImport, StaffImportJob
 
 __all__ = [
     "Account",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
-from interests import search as search_index
+from interests import clock
+from interests.pagination import requested_page
 from interests.public import export
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -21,7 +21,7 @@ from interests.rules.vocabulary import (
     TYPE_BY_CODE,
     TYPES,
 )
-from interests.services import register
+from interests.services import register, search_index
 from interests.services.downloads import csv_safe
 from interests.services.outbox import absolute_url
 
@@ -30,13 +30,6 @@ bp = Blueprint("public", __name__)
 MAX_QUERY_LENGTH = 200
 MAX_PAGE = 10_000
 LARGEST_ID = 2**31 - 1  # ids are INTEGER columns: PostgreSQL's largest (SQLite's is 2**63 - 1)
-
-
-def _page() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        return 1
-    return int(raw)
 
 
 def _choice(name: str, allowed: dict[str, Any]) -> str | None:
@@ -66,7 +59,9 @@ def search() -> Any:
     if not query:
         return render_template("public/search.html", query="", results=None, error=None)
     try:
-        results = search_index.search(query, page=_page(), per_page=current_app.config["PAGE_SIZE"])
+        results = search_index.search(
+            query, page=requested_page(MAX_PAGE), per_page=current_app.config["PAGE_SIZE"]
+        )
     except search_index.SearchUnavailable:
         return render_template("public/search_unavailable.html"), 503
     return render_template("public/search.html", query=query, results=results, error=None)
@@ -77,7 +72,9 @@ def providers() -> Any:
     query = _query()
     kind = _choice("kind", PROVIDER_KIND_BY_CODE)
     region = _choice("region", REGION_BY_CODE)
-    page = register.providers_page(q=query, kind=kind, region=region, page=_page(), per_page=50)
+    page = register.providers_page(
+        q=query, kind=kind, region=region, page=requested_page(MAX_PAGE), per_page=50
+    )
     return render_template(
         "public/providers.html",
         page=page,
@@ -101,14 +98,18 @@ def _provider_or_404(slug: str) -> Any:
 @bp.get("/providers/<slug>")
 def provider_register(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     filters = register.RegisterFilters(
         category=_choice("category", CATEGORY_BY_CODE),
         interest_type=_choice("type", TYPE_BY_CODE),
         q=_query() or None,
     )
     page = register.register_page(
-        provider, today, page=_page(), per_page=current_app.config["PAGE_SIZE"], filters=filters
+        provider,
+        today,
+        page=requested_page(MAX_PAGE),
+        per_page=current_app.config["PAGE_SIZE"],
+        filters=filters,
     )
     return render_template(
         "public/register.html",
@@ -128,7 +129,7 @@ def provider_register(slug: str) -> Any:
 @bp.get("/providers/<slug>/register.csv")
 def register_csv(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(export.CSV_COLUMNS)
@@ -142,14 +143,14 @@ def register_csv(slug: str) -> Any:
 @bp.get("/providers/<slug>/register.json")
 def register_json(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     return export.register_document(provider, today)
 
 
 @bp.get("/providers/<slug>/print")
 def register_print(slug: str) -> Any:
     provider = _provider_or_404(slug)
-    today = date.today()
+    today = clock.today()
     return render_template(
         "public/print.html",
         provider=provider,
@@ -166,7 +167,7 @@ def professional(professional_id: int) -> Any:
     # A bigger number names nobody, and the database would refuse it (an error, not "not found").
     if professional_id > LARGEST_ID:
         abort(404)
-    record = register.professional_record(professional_id, date.today())
+    record = register.professional_record(professional_id, clock.today())
     if record is None:
         abort(404)
     return render_template("public/professional.html", record=record)

@@ -18,7 +18,7 @@ from interests.extensions import db, limiter
 from interests.formfields import CleanText
 from interests.manage.forms import EmailCheck
 from interests.models import InvalidRecord, Provider
-from interests.models.manage import QUESTION_MAX_LENGTH
+from interests.models.questions import QUESTION_MAX_LENGTH
 from interests.services import questions
 
 bp = Blueprint("questions", __name__)

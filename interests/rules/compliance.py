@@ -22,13 +22,13 @@ Everything here is plain Python so the same function answers for any past date.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import NamedTuple
 
+from interests.rules.months import add_months
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 
 DECLARE_WITHIN_DAYS = 28  # days; NHS England CoI guidance: declare within 28 days of engagement
@@ -73,18 +73,6 @@ _STATUS_WORDS: dict[DeclarationStatus, tuple[str, str]] = {
         "Started 28 days ago or more and has never sent a declaration to this provider.",
     ),
 }
-
-
-def add_months(day: date, months: int) -> date:
-    """The same day `months` calendar months later (or earlier), clamped to the month's last day.
-
-    29 February plus 12 months is 28 February in a year that is not a leap year.
-    """
-    month_index = day.month - 1 + months
-    year = day.year + month_index // 12
-    month = month_index % 12 + 1
-    last_day = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last_day))
 
 
 def is_in_scope(as_of: date, start: date, end: date | None) -> bool:

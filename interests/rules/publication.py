@@ -15,9 +15,10 @@ The database queries in ``interests.services.register`` implement exactly these 
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable
 from datetime import date, timedelta
+
+from interests.rules.months import add_months
 
 # NHS England CoI guidance: an expired interest stays published for 6 months after it ends.
 EXPIRED_INTEREST_SHOWN_MONTHS = 6
@@ -31,23 +32,14 @@ ENDED_ENGAGEMENT_SHOWN_MONTHS = 6
 UNPUBLISHED_WITHHOLDING_STATUSES = frozenset({"pending", "approved"})
 
 
-def months_before(day: date, months: int) -> date:
-    """The same day of the month ``months`` earlier (the month's last day when it is shorter)."""
-    month_index = day.year * 12 + (day.month - 1) - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    last = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last))
-
-
 def expiry_cutoff(today: date) -> date:
     """An interest that ended before this date is no longer published."""
-    return months_before(today, EXPIRED_INTEREST_SHOWN_MONTHS)
+    return add_months(today, -EXPIRED_INTEREST_SHOWN_MONTHS)
 
 
 def engagement_cutoff(today: date) -> date:
     """An engagement that ended before this date no longer puts the professional on the register."""
-    return months_before(today, ENDED_ENGAGEMENT_SHOWN_MONTHS)
+    return add_months(today, -ENDED_ENGAGEMENT_SHOWN_MONTHS)
 
 
 def interest_is_shown(date_to: date | None, today: date) -> bool:
@@ -91,7 +83,7 @@ def _last_day(shown_on: Callable[[date], bool], first_candidate: date) -> date:
 def interest_shown_until(date_to: date) -> date:
     """The last day an interest that ended on ``date_to`` is published (about 6 months on)."""
     return _last_day(
-        lambda day: interest_is_shown(date_to, day), months_before(date_to, -EXPIRED_INTEREST_SHOWN_MONTHS)
+        lambda day: interest_is_shown(date_to, day), add_months(date_to, EXPIRED_INTEREST_SHOWN_MONTHS)
     )
 
 
@@ -99,5 +91,5 @@ def engagement_shown_until(end_date: date) -> date:
     """The last day an engagement that ended on ``end_date`` keeps the professional on the register."""
     return _last_day(
         lambda day: engagement_keeps_on_register(end_date, end_date, day),
-        months_before(end_date, -ENDED_ENGAGEMENT_SHOWN_MONTHS),
+        add_months(end_date, ENDED_ENGAGEMENT_SHOWN_MONTHS),
     )

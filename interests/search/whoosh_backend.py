@@ -9,7 +9,8 @@
 
 Queries are evaluated in code over Whoosh's posting lists, never with QueryParser and not with
 Whoosh's matcher tree or scorer (see "Why not Whoosh's own And/Or matchers" below).
-Whoosh is unmaintained: only ``interests.search`` imports this module.
+Whoosh is unmaintained: only ``interests.search`` imports this module, and the register reaches it
+through ``WhooshBackend`` (the ``Backend`` protocol of interests/search/backend.py).
 """
 
 from __future__ import annotations
@@ -18,21 +19,26 @@ import bisect
 import itertools
 import json
 import re
+import shutil
 import threading
 import weakref
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
+from whoosh import writing
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.query import Term
 from whoosh.searching import Searcher
 
 from interests.rules.regulators import REGULATORS
 from interests.search import names
+from interests.search.documents import Found, Hit, OrgMatch, PersonDocument, ProviderDocument
 
 PEOPLE = "people"
 ORGS = "orgs"
@@ -72,8 +78,8 @@ ORGS_SCHEMA = Schema(
 # --- documents ----------------------------------------------------------------------------------
 
 
-def people_document(doc: Any) -> dict[str, str]:
-    """Fields for one professional from a ``register.SearchDocument`` (published data only)."""
+def people_document(doc: PersonDocument) -> dict[str, str]:
+    """Fields for one professional (published data only)."""
     all_names = [doc.given_name, doc.family_name, *doc.other_names]
     terms: list[str] = []
     for name in all_names:
@@ -106,13 +112,13 @@ def people_document(doc: Any) -> dict[str, str]:
     }
 
 
-def provider_document(provider_id: int, name: str, slug: str, ods_code: str | None = None) -> dict[str, str]:
-    org_words = names.words(name) + ([ods_code.lower()] if ods_code else [])
+def provider_document(provider: ProviderDocument) -> dict[str, str]:
+    org_words = names.words(provider.name) + ([provider.ods_code.lower()] if provider.ods_code else [])
     return {
-        "key": f"p:{provider_id}",
+        "key": f"p:{provider.provider_id}",
         "kind": "provider",
-        "label": name,
-        "slug": slug,
+        "label": provider.name,
+        "slug": provider.slug,
         "words": " ".join(org_words),
     }
 
@@ -436,32 +442,6 @@ def _org_scores(p: _Postings, query_words: list[str]) -> dict[int, float] | None
     return _and(per_word)
 
 
-@dataclass
-class OrgMatch:
-    kind: str  # provider | company
-    key: str
-    label: str
-    slug: str
-
-
-@dataclass
-class Hit:
-    professional_id: int
-    companies: list[str] = field(default_factory=list)  # labels of matched companies they declared
-    display: dict[str, Any] = field(default_factory=dict)
-    by_name: bool = True  # matched by name or registration number, not only through an organisation
-    org_keys: list[str] = field(default_factory=list)  # matched organisations they are linked with
-
-
-@dataclass
-class Found:
-    hits: list[Hit]
-    total: int
-    providers: list[OrgMatch]
-    companies: list[OrgMatch]
-    suggestion: str | None = None
-
-
 def resolve_orgs(directory: str, query: str) -> list[OrgMatch]:
     s = searcher(directory, ORGS)
     scores = _org_scores(_Postings(s), names.words(query))
@@ -590,3 +570,149 @@ def company_keys_of(directory: str, professional_ids: Iterable[int]) -> dict[int
         if stored is not None:
             found[pid] = set((stored.get("companies") or "").split())
     return found
+
+
+def _unused_company_keys(directory: str, keys: set[str], being_rewritten: set[int]) -> set[str]:
+    """Of these company keys, those no professional outside ``being_rewritten`` still declares."""
+    if not keys:
+        return set()
+    people = searcher(directory, PEOPLE)
+    unused = set()
+    for key in keys:
+        hits = people.search(Term("companies", key), limit=len(being_rewritten) + 1)
+        if all(int(hit["id"]) in being_rewritten for hit in hits):
+            unused.add(key)
+    return unused
+
+
+# --- the Backend -----------------------------------------------------------------------------------
+
+# Beside the index: the UK day up to which the whole index was last made current (by a rebuild or a
+# refresh). It lives with the index because each copy of the app has its own (SEARCH_INDEX_DIR).
+_REFRESHED_ON_FILE = "refreshed-on"
+
+
+class _Writer:
+    """Both indexes' write locks (people, then orgs: one order everywhere), and the changes."""
+
+    def __init__(self, directory: str, rebuild: bool) -> None:
+        self.directory = directory
+        self.rebuild = rebuild
+        if rebuild:
+            create(directory)
+        self.people = writer(directory, PEOPLE, **({"limitmb": 256} if rebuild else {}))
+        try:
+            self.orgs = writer(directory, ORGS)
+        except BaseException:
+            self.people.cancel()
+            raise
+        self.changed: dict[int, PersonDocument | None] = {}
+        self.providers: list[ProviderDocument] = []
+        self.companies: dict[str, str] = {}  # key -> label, for a rebuild
+
+    def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
+        if not self.rebuild:
+            self.changed.update(documents)
+            return
+        for doc in documents.values():
+            if doc is not None:
+                self.people.add_document(**people_document(doc))
+                for company in doc.companies:
+                    self.companies.setdefault(names.company_key(company), company)
+
+    def put_providers(self, providers: Iterable[ProviderDocument]) -> None:
+        self.providers.extend(providers)
+
+    def commit(self) -> None:
+        if self.rebuild:
+            for provider in self.providers:
+                self.orgs.add_document(**provider_document(provider))
+            for label in self.companies.values():
+                self.orgs.add_document(**company_document(label))
+            self.orgs.commit(mergetype=writing.CLEAR)
+            self.people.commit(mergetype=writing.CLEAR)
+            return
+        if not self.changed and not self.providers:
+            self.cancel()
+            return
+        old_keys = company_keys_of(self.directory, self.changed)
+        labels: dict[str, str] = {}
+        for doc in self.changed.values():
+            for company in doc.companies if doc is not None else ():
+                labels.setdefault(names.company_key(company), company)
+        # Companies: add the new, remove those nobody else still publishes.
+        orgs = searcher(self.directory, ORGS)
+        for key, label in labels.items():
+            if orgs.document(key=f"c:{key}") is None:
+                self.orgs.add_document(**company_document(label))
+        maybe_gone = set().union(*old_keys.values()) - set(labels) if old_keys else set()
+        removed = _unused_company_keys(self.directory, maybe_gone, set(self.changed))
+        for key in removed:
+            self.orgs.delete_by_term("key", f"c:{key}")
+        for provider in self.providers:
+            self.orgs.update_document(**provider_document(provider))
+        # A removed company name must not linger in deleted segments: merge the small index.
+        self.orgs.commit(optimize=bool(removed))
+        for pid, doc in self.changed.items():
+            if doc is not None:
+                self.people.update_document(**people_document(doc))
+            else:
+                self.people.delete_by_term("id", str(pid))
+        self.people.commit()
+
+    def cancel(self) -> None:
+        for w in (self.orgs, self.people):
+            if not w.is_closed:
+                w.cancel()
+
+
+class WhooshBackend:
+    """The embedded backend: two Whoosh indexes in one directory on this server's disk."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def exists(self) -> bool:
+        return exists(self.directory)
+
+    def document_count(self) -> int:
+        return doc_count(self.directory)
+
+    @contextmanager
+    def writing(self, *, rebuild: bool = False) -> Iterator[_Writer]:
+        w = _Writer(self.directory, rebuild)
+        try:
+            yield w
+            w.commit()
+        except BaseException:
+            w.cancel()
+            raise
+
+    def search(self, query: str, page: int, per_page: int) -> Found:
+        return search(self.directory, query, page, per_page)
+
+    def recheck(self, hit: Hit, document: PersonDocument) -> Hit | None:
+        fields = people_document(document)
+        linked = {f"p:{p}" for p in document.provider_ids} | {f"c:{k}" for k in fields["companies"].split()}
+        if not hit.by_name and not linked.intersection(hit.org_keys):
+            return None
+        labels = {names.company_key(c): c for c in document.companies}
+        hit.companies = [labels[k[2:]] for k in hit.org_keys if k in linked and k.startswith("c:")]
+        hit.display = json.loads(fields["display"])
+        return hit
+
+    def refreshed_on(self) -> date | None:
+        try:
+            return date.fromisoformat((Path(self.directory) / _REFRESHED_ON_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def note_refreshed(self, day: date) -> None:
+        path = Path(self.directory) / _REFRESHED_ON_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(day.isoformat() + "\n")
+        temporary.replace(path)
+
+    def remove(self) -> None:
+        close_searchers()
+        shutil.rmtree(self.directory, ignore_errors=True)

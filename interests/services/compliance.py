@@ -34,8 +34,6 @@ from their snapshots where a finished one exists, and works out any others toget
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -61,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
+from interests import clock
 from interests.extensions import db
 from interests.models import (
     ComplianceSnapshot,
@@ -82,7 +81,6 @@ from interests.rules.compliance import (
     rate,
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPES, PROVIDER_KIND_BY_CODE, REGION_BY_CODE
-from interests.services.downloads import csv_safe
 
 TYPE_CODES: tuple[str, ...] = tuple(term.code for term in ENGAGEMENT_TYPES)
 MAX_SEARCH_LENGTH = 200  # characters; longer than any provider name, CQC ID or ODS code
@@ -349,8 +347,8 @@ def _figures_by_provider(
         func.count().label("in_scope"),
         func.max(people.c.last_declared_on).label("last_declared_on"),
     ]
-    for code in DeclarationStatus:
-        columns.append(_count_where(status == code.value).label(code.value))
+    for state in DeclarationStatus:
+        columns.append(_count_where(status == state.value).label(state.value))
     for code in TYPE_CODES:
         of_type = people.c.engagement_type == code
         columns.append(_count_where(of_type).label(f"in_scope_{code}"))
@@ -779,7 +777,7 @@ ATTENTION_STATUSES: tuple[DeclarationStatus, ...] = (DeclarationStatus.MISSING, 
 
 def _attention_statement(
     provider_id: int, cutoffs: Cutoffs, engagement_type: str, status: DeclarationStatus
-) -> Select[Any]:
+) -> Select[int, str, date, str, date]:
     """The people of one engagement type who are `status` (missing or overdue) at a provider on
     `cutoffs.as_of`, in the order they started (then by professional id), without paging.
 
@@ -899,7 +897,7 @@ def people_needing_attention(
             )
         }
     lists: dict[tuple[str, DeclarationStatus], PeopleList] = {}
-    parts = []
+    parts: list[Any] = []
     for code in TYPE_CODES:
         for status in ATTENTION_STATUSES:
             total = group_totals.get((code, status), 0)
@@ -909,7 +907,8 @@ def people_needing_attention(
                 part = walk.subquery(f"part_{len(parts)}")
                 parts.append(select(part, literal(status.value).label("status")))
     if parts:
-        rows = db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
+        statement: Any = union_all(*parts) if len(parts) > 1 else parts[0]
+        rows = db.session.execute(statement)
         for row, person in _people_from_rows(rows):
             lists[(row.engagement_type, DeclarationStatus(row.status))].people.append(person)
         for entry in lists.values():  # UNION ALL keeps no order across its parts
@@ -1067,22 +1066,6 @@ def _declared_on_days(provider_id: int, days: Sequence[date]) -> dict[date, Mont
 # --- CSV ----------------------------------------------------------------------------------------
 
 
-def csv_lines(header: Sequence[str], rows: Iterator[Sequence[object]]) -> Iterator[str]:
-    """CSV text, one line at a time, every cell made safe."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells: Sequence[object]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([csv_safe(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield line(header)
-    for cells in rows:
-        yield line(cells)
-
-
 def statuses_at(provider_id: int, as_of: date) -> dict[int, tuple[str, DeclarationStatus]]:
     """Each in-scope professional's (engagement type, status) at one provider, from the SQL."""
     people = _people_with_status(Cutoffs.for_date(as_of), provider_id)
@@ -1122,8 +1105,8 @@ def take_snapshot(
     a SQLite database is not locked against other writers while the figures are worked out, and
     other sessions see the old snapshot, or none, until the new one is complete.
     """
-    started = datetime.now(UTC)
-    clock = _perf_counter()
+    started = clock.now()
+    timer = _perf_counter()
     ids = list(db.session.scalars(select(Provider.id).order_by(Provider.id)))
     query = OverviewQuery(as_of=as_of)
     names = ("provider_id", *_SNAPSHOT_FIGURES, "last_declared_on", "register_updated_at")
@@ -1150,8 +1133,8 @@ def take_snapshot(
         as_of=as_of,
         started_at=started,
         providers=len(rows),
-        finished_at=datetime.now(UTC),
-        seconds=round(_perf_counter() - clock, 3),
+        finished_at=clock.now(),
+        seconds=round(_perf_counter() - timer, 3),
     )
     db.session.add(run)
     db.session.flush()

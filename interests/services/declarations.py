@@ -6,7 +6,7 @@ expired interest stays on the public register for 6 months after it ends. Intere
 in the future (up to a year ahead) are declared too.
 
 Every change writes an audit event in the same transaction; whatever changes a public register
-also records a search task (`interests.search.schedule`) and the provider's
+also records a search task (`search_index.schedule`) and the provider's
 `register_updated_at`. Each public write function is one transaction: it commits on success
 and rolls back on any error, so nothing is ever half-saved.
 """
@@ -18,16 +18,14 @@ import secrets
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import wraps
 from typing import ParamSpec, TypeVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from interests import search
 from interests.extensions import db
 from interests.models import (
     Account,
@@ -41,15 +39,12 @@ from interests.models import (
     WithholdingRequest,
     utcnow,
 )
-from interests.rules.compliance import DeclarationStatus, add_months, engagement_status, next_due_on
-from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, interest_is_shown
+from interests.rules.compliance import DeclarationStatus, engagement_status, next_due_on
+from interests.rules.publication import UNPUBLISHED_WITHHOLDING_STATUSES, expiry_cutoff, interest_is_shown
 from interests.rules.vocabulary import TYPE_BY_CODE, TYPES_WITH_VALUE
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.register import Entry, roles
 
-UK_TIME = ZoneInfo("Europe/London")
-# product.md "Keeping": an expired interest stays on the public register for 6 months after it ends.
-PUBLISHED_MONTHS_AFTER_END = 6  # calendar months
 # The words a professional confirms when sending (kept with each declaration).
 DECLARATION_STATEMENT = (
     "I confirm that this declaration is complete and accurate: it lists all my relevant "
@@ -87,14 +82,10 @@ def _transaction(write: Callable[P, R]) -> Callable[P, R]:
     return wrapped
 
 
-def uk_today() -> date:
-    """Today's date in the UK, whatever the server's clock zone."""
-    return datetime.now(UK_TIME).date()
-
-
 def covered_after(on: date) -> date:
-    """Interests that ended on or after this date are still declared (and published)."""
-    return add_months(on, -PUBLISHED_MONTHS_AFTER_END)
+    """Interests that ended on or after this date are still declared (and published): the 6-month
+    rule of interests/rules/publication.py."""
+    return expiry_cutoff(on)
 
 
 @dataclass(frozen=True)
@@ -169,7 +160,7 @@ def interests_of(professional: Professional) -> list[Interest]:
 
 
 def is_covered(version: InterestVersion, on: date) -> bool:
-    return version.date_to is None or version.date_to >= covered_after(on)
+    return interest_is_shown(version.date_to, on)
 
 
 def covered_versions(professional: Professional, on: date) -> list[InterestVersion]:
@@ -573,7 +564,7 @@ def request_withholding(
         created.append(request)
     if not created:
         raise DeclarationProblem("You have already asked for this entry to be withheld there")
-    search.schedule(professional_id=interest.professional_id)
+    search_index.schedule(professional_id=interest.professional_id)
     return created
 
 
@@ -743,5 +734,5 @@ def _send(
             },
         )
     if to_send:
-        search.schedule(professional_id=professional.id)
+        search_index.schedule(professional_id=professional.id)
     return SendOutcome(submission_key=key, created=len(to_send))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Iterator, Sequence
+
 # Spreadsheet programs run a cell that starts with these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
@@ -12,3 +16,19 @@ def csv_safe(value: object) -> str:
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """CSV text, one line at a time (streamed, never built in memory), every cell made safe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def line(cells: Sequence[object]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([csv_safe(cell) for cell in cells])
+        return buffer.getvalue()
+
+    yield line(header)
+    for cells in rows:
+        yield line(cells)

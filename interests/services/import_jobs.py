@@ -30,11 +30,10 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
-from interests import search
 from interests.extensions import db
 from interests.models import Account, Provider, StaffImportJob, utcnow
-from interests.models.manage import IMPORT_JOB_RUNNING
-from interests.services import staff_import
+from interests.models.staff_imports import IMPORT_JOB_RUNNING
+from interests.services import search_index, staff_import
 
 log = logging.getLogger(__name__)
 
@@ -242,10 +241,10 @@ def run(job_id: int, report: staff_import.Progress) -> None:
     # Roles and who works here appear on the public register: bring the index up to date now,
     # in this worker, rather than at the end of somebody's web request.
     try:
-        search.apply_pending()
+        search_index.apply_pending()
     except Exception as error:  # the work stays recorded; `search apply` or the next change repairs it
         log.exception("Search index update after staff import job %s failed", job_id)
-        search.record_failure(error)
+        search_index.record_failure(error)
 
 
 def _finish(job: StaffImportJob) -> None:

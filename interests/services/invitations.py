@@ -242,6 +242,43 @@ def ask_one(engagement: Engagement, *, actor: Account | None) -> bool:
     return bool(asked)
 
 
+def retire_links(engagement_ids: list[int]) -> None:
+    """Stop every link still out for these engagements: each expires now, unused."""
+    now = utcnow()
+    ids = list(dict.fromkeys(engagement_ids))
+    for start in range(0, len(ids), BATCH):
+        db.session.execute(
+            update(Invitation)
+            .where(
+                Invitation.engagement_id.in_(ids[start : start + BATCH]),
+                Invitation.used_at.is_(None),
+                Invitation.expires_at > now,
+            )
+            .values(expires_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def can_ask_again(engagement: Engagement) -> bool:
+    """Whether the professional can be asked again: not yet confirmed or rejected, and reachable."""
+    if engagement.confirmed_at is not None or engagement.rejected_at is not None:
+        return False
+    return bool(engagement.email) or account_of(engagement.professional_id) is not None
+
+
+def ask_again(engagement: Engagement, *, actor: Account | None) -> bool:
+    """Ask the professional again to confirm an engagement (a lost or expired link).
+
+    The link still out, if any, stops working first; a new one goes to the address the provider
+    recorded (and a notice to the account's address, as the first time: see `ask_to_confirm`).
+    """
+    if not can_ask_again(engagement):
+        raise InvalidRecord("This engagement is confirmed, rejected or has no address to ask at")
+    retire_links([engagement.id])
+    engagement.asked_at = None
+    return ask_one(engagement, actor=actor)
+
+
 # --- Using a link ------------------------------------------------------------------------------
 
 Outcome = Literal["new_account", "set_password", "confirm", "same_address", "claim", "disabled"]

@@ -7,9 +7,8 @@ from dataclasses import asdict, dataclass
 
 from flask import current_app
 
-from interests import search
 from interests.models import Account, Provider, utcnow
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.outbox import absolute_url
 
 
@@ -47,7 +46,7 @@ def change(provider: Provider, settings: PublicationSettings, *, actor: Account)
         summary=f"Changed how {provider.name} publishes its register",
         data={"before": asdict(before), "after": asdict(settings)},
     )
-    search.schedule(provider_id=provider.id)
+    search_index.schedule(provider_id=provider.id)
     return True
 
 

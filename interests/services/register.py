@@ -45,6 +45,7 @@ from interests.rules.publication import (
     interest_shown_until,
 )
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE
+from interests.search import PersonDocument
 from interests.services.paging import Page
 
 MAX_PER_PAGE = 100
@@ -149,32 +150,6 @@ class ProfessionalRecord:
     other_names: list[str]
     current: list[PublishedDeclaration]
     history: list[PublishedDeclaration]
-
-
-@dataclass(frozen=True)
-class SearchDocument:
-    """What the search index may hold about one professional: published data only."""
-
-    professional_id: int
-    given_name: str
-    family_name: str
-    other_names: tuple[str, ...]
-    regulator: str
-    registration_number: str
-    provider_ids: tuple[int, ...]
-    companies: tuple[str, ...]
-    # For showing a result without a database query: all published facts.
-    title: str | None = None
-    profession: str = ""
-    specialty: str | None = None
-    providers: tuple[tuple[str, str, str | None], ...] = ()  # (slug, name, role), A-Z
-    # The last day this document is certainly right: after it an entry passes its 6 months after
-    # ending, or an engagement starts or passes its 6 months (None: nothing changes with the date).
-    fresh_until: date | None = None
-
-    @property
-    def display_name(self) -> str:
-        return " ".join(part for part in (self.title, self.given_name, self.family_name) if part)
 
 
 # --- the rules in SQL -------------------------------------------------------------------------
@@ -686,7 +661,7 @@ def professional_summaries(professional_ids: Sequence[int], today: date) -> list
 # --- for the search index -----------------------------------------------------------------------
 
 
-def search_documents(professional_ids: Sequence[int] | range, today: date) -> dict[int, SearchDocument]:
+def search_documents(professional_ids: Sequence[int] | range, today: date) -> dict[int, PersonDocument]:
     """Index documents for these professionals; a professional with nothing published is absent.
 
     A ``range`` of ids (a full rebuild) is read with BETWEEN rather than a long IN list.
@@ -756,7 +731,7 @@ def search_documents(professional_ids: Sequence[int] | range, today: date) -> di
         for pid, last_day in _engagement_changes(ids[start : start + 900], today):
             changes_after.setdefault(pid, set()).add(last_day)
     return {
-        pid: SearchDocument(
+        pid: PersonDocument(
             professional_id=pid,
             given_name=people[pid].given_name,
             family_name=people[pid].family_name,

@@ -6,10 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from interests import search
 from interests.extensions import db
 from interests.models import Account, Declaration, DeclarationItem, InterestVersion, Provider, utcnow
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.paging import Page
 
 ACTION_MAX_LENGTH = 2000  # characters
@@ -76,5 +75,5 @@ def record_action(item: DeclarationItem, action: str, *, actor: Account) -> bool
         summary=f"Recorded the action to manage an interest of {declaration.professional.full_name}",
         data={"action": action, "previous": previous, "declaration": declaration.reference},
     )
-    search.schedule(professional_id=declaration.professional_id)
+    search_index.schedule(professional_id=declaration.professional_id)
     return True

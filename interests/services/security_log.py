@@ -16,8 +16,6 @@ guard (interests/models/__init__.py), which refuses every ORM delete, is not wea
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,7 +32,7 @@ from interests.models.security import (
     DETAIL_MAX_LENGTH,
     USER_AGENT_MAX_LENGTH,
 )
-from interests.services.downloads import csv_safe
+from interests.services import downloads
 from interests.services.paging import Page
 
 logger = logging.getLogger(__name__)
@@ -194,30 +192,22 @@ def events(query: EventFilter) -> Iterator[EventRow]:
 
 def csv_lines(rows: Iterable[EventRow]) -> Iterator[str]:
     """The CSV file, a line at a time; every cell safe to open in a spreadsheet."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def line(cells: list[object]) -> str:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([csv_safe(cell) for cell in cells])
-        return buffer.getvalue()
-
-    yield line(list(CSV_COLUMNS))
-    for row in rows:
-        event = row.event
-        yield line(
+    yield from downloads.csv_lines(
+        CSV_COLUMNS,
+        (
             [
-                event.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                row.event.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
                 row.label,
-                event.kind,
+                row.event.kind,
                 row.account_email,
-                event.email,
-                event.ip_address,
-                event.user_agent,
-                event.detail,
+                row.event.email,
+                row.event.ip_address,
+                row.event.user_agent,
+                row.event.detail,
             ]
-        )
+            for row in rows
+        ),
+    )
 
 
 def prune(keep_days: int, now: datetime | None = None) -> int:

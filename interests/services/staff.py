@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased, selectinload
 
-from interests import search
 from interests.extensions import db
 from interests.models import Account, Declaration, Engagement, InvalidRecord, Professional, Provider, Reminder
 from interests.rules.compliance import DeclarationStatus
@@ -27,7 +26,7 @@ from interests.rules.regulators import (
     registration_number_problem,
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.compliance import Cutoffs, status_expression
 from interests.services.paging import Page
 
@@ -131,7 +130,7 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     itself is `compliance.status_expression`. tests/db/test_staff_status.py holds the two together.
 
     The latest declaration on or before today is also the one shown as "last declared": a
-    declaration is dated the day it is sent (`declarations.send_declaration(on=uk_today())`, the
+    declaration is dated the day it is sent (`declarations.send_declaration(on=clock.today())`, the
     same UK date the staff page passes as `today`), so none is dated after today and one seek
     serves both.
     """
@@ -393,7 +392,7 @@ def add_engagement(
         summary=f"Added {professional.full_name} as {ENGAGEMENT_TYPE_BY_CODE[details.engagement_type].label}",
         data=details.as_dict(),
     )
-    search.schedule(professional_id=professional.id)  # who works here, and as what, is published
+    search_index.schedule(professional_id=professional.id)  # who works here, and as what, is published
     return engagement
 
 
@@ -431,7 +430,7 @@ def change_engagement(engagement: Engagement, details: EngagementDetails, *, act
         summary=f"Changed {engagement.professional.full_name}'s engagement",
         data={"before": before.as_dict(), "after": details.as_dict()},
     )
-    search.schedule(professional_id=engagement.professional_id)
+    search_index.schedule(professional_id=engagement.professional_id)
     return True
 
 
@@ -452,4 +451,4 @@ def end_engagement(engagement: Engagement, end_date: date, *, actor: Account) ->
             "previous_end_date": previous.isoformat() if previous else None,
         },
     )
-    search.schedule(professional_id=engagement.professional_id)
+    search_index.schedule(professional_id=engagement.professional_id)

@@ -26,12 +26,11 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from interests import search
 from interests.extensions import bulk_insert, db
-from interests.models import Account, Engagement, Invitation, Professional, Provider, StaffImport, utcnow
+from interests.models import Account, Engagement, Professional, Provider, StaffImport
 from interests.rules.regulators import REGULATORS, find_regulator, normalise_registration_number
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.accounts import normalise_email
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -508,7 +507,7 @@ def save(
     readdressed: list[int] = []  # engagements whose recorded address this file changes
     unchanged = 0
     for row, pid in zip(rows, professional_ids, strict=True):
-        values = {
+        values: dict[str, Any] = {
             "engagement_type": row.engagement_type,
             "role": row.role,
             "department": row.department,
@@ -543,16 +542,10 @@ def save(
     # A changed address is a correction: a link still out at the old one must not work (it may be a
     # stranger's), and an engagement not yet confirmed is asked again at the new one. A confirmed
     # engagement stays confirmed and is not asked again: the address is only this provider's record.
-    now = utcnow()
+    from interests.services import invitations
+
+    invitations.retire_links(readdressed)
     for chunk in _chunks(readdressed):
-        db.session.execute(
-            update(Invitation)
-            .where(
-                Invitation.engagement_id.in_(chunk), Invitation.used_at.is_(None), Invitation.expires_at > now
-            )
-            .values(expires_at=now)
-            .execution_options(synchronize_session=False)
-        )
         db.session.execute(
             update(Engagement)
             .where(Engagement.id.in_(chunk), Engagement.confirmed_at.is_(None))
@@ -562,8 +555,6 @@ def save(
 
     invitations_sent = 0
     if invite:
-        from interests.services import invitations
-
         to_ask: list[int] = []
         for chunk in _chunks(sorted(set(professional_ids))):
             to_ask.extend(
@@ -619,7 +610,7 @@ def save(
     )
     if inserts or updates:
         # Roles and who works here appear on the public register.
-        search.schedule(provider_id=provider.id)
+        search_index.schedule(provider_id=provider.id)
     return Outcome(
         staff_import=staff_import,
         professionals_created=len(new_people),

@@ -13,7 +13,6 @@ from datetime import date
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
-from interests import search
 from interests.extensions import db
 from interests.models import (
     Account,
@@ -24,7 +23,7 @@ from interests.models import (
     WithholdingRequest,
     utcnow,
 )
-from interests.services import audit
+from interests.services import audit, search_index
 from interests.services.outbox import absolute_url, send_email
 from interests.services.paging import Page
 
@@ -105,7 +104,7 @@ def decide(
             "review_on": review_on.isoformat() if approve and review_on else None,
         },
     )
-    search.schedule(professional_id=professional.id)
+    search_index.schedule(professional_id=professional.id)
     own = _professional_email(professional.id)
     address = own or _recorded_email(professional.id, request.provider_id)
     if address:

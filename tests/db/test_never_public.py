@@ -15,7 +15,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from interests import search
 from interests.extensions import db
 from interests.models import (
     Declaration,
@@ -28,7 +27,7 @@ from interests.models import (
     SearchTask,
     WithholdingRequest,
 )
-from interests.services import audit
+from interests.services import audit, search_index
 from tests.factories import (
     make_account,
     make_declaration,
@@ -163,13 +162,13 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         data = build_register()
         priya = add_everything_withheld()
         planted = plant_markers()
-        search.rebuild()
+        search_index.rebuild()
         # And through the incremental path too: every professional rewritten.
         for person_id in db.session.scalars(select(Professional.id)):
-            search.schedule(professional_id=person_id)
-        search.schedule(provider_id=data.provider)
+            search_index.schedule(professional_id=person_id)
+        search_index.schedule(provider_id=data.provider)
         db.session.commit()
-        search.apply_pending()
+        search_index.apply_pending()
         professional_ids = list(db.session.scalars(select(Professional.id)))
         slugs = list(db.session.scalars(select(Provider.slug)))
     from urllib.parse import quote, quote_plus

@@ -15,10 +15,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from interests import search
 from interests.extensions import db
 from interests.models import Account, Provider, WithholdingRequest
-from interests.services import declarations
+from interests.services import declarations, search_index
 from tests import factories
 
 MARKER = "zqxmark"
@@ -98,10 +97,10 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
         assert pending[(pending_at_birch.interest_id, ids[0])] == ("pending", f"{MARKER}reasonpending")
         assert (refused_at_cedar.interest_id, ids[0]) not in pending  # refused: nothing to follow
         zara_id = zara.id
-        search.rebuild()
-        search.schedule(professional_id=zara_id)
+        search_index.rebuild()
+        search_index.schedule(professional_id=zara_id)
         db.session.commit()
-        search.apply_pending()
+        search_index.apply_pending()
         slugs = list(db.session.scalars(select(Provider.slug)))
 
     urls = [

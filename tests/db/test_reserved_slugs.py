@@ -14,7 +14,7 @@ from werkzeug.routing import Map
 from interests.demo import generate
 from interests.extensions import db
 from interests.models import InvalidRecord, Provider
-from interests.models.organisations import reserved_slugs
+from interests.provider_slugs import reserved_slugs
 from tests import factories
 
 

@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from interests import search
 from interests.extensions import db
 from interests.models import Professional, SearchTask
+from interests.services import search_index
 from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
 
 PEOPLE = [
@@ -73,7 +73,7 @@ def people(app: Flask) -> dict[str, int]:
             make_declaration(person, provider, [make_interest(person, other_party=f"{family} Devices")])
             ids[f"{given} {family}"] = person.id
         db.session.commit()
-        search.rebuild()
+        search_index.rebuild()
         return ids
 
 
@@ -100,7 +100,7 @@ def test_registration_number_found_exactly_with_or_without_prefix(app: Flask, cl
         make_engagement(person, provider)
         make_declaration(person, provider)
         db.session.commit()
-        search.rebuild()
+        search_index.rebuild()
     for query in ("7777777", "GMC 7777777", "gmc7777777"):
         assert found_names(client, query) == ["Reg Numbered"]
     assert found_names(client, "7777778") == []
@@ -108,12 +108,12 @@ def test_registration_number_found_exactly_with_or_without_prefix(app: Flask, cl
 
 def test_sending_a_declaration_updates_the_index_after_commit(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
-        search.rebuild()
+        search_index.rebuild()
         provider = make_provider()
         person = make_professional(given_name="Newly", family_name="Declared")
         make_engagement(person, provider)
         make_declaration(person, provider)
-        search.schedule(professional_id=person.id)
+        search_index.schedule(professional_id=person.id)
         db.session.commit()
     # The app context's teardown applied the work: no task left, the name is found.
     with app.app_context():
@@ -132,14 +132,14 @@ def test_withholding_later_removes_company_from_both_indexes(app: Flask, client:
         make_declaration(person, provider, [version])
         db.session.commit()
         interest_id, provider_id, person_id = version.interest_id, provider.id, person.id
-        search.rebuild()
+        search_index.rebuild()
         assert found_names(client, "Zyxwvut") == ["Later Withheld"]
         db.session.add(
             WithholdingRequest(interest_id=interest_id, provider_id=provider_id, reason="x", status="pending")
         )
-        search.schedule(professional_id=person_id)
+        search_index.schedule(professional_id=person_id)
         db.session.commit()
-        search.apply_pending()
+        search_index.apply_pending()
         directory = app.config["SEARCH_INDEX_DIR"]
     assert found_names(client, "Zyxwvut") == []
     for path in Path(directory).iterdir():
@@ -151,7 +151,7 @@ def test_reindex_command_rebuilds_a_missing_index_and_health_recovers(
     app: Flask, client: FlaskClient, people: dict[str, int]
 ) -> None:
     with app.app_context():
-        search.remove_index()
+        search_index.remove_index()
     health = client.get("/healthz")
     assert health.status_code == 503
     assert "missing" in health.get_json()["checks"]["search_index"]["error"]
@@ -192,7 +192,8 @@ WORKER = textwrap.dedent(
     """
     import os, signal, sys
     sys.path.insert(0, {root!r})
-    from interests import create_app, search
+    from interests import create_app
+    from interests.services import search_index
     from interests.extensions import db
     from interests.models import Provider
     from tests.factories import make_declaration, make_engagement, make_professional
@@ -210,7 +211,7 @@ WORKER = textwrap.dedent(
                                        registration_number=str(number))
             make_engagement(person, provider)
             make_declaration(person, provider)
-            search.schedule(professional_id=person.id)
+            search_index.schedule(professional_id=person.id)
             db.session.commit()
             if mode == "kill-after-commit":
                 os.kill(os.getpid(), signal.SIGKILL)
@@ -219,7 +220,7 @@ WORKER = textwrap.dedent(
                 def die(*args, **kwargs):
                     os.kill(os.getpid(), signal.SIGKILL)
                 whoosh.writing.SegmentWriter.commit = die
-            search.apply_pending()
+            search_index.apply_pending()
     """
 )
 
@@ -229,7 +230,7 @@ def _run_workers(app: Flask, tmp_path: Path, runs: list[tuple[str, str, int]]) -
         provider = make_provider()
         db.session.commit()
         provider_id = provider.id
-        search.rebuild()
+        search_index.rebuild()
     script = tmp_path / "worker.py"
     script.write_text(
         WORKER.format(
@@ -266,7 +267,7 @@ def test_a_process_killed_before_the_index_write_loses_nothing(
     assert client.get("/api/v1/search", query_string={"q": "Killed Workera"}).get_json()["total"] == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(SearchTask.id))) == 1  # the work is recorded
-        assert search.apply_pending() == 1
+        assert search_index.apply_pending() == 1
     body = client.get("/api/v1/search", query_string={"q": "Killed Workera"}).get_json()
     assert [item["name"] for item in body["items"]] == ["Killed Workera"]
     assert json.dumps(body)  # a well-formed answer
@@ -284,13 +285,13 @@ def test_a_renamed_professional_is_found_only_by_the_new_name_after_an_update(
         make_declaration(person, provider)
         db.session.commit()
         person_id = person.id
-        search.rebuild()
+        search_index.rebuild()
         renamed = db.session.get(Professional, person_id)
         assert renamed is not None
         renamed.given_name = "Newname"
-        search.schedule(professional_id=person_id)
+        search_index.schedule(professional_id=person_id)
         db.session.commit()
-        search.apply_pending()
+        search_index.apply_pending()
     assert found_names(client, "Newname Renamed") == ["Newname Renamed"]
     assert found_names(client, "Oldname Renamed") == []
     body = client.get("/api/v1/search", query_string={"q": "Renamed"}).get_json()
@@ -306,7 +307,7 @@ def test_pages_of_a_common_name_are_exact_and_do_not_overlap(app: Flask, client:
             make_engagement(person, provider)
             make_declaration(person, provider)
         db.session.commit()
-        search.rebuild()
+        search_index.rebuild()
     seen: list[int] = []
     for page in (1, 2, 3):
         body = client.get(
@@ -327,7 +328,7 @@ def test_exact_spelling_ranks_above_typing_mistakes_and_sound_alikes(app: Flask,
             make_engagement(person, provider)
             make_declaration(person, provider)
         db.session.commit()
-        search.rebuild()
+        search_index.rebuild()
     assert found_names(client, "Priya Johnson")[0] == "Priya Johnson"
     # One letter missing: Johnson (one typing mistake) before Jones (only sounds alike).
     found = found_names(client, "Priya Johnso")

@@ -21,8 +21,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from interests import search
 from interests.extensions import db
+from interests.services import search_index
 from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
 
 UK = ZoneInfo("Europe/London")
@@ -77,7 +77,7 @@ def people(app: Flask) -> People:
         make_declaration(quinn, northfield)
         db.session.commit()
         ids = People(ruth=ruth.id, hughes=hughes.id, patel=patel.id, quinn=quinn.id)
-        search.rebuild()
+        search_index.rebuild()
         return ids
 
 
@@ -206,7 +206,7 @@ def test_refresh_after_missed_days_still_catches_up_and_a_second_run_changes_not
 
 def test_refresh_builds_a_missing_index(app: Flask, client: FlaskClient, people: People) -> None:
     with app.app_context():
-        search.remove_index()
+        search_index.remove_index()
     with on(FIRST_DAY_GONE):
         assert "Re-indexed 3 professionals" in refresh(app)  # a rebuild: all who are published
         assert results(client, "Ruth Okafor")[0] == ["Ruth Okafor"]

@@ -14,7 +14,6 @@ from interests.rules.compliance import (
     ProviderFigures,
     Rating,
     TypeFigures,
-    add_months,
     anniversary_of,
     engagement_status,
     figures_from_statuses,
@@ -22,6 +21,7 @@ from interests.rules.compliance import (
     next_due_on,
     rate,
 )
+from interests.rules.months import add_months
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
 
 DECLARED = DeclarationStatus.DECLARED

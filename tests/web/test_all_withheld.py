@@ -17,8 +17,8 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
-from interests import search
 from interests.extensions import db
+from interests.services import search_index
 from tests.factories import (
     make_declaration,
     make_engagement,
@@ -86,7 +86,7 @@ def data(app: Flask) -> Data:
         )
         db.session.commit()
         ids = Data(slug=provider.slug, priya=priya.id, tom=tom.id, anna=anna.id)
-        search.rebuild()
+        search_index.rebuild()
         return ids
 
 

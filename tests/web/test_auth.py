@@ -5,22 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from interests.extensions import db
 from tests import factories
 from tests.conftest import make_app
-
-
-def page(response) -> BeautifulSoup:  # type: ignore[no-untyped-def]
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def error_summary(response) -> list[str]:  # type: ignore[no-untyped-def]
-    summary = page(response).select_one(".nhsuk-error-summary")
-    return [a.get_text(strip=True) for a in summary.select("li")] if summary else []
+from tests.pages import error_summary
+from tests.pages import soup as page
 
 
 @pytest.fixture

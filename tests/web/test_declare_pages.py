@@ -7,31 +7,18 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from interests import clock
 from interests.extensions import db
 from interests.models import AuditEvent, Declaration, DeclarationItem, Interest, InterestVersion, SearchTask
 from interests.rules.compliance import anniversary_of
-from interests.services.declarations import uk_today
 from tests import factories
+from tests.pages import error_summary, soup, text
 
-TODAY = uk_today()
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ", strip=True).split()) if node else ""
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = soup(response).select_one(".nhsuk-error-summary")
-    return [text(li) for li in summary.select("li")] if summary else []
+TODAY = clock.today()
 
 
 def long_date(day: date) -> str:

@@ -26,7 +26,8 @@ from interests.models import (
     utcnow,
 )
 from tests import factories
-from tests.identity_helpers import emails_to, import_lines, link_in, signed_in, soup, text
+from tests.identity_helpers import emails_to, import_lines, link_in, signed_in
+from tests.pages import soup, text
 
 TODAY = date.today()
 SAM_ACCOUNT = "sam@personal.example"

@@ -8,31 +8,23 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
+from interests import clock
 from interests.extensions import db
-from interests.frontend import UK_TIME
 from interests.models import ComplianceSnapshot, ComplianceSnapshotRun, Declaration, Engagement, Provider
 from interests.services import compliance
 from tests import factories
+from tests.pages import error_summary
+from tests.pages import soup as page
 
 TODAY = date.today()
 
 
-def page(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
 def text_of(element: Any) -> str:
     return " ".join(element.get_text(" ", strip=True).split())
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = page(response).select_one(".nhsuk-error-summary")
-    return [a.get_text(strip=True) for a in summary.select("li")] if summary else []
 
 
 def table_rows(response: Any) -> list[dict[str, str]]:
@@ -580,7 +572,7 @@ def test_overview_ratings_follow_the_configured_thresholds(
 
 
 def _uk_today() -> date:
-    return datetime.now(UK_TIME).date()
+    return clock.today()
 
 
 def _snapshot(app: Flask, as_of: date, finished_at: datetime) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -18,16 +17,12 @@ from interests.extensions import db
 from interests.models import OutboxEmail
 from interests.services.accounts import find_by_email
 from tests import factories
+from tests.pages import error_summary
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 WRONG = "not the password at all"
 REFUSED = "Enter a correct email address and password"
 LOCKED = "This account is locked for 15 minutes after too many failed sign-ins; we have emailed its owner"
-
-
-def error_summary(response: Any) -> list[str]:
-    page = BeautifulSoup(response.get_data(as_text=True), "html.parser")
-    return [" ".join(li.get_text(" ").split()) for li in page.select(".nhsuk-error-summary__list li")]
 
 
 def sign_in(client: FlaskClient, email: str, password: str, address: str = "192.0.2.1") -> Any:

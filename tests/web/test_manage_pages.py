@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -24,19 +23,7 @@ from interests.models import (
     WithholdingRequest,
 )
 from tests import factories
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split()) if node is not None else ""
-
-
-def error_summary(response: Any) -> list[str]:
-    page = soup(response)
-    return [text(li) for li in page.select(".nhsuk-error-summary__list li")]
+from tests.pages import error_summary, soup, text
 
 
 @pytest.fixture

@@ -19,15 +19,11 @@ from interests.services.outbox import ONE_TIME_LINK_REMOVED, without_one_time_li
 from interests.services.password_resets import RESETS_PER_HOUR
 from tests import factories
 from tests.conftest import make_app
-from tests.identity_helpers import emails_to, signed_in, soup, text
+from tests.identity_helpers import emails_to, signed_in
+from tests.pages import error_summary, soup, text
 
 EMAIL = "rosa.lind@kestrel.example"
 NEW_PASSWORD = "marble teapot violin glacier"
-
-
-def error_summary(response) -> list[str]:  # type: ignore[no-untyped-def]
-    summary = soup(response).select_one(".nhsuk-error-summary")
-    return [a.get_text(strip=True) for a in summary.select("li")] if summary else []
 
 
 @pytest.fixture

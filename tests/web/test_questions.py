@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -18,21 +17,10 @@ from sqlalchemy import func, select
 from interests.extensions import db
 from interests.models import AuditEvent, OutboxEmail, PatientQuestion, utcnow
 from tests import factories
+from tests.pages import error_summary, soup, text
 
 ADDRESS = "sam.patient@example.org"
 LINK = re.compile(r"http://localhost(/providers/riverside/ask/confirm/(\S+))")
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split()) if node is not None else ""
-
-
-def error_summary(response: Any) -> list[str]:
-    return [text(li) for li in soup(response).select(".nhsuk-error-summary__list li")]
 
 
 @pytest.fixture

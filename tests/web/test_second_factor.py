@@ -22,7 +22,7 @@ from interests.models import Account, AuditEvent, OutboxEmail, SecurityEvent
 from interests.rules.codes import NOT_AUTHENTICATOR_CODE, NOT_RECOVERY_CODE
 from interests.services import accounts, second_factor
 from tests import factories
-from tests.identity_helpers import soup, text
+from tests.pages import banners, error_summary, soup, text
 
 pytestmark = pytest.mark.alldb
 
@@ -81,14 +81,6 @@ def enter_code(client: FlaskClient, typed: str) -> Any:
 
 def enter_recovery_code(client: FlaskClient, typed: str) -> Any:
     return client.post("/sign-in/recovery-code", data={"code": typed})
-
-
-def error_summary(response: Any) -> list[str]:
-    return [text(li) for li in soup(response).select(".nhsuk-error-summary__list li")]
-
-
-def banners(response: Any) -> list[str]:
-    return [text(b) for b in soup(response).select(".nhsuk-notification-banner__content")]
 
 
 def is_signed_in(client: FlaskClient) -> bool:

@@ -24,7 +24,8 @@ from interests.models import Account, AuditEvent, OutboxEmail, RecoveryCode, Sec
 from interests.services import accounts
 from tests import factories
 from tests.conftest import make_app
-from tests.identity_helpers import signed_in, soup, text
+from tests.identity_helpers import signed_in
+from tests.pages import error_summary, soup, text
 
 START = datetime(2026, 11, 30, 9, 0, 10, tzinfo=UTC)
 SETUP = "/account/second-factor"
@@ -43,10 +44,6 @@ def make(app: Flask, role: str) -> str:
         email = factories.make_account(role).email
         db.session.commit()
     return email
-
-
-def error_summary(response: Any) -> list[str]:
-    return [text(li) for li in soup(response).select(".nhsuk-error-summary__list li")]
 
 
 def secret_on_page(response: Any) -> str:

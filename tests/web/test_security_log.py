@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -24,18 +23,11 @@ from interests.models import IdentityClaim, InvalidRecord, Invitation, SecurityE
 from interests.services import security_log
 from tests import factories
 from tests.conftest import make_app
+from tests.pages import error_summary, soup, text
 
 MARKER_PASSWORD = "marker-Pa55word-never-logged-7f3a"  # noqa: S105 - the value no column may hold
 BROWSER = "Mozilla/5.0 (SecurityLogTest) " + "x" * 400
 ADDRESS = "192.0.2.44"
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ", strip=True).split())
 
 
 def request_from(client: FlaskClient) -> FlaskClient:
@@ -244,11 +236,6 @@ def rows(response: Any) -> list[dict[str, str]]:
         dict(zip(headings, [text(td) for td in tr.select("td")], strict=True))
         for tr in table.select("tbody tr")
     ]
-
-
-def error_summary(response: Any) -> list[str]:
-    summary = soup(response).select_one(".nhsuk-error-summary")
-    return [text(li) for li in summary.select("li")] if summary else []
 
 
 @pytest.fixture

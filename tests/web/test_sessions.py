@@ -10,12 +10,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 
 from interests.extensions import db
 from tests import factories
+from tests.pages import banners, error_summary, soup, text
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 HOME = {
@@ -25,22 +25,6 @@ HOME = {
     "system_admin": "/admin",
 }
 EXPORT = "/inspect/export.csv"
-
-
-def soup(response: Any) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text(node: Any) -> str:
-    return " ".join(node.get_text(" ").split()) if node is not None else ""
-
-
-def error_summary(response: Any) -> list[str]:
-    return [text(li) for li in soup(response).select(".nhsuk-error-summary__list li")]
-
-
-def banners(response: Any) -> list[str]:
-    return [text(b) for b in soup(response).select(".nhsuk-notification-banner__content")]
 
 
 def is_sign_in_redirect(response: Any) -> bool:

@@ -90,26 +90,6 @@ def sort_headers(state: dict[str, str]) -> list[Header]:
     return headers
 
 
-def pagination_items(state: dict[str, str], page: int, pages: int) -> dict[str, object] | None:
-    """Parameters for the NHS.UK numbered pagination: first, last, and two either side of here."""
-    if pages <= 1:
-        return None
-    shown = sorted({1, pages, *range(max(1, page - 2), min(pages, page + 2) + 1)})
-    items: list[dict[str, object]] = []
-    previous = None
-    for number in shown:
-        if previous is not None and number > previous + 1:
-            items.append({"ellipsis": True})
-        items.append({"number": number, "href": overview_url(state, page=number), "current": number == page})
-        previous = number
-    params: dict[str, object] = {"items": items, "ariaLabel": "Pages of providers"}
-    if page > 1:
-        params["previous"] = {"href": overview_url(state, page=page - 1)}
-    if page < pages:
-        params["next"] = {"href": overview_url(state, page=page + 1)}
-    return params
-
-
 def calculated_when(calculated_at: datetime | None) -> str:
     """When the figures on the page were worked out, in plain English and UK time:
     "Figures calculated at 3:05am on 23 November 2026", or "just now" when worked out live."""

@@ -7,7 +7,8 @@ import time
 import click
 from flask.cli import AppGroup
 
-from interests.search import REFRESH_DAYS
+from interests.services import search_index
+from interests.services.search_index import REFRESH_DAYS
 
 search_cli = AppGroup("search", help="The search index of published registers.")
 
@@ -16,9 +17,7 @@ search_cli = AppGroup("search", help="The search index of published registers.")
 @click.option("--if-missing", is_flag=True, help="Only build the index if there is none yet.")
 def reindex_command(if_missing: bool) -> None:
     """Rebuild the search index from the database, showing progress."""
-    from interests import search
-
-    if if_missing and search.index_exists():
+    if if_missing and search_index.index_exists():
         click.echo("The search index exists: not rebuilt (run without --if-missing to rebuild it).")
         return
     started = time.perf_counter()
@@ -28,7 +27,7 @@ def reindex_command(if_missing: bool) -> None:
             bar.length = max(total, 1)
             bar.update(done - bar.pos)
 
-        indexed = search.rebuild(progress=progress)
+        indexed = search_index.rebuild(progress=progress)
     click.echo(
         f"Indexed {indexed:,} professionals with published declarations "
         f"in {time.perf_counter() - started:.1f}s."
@@ -38,9 +37,7 @@ def reindex_command(if_missing: bool) -> None:
 @search_cli.command("apply")
 def apply_command() -> None:
     """Apply index work recorded in the database (what the app does after each change)."""
-    from interests import search
-
-    applied = search.apply_pending(max_rounds=1_000_000)
+    applied = search_index.apply_pending(max_rounds=1_000_000)
     click.echo(f"Applied {applied:,} pending index updates.")
 
 
@@ -55,10 +52,8 @@ def apply_command() -> None:
 def refresh_command(days: int) -> None:
     """Daily: re-index everyone whose published register changed with the date (entries 6 months
     after they ended, engagements that started or ended)."""
-    from interests import search
-
     started = time.perf_counter()
-    done = search.refresh(days=days)
+    done = search_index.refresh(days=days)
     click.echo(
         f"Re-indexed {done.professionals:,} "
         f"{'professional' if done.professionals == 1 else 'professionals'} whose published register "

@@ -1,0 +1,52 @@
+"""The seam between the register and a search engine: what any backend must do.
+
+Whoosh (interests/search/whoosh_backend.py) is the embedded one; the PostgreSQL one of the
+national path will be the second. A backend knows nothing of the database models or the
+services: it is given typed documents and answers with typed hits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import Protocol
+
+from interests.search.documents import Found, Hit, PersonDocument, ProviderDocument
+
+
+class IndexWriter(Protocol):
+    def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
+        """Index these professionals as given; None means nothing of theirs is published now."""
+
+    def put_providers(self, providers: Iterable[ProviderDocument]) -> None:
+        """Index (or re-index) these providers."""
+
+
+class Backend(Protocol):
+    def exists(self) -> bool:
+        """Whether the index has been built."""
+
+    def document_count(self) -> int:
+        """How many professionals the index holds."""
+
+    def writing(self, *, rebuild: bool = False) -> AbstractContextManager[IndexWriter]:
+        """Change the index: everything written in the block is kept together when it ends without
+        an error, and none of it otherwise. With `rebuild`, the index is emptied first (and created
+        when missing). Other writers wait while the block runs."""
+
+    def search(self, query: str, page: int, per_page: int) -> Found:
+        """One page of professionals for the query, and the providers and companies it named."""
+
+    def recheck(self, hit: Hit, document: PersonDocument) -> Hit | None:
+        """The hit as this up-to-date document gives it, or None when the document no longer
+        matches the way the hit was found (by name, or through an organisation)."""
+
+    def refreshed_on(self) -> date | None:
+        """The UK day up to which the whole index was last made current (rebuild or refresh)."""
+
+    def note_refreshed(self, day: date) -> None:
+        """Remember that the whole index is current up to this UK day."""
+
+    def remove(self) -> None:
+        """Delete the index (tests and the health check's "missing" case)."""
