@@ -30,6 +30,11 @@ SESSION_IDLE_MINUTES  signed out after this long without a request, per role; de
                    "professional=120,provider_admin=30,inspector=30,system_admin=30" (any role left
                    out keeps its default)
 SESSION_MAX_HOURS  default 12: signed out this long after signing in, however active
+MFA_REQUIRED_ROLES default "provider_admin,inspector,system_admin": when INTERESTS_ENV=production, an
+                   account of one of these roles must have a second factor (a code from an
+                   authenticator app): signed in without one, it is sent to set one up and reaches
+                   nothing else until it has. Empty ("") requires it of nobody. Every account, in
+                   every environment, may turn one on at /account.
 IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in the background with
                    a progress page (default 262144, about 2,500 people); smaller ones at once
 """
@@ -76,6 +81,9 @@ LOCKOUT_MINUTES = 15
 # signed out sooner than a professional filling in a long declaration.
 SESSION_IDLE_MINUTES = {"professional": 120, "provider_admin": 30, "inspector": 30, "system_admin": 30}
 SESSION_MAX_HOURS = 12
+# OWASP ASVS 5.0 V6.3.3 (Level 2: multi-factor authentication): the roles that see withheld reasons,
+# every provider's compliance, or run the service. Professionals are offered it, not made to.
+MFA_REQUIRED_ROLES = ("provider_admin", "inspector", "system_admin")
 
 # Product card, "Compliance": the rating thresholds (configurable per deployment).
 COMPLIANCE_MEETS_PERCENT = 95
@@ -166,6 +174,19 @@ def _idle_minutes(value: Any) -> dict[str, int]:
     return minutes
 
 
+def _mfa_required_roles(value: Any) -> frozenset[str]:
+    """MFA_REQUIRED_ROLES: a list, or "role,role" from the environment ("" for none)."""
+    roles = value if isinstance(value, list | tuple | set | frozenset) else str(value).split(",")
+    chosen = frozenset(str(role).strip() for role in roles if str(role).strip())
+    unknown = sorted(chosen - set(SESSION_IDLE_MINUTES))
+    if unknown:
+        raise ConfigurationError(
+            f"MFA_REQUIRED_ROLES names a role that does not exist: {', '.join(unknown)} "
+            f"(roles: {', '.join(SESSION_IDLE_MINUTES)})"
+        )
+    return chosen
+
+
 def _base_url(value: Any, production: bool) -> str:
     url = str(value).strip().rstrip("/")
     parts = urlsplit(url)
@@ -248,6 +269,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "LOCKOUT_MINUTES": env.get("LOCKOUT_MINUTES", LOCKOUT_MINUTES),
         "SESSION_IDLE_MINUTES": env.get("SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES),
         "SESSION_MAX_HOURS": env.get("SESSION_MAX_HOURS", SESSION_MAX_HOURS),
+        # Roles that must have a second factor in production (anyone may have one anywhere).
+        "MFA_REQUIRED_ROLES": env.get("MFA_REQUIRED_ROLES", ",".join(MFA_REQUIRED_ROLES)),
         # Flask-Limiter's own setting: where the counts live (memory:// is per process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).
@@ -273,6 +296,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     for name in ("LOCKOUT_ATTEMPTS", "LOCKOUT_WINDOW_MINUTES", "LOCKOUT_MINUTES", "SESSION_MAX_HOURS"):
         settings[name] = _whole_number(name, settings[name])
     settings["SESSION_IDLE_MINUTES"] = _idle_minutes(settings["SESSION_IDLE_MINUTES"])
+    settings["MFA_REQUIRED_ROLES"] = _mfa_required_roles(settings["MFA_REQUIRED_ROLES"])
     production = settings["INTERESTS_ENV"] == "production"
     if production:
         _check_production(settings)

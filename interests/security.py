@@ -117,7 +117,70 @@ def start_session(account: Any) -> None:
 
 
 def password_confirmed() -> None:
+    """The person has just proved it is them again: their password, or a code from their app."""
     session[PASSWORD_AT] = _now()
+
+
+# --- A sign-in waiting for its second factor ---------------------------------------------------------
+# After the right password, an account with a second factor is not signed in: the session holds only
+# which account, at which session version, since when and where to go next. It lasts five minutes
+# (long enough to find the phone), and a new session version (a password changed or every session
+# ended elsewhere) ends it too.
+PENDING_SIGN_IN = "pending_sign_in"
+PENDING_SIGN_IN_SECONDS = 300
+
+
+def begin_pending_sign_in(account: Any, next_path: str | None) -> None:
+    session.clear()  # nothing from before carries over, as at a full sign-in (start_session)
+    session[PENDING_SIGN_IN] = {
+        "account_id": account.id,
+        "version": account.session_version,
+        "at": _now(),
+        "next": safe_next_path(next_path) or "",
+    }
+
+
+def pending_sign_in() -> tuple[int, int, str] | None:
+    """The account id, session version and next path of a sign-in waiting for its code, if it has
+    not expired; an expired one is forgotten."""
+    pending = session.get(PENDING_SIGN_IN)
+    if not isinstance(pending, dict):
+        return None
+    at, account_id, version = pending.get("at"), pending.get("account_id"), pending.get("version")
+    if (
+        not isinstance(at, int | float)
+        or not isinstance(account_id, int)
+        or not isinstance(version, int)
+        or not 0 <= _now() - at < PENDING_SIGN_IN_SECONDS
+    ):
+        session.pop(PENDING_SIGN_IN, None)
+        return None
+    return account_id, version, safe_next_path(pending.get("next")) or ""
+
+
+def end_pending_sign_in() -> None:
+    session.pop(PENDING_SIGN_IN, None)
+
+
+# Pages an account that must set up a second factor can still reach (besides setting it up).
+SECOND_FACTOR_SETUP_ENDPOINTS = frozenset(
+    {"static", "auth.sign_out", "auth.confirm_password", "auth.confirm_code", "account.set_up_second_factor"}
+)
+
+
+def _require_second_factor() -> Any:
+    """Before every request, in production: a role that must have a second factor (MFA_REQUIRED_ROLES)
+    and has none is sent to set one up, and reaches nothing else until it has (ASVS V6.3.3)."""
+    config = current_app.config
+    if (
+        config["INTERESTS_ENV"] != "production"
+        or request.endpoint in SECOND_FACTOR_SETUP_ENDPOINTS
+        or not current_user.is_authenticated
+        or current_user.role not in config["MFA_REQUIRED_ROLES"]
+        or current_user.has_second_factor
+    ):
+        return None
+    return redirect(url_for("account.set_up_second_factor"))
 
 
 def session_expiry(
@@ -172,6 +235,7 @@ def _this_page() -> str | None:
 def fresh_sign_in_required(minutes: int = 15) -> Callable[[F], F]:
     """Ask for the password again when it was last entered more than `minutes` ago (ASVS V7.5.3).
 
+    An account with a second factor may give a code from its app instead (/sign-in/confirm/code).
     The user confirms it at /sign-in/confirm and comes back to this page (a form is shown again
     rather than its post replayed). Put it below the role check, so others get their 403 first.
     """
@@ -326,6 +390,7 @@ def init_app(app: Flask) -> None:
         return account
 
     app.before_request(_end_stale_session)
+    app.before_request(_require_second_factor)
     app.after_request(_security_headers)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     # Exposed for templates: the request path for "next" links.

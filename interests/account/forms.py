@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from interests.rules.codes import authenticator_code_problem
 from interests.rules.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 _TOO_LONG = "Password must be 1,000 characters or fewer"
@@ -59,3 +60,19 @@ class ResetRequestForm(FlaskForm):
             Length(max=320, message="Email address must be 320 characters or fewer"),
         ],
     )
+
+
+class TurnOnSecondFactorForm(FlaskForm):
+    code = StringField(
+        "Enter the code your app shows",
+        validators=[DataRequired("Enter the code from your authenticator app")],
+    )
+
+    def validate_code(self, field: Any) -> None:
+        problem = authenticator_code_problem(field.data or "")
+        if problem is not None:
+            raise ValidationError(problem)
+
+
+class ConfirmForm(FlaskForm):
+    """A button alone (turning the second factor off, new recovery codes): the CSRF token is the form."""

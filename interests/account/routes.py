@@ -1,4 +1,5 @@
-"""Your account: any signed-in person sees their sign-in and changes their password."""
+"""Your account: any signed-in person sees their sign-in, changes their password and sets up a second
+factor (a code from an authenticator app, with recovery codes)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,16 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user
 
-from interests.account.forms import NEW_PASSWORD_HINT, ChangePasswordForm
+from interests.account.forms import (
+    NEW_PASSWORD_HINT,
+    ChangePasswordForm,
+    ConfirmForm,
+    TurnOnSecondFactorForm,
+)
 from interests.extensions import db, limiter
 from interests.models import InvalidRecord
-from interests.services import accounts
+from interests.security import fresh_sign_in_required
+from interests.services import accounts, second_factor
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -27,7 +34,9 @@ def _only_form_posts() -> bool:
 @bp.get("")
 @login_required
 def home() -> Any:
-    return render_template("account/home.html")
+    account = current_user._get_current_object()
+    left = second_factor.recovery_codes_left(account) if account.has_second_factor else 0
+    return render_template("account/home.html", codes_left=left, required=second_factor.is_required(account))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -52,3 +61,70 @@ def change_password() -> Any:
             flash("Your password has been changed. You have been signed out everywhere else", "success")
             return redirect(url_for("account.home"))
     return render_template("account/password.html", form=form, hint=NEW_PASSWORD_HINT)
+
+
+# --- The second factor (changes need the password, or a code, within the last 15 minutes) --------------
+
+
+@bp.route("/second-factor", methods=["GET", "POST"])
+@login_required
+@fresh_sign_in_required()
+@limiter.limit(_change_limit, exempt_when=_only_form_posts)
+def set_up_second_factor() -> Any:
+    account = current_user._get_current_object()
+    if account.has_second_factor:
+        return redirect(url_for("account.home"))
+    form = TurnOnSecondFactorForm()
+    if form.validate_on_submit():
+        try:
+            codes = second_factor.turn_on(account, form.code.data or "")
+        except InvalidRecord as exc:
+            db.session.rollback()
+            form.code.errors = [str(exc)]
+        else:
+            db.session.commit()
+            # Shown once, in this response: the codes are never stored but as hashes, nor redirected with.
+            return render_template("account/recovery_codes.html", codes=codes, turned_on=True)
+    setup = second_factor.start_setup(account)
+    db.session.commit()
+    return render_template(
+        "account/second_factor_setup.html",
+        form=form,
+        setup=setup,
+        required=second_factor.is_required(account),
+    )
+
+
+@bp.route("/second-factor/recovery-codes", methods=["GET", "POST"])
+@login_required
+@fresh_sign_in_required()
+def new_recovery_codes() -> Any:
+    account = current_user._get_current_object()
+    if not account.has_second_factor:
+        return redirect(url_for("account.home"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        codes = second_factor.replace_recovery_codes(account)
+        db.session.commit()
+        return render_template("account/recovery_codes.html", codes=codes, turned_on=False)
+    return render_template(
+        "account/new_recovery_codes.html", form=form, codes_left=second_factor.recovery_codes_left(account)
+    )
+
+
+@bp.route("/second-factor/turn-off", methods=["GET", "POST"])
+@login_required
+@fresh_sign_in_required()
+def turn_off_second_factor() -> Any:
+    account = current_user._get_current_object()
+    if not account.has_second_factor:
+        return redirect(url_for("account.home"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        second_factor.turn_off(account)
+        db.session.commit()
+        flash("Your second factor is off. Signing in now needs only your password", "success")
+        return redirect(url_for("account.home"))
+    return render_template(
+        "account/turn_off_second_factor.html", form=form, required=second_factor.is_required(account)
+    )

@@ -5,10 +5,23 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 
-from interests.auth.forms import ConfirmPasswordForm, SignInForm, SignOutForm
+from interests.auth.forms import (
+    AuthenticatorCodeForm,
+    ConfirmPasswordForm,
+    RecoveryCodeForm,
+    SignInForm,
+    SignOutForm,
+)
 from interests.extensions import db, limiter
-from interests.security import password_confirmed, safe_next_path, start_session
-from interests.services import accounts, security_log
+from interests.models import Account, utcnow
+from interests.security import (
+    begin_pending_sign_in,
+    password_confirmed,
+    pending_sign_in,
+    safe_next_path,
+    start_session,
+)
+from interests.services import accounts, second_factor, security_log
 
 bp = Blueprint("auth", __name__)
 
@@ -50,6 +63,9 @@ def sign_in() -> Any:
         return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[current_user.role])
     if form.validate_on_submit():
         result = accounts.attempt_sign_in(form.email.data or "", form.password.data or "")
+        if result.needs_second_factor and result.account is not None:
+            begin_pending_sign_in(result.account, form.next.data)
+            return redirect(url_for("auth.second_factor_code"))
         if result.account is not None:
             start_session(result.account)
             security_log.record(security_log.SIGN_IN, account=result.account)
@@ -65,6 +81,96 @@ def sign_in() -> Any:
         if result.locked:  # about the account, not a field: shown in the summary, after the above
             form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
     return render_template("auth/sign_in.html", form=form)
+
+
+# --- The second step of signing in, for an account with a second factor -----------------------------
+
+WRONG_CODE = "The code is not right. Enter the code your authenticator app shows now"
+WRONG_RECOVERY_CODE = "That recovery code is not right, or it has been used. Enter another one"
+START_AGAIN = "Your sign-in was not finished in time. Sign in again"
+
+
+def _pending_account() -> tuple[Account, str] | None:
+    """The account waiting for its code, and where to go after; None if there is none (any more)."""
+    pending = pending_sign_in()
+    if pending is None:
+        return None
+    account_id, version, next_path = pending
+    account = accounts.waiting_for_second_factor(account_id, version)
+    return None if account is None else (account, next_path)
+
+
+def _start_again() -> Any:
+    flash(START_AGAIN, "info")
+    return redirect(url_for("auth.sign_in"))
+
+
+def _finish_sign_in(account: Account, next_path: str, how: str) -> Any:
+    accounts.signed_in(account, utcnow())
+    start_session(account)
+    security_log.record(security_log.SIGN_IN, account=account, detail=how)
+    db.session.commit()
+    return redirect(safe_next_path(next_path) or HOME_BY_ROLE[account.role])
+
+
+def _refuse_code(account: Account, form: Any, message: str, detail: str) -> None:
+    """A wrong code counts towards the account's lockout, as a wrong password does."""
+    locked = accounts.count_failed_code(account, utcnow())
+    security_log.record(
+        security_log.SIGN_IN_FAILED,
+        account=account,
+        email=account.email,
+        detail=f"{detail}; account locked" if locked else detail,
+    )
+    db.session.commit()
+    form.code.errors = list(form.code.errors) + [message]
+    if locked:
+        form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
+
+
+def _locked(account: Account, form: Any) -> bool:
+    if not accounts.is_locked(account, utcnow()):
+        return False
+    # The right code is refused too: a lock that a right guess could end would not be a lock.
+    security_log.record(
+        security_log.SIGN_IN_FAILED, account=account, email=account.email, detail="Account locked"
+    )
+    db.session.commit()
+    form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
+    return True
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, exempt_when=_only_form_posts)
+def second_factor_code() -> Any:
+    pending = _pending_account()
+    if pending is None:
+        return _start_again()
+    account, next_path = pending
+    form = AuthenticatorCodeForm()
+    if form.validate_on_submit() and not _locked(account, form):
+        if second_factor.check_authenticator_code(account, form.code.data or ""):
+            return _finish_sign_in(account, next_path, "With a code from an authenticator app")
+        _refuse_code(account, form, WRONG_CODE, "Wrong code")
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/sign-in/recovery-code", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, exempt_when=_only_form_posts)
+def recovery_code() -> Any:
+    pending = _pending_account()
+    if pending is None:
+        return _start_again()
+    account, next_path = pending
+    form = RecoveryCodeForm()
+    if form.validate_on_submit() and not _locked(account, form):
+        left = second_factor.use_recovery_code(account, form.code.data or "")
+        if left is not None:
+            response = _finish_sign_in(account, next_path, f"With a recovery code ({left} left)")
+            flash(second_factor.codes_left_message(left), "info")
+            return response
+        _refuse_code(account, form, WRONG_RECOVERY_CODE, "Wrong recovery code")
+    return render_template("auth/recovery_code.html", form=form)
 
 
 @bp.route("/sign-in/confirm", methods=["GET", "POST"])
@@ -86,6 +192,26 @@ def confirm_password() -> Any:
             else ["Enter your password correctly"]
         )
     return render_template("auth/confirm_password.html", form=form)
+
+
+@bp.route("/sign-in/confirm/code", methods=["GET", "POST"])
+@limiter.limit(_sign_in_limit, exempt_when=_only_form_posts)
+@login_required
+def confirm_code() -> Any:
+    """Confirm it is you with a code from your authenticator app rather than the password."""
+    account = current_user._get_current_object()
+    if not account.has_second_factor:
+        return redirect(url_for("auth.confirm_password", next=request.args.get("next")))
+    form = AuthenticatorCodeForm()
+    if request.method == "GET":
+        form.next.data = safe_next_path(request.args.get("next")) or ""
+    if form.validate_on_submit() and not _locked(account, form):
+        if second_factor.check_authenticator_code(account, form.code.data or ""):
+            password_confirmed()
+            db.session.commit()
+            return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[account.role])
+        _refuse_code(account, form, WRONG_CODE, "Wrong code (confirming it is them)")
+    return render_template("auth/confirm_code.html", form=form)
 
 
 @bp.post("/sign-out")

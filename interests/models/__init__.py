@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from interests.models.accounts import Account, PasswordReset, account_provider
+from interests.models.accounts import Account, PasswordReset, RecoveryCode, account_provider
 from interests.models.asking import IdentityClaim, Invitation, Reminder
 from interests.models.audit import AuditEvent
 from interests.models.base import Base, InvalidRecord, utcnow
@@ -46,6 +46,7 @@ __all__ = [
     "Professional",
     "ProfessionalName",
     "Provider",
+    "RecoveryCode",
     "Reminder",
     "SearchTask",
     "SecurityEvent",

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from interests.models.base import Base, InvalidRecord, UTCDateTime, utcnow
@@ -43,9 +43,19 @@ class Account(UserMixin, Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The second factor (OWASP ASVS 5.0 V6.6): a TOTP secret (base32), kept while it is being set up
+    # and from totp_enabled_at on; totp_last_step is the 30-second step of the last code accepted, so
+    # each code works once (V6.6.3). interests/services/second_factor.py owns them.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger())
 
     professional: Mapped[Professional | None] = relationship()
     providers: Mapped[list[Provider]] = relationship(secondary=account_provider, order_by="Provider.name")
+
+    @property
+    def has_second_factor(self) -> bool:
+        return self.totp_enabled_at is not None and self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
@@ -80,3 +90,19 @@ class PasswordReset(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     account: Mapped[Account] = relationship()
+
+
+class RecoveryCode(Base):
+    """One of an account's single-use recovery codes, for when the authenticator app is lost.
+
+    Only the SHA-256 hash is kept: each code has over 112 bits of entropy (ASVS 5.0 V6.5.2), so a
+    fast hash is enough. A used code keeps its row, with used_at, until the next set replaces it.
+    """
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

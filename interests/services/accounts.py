@@ -139,6 +139,8 @@ class SignIn:
 
     account: Account | None
     locked: bool = False
+    # The password was right, but the account has a second factor: not signed in until its code is.
+    needs_second_factor: bool = False
 
 
 def attempt_sign_in(email: str, password: str) -> SignIn:
@@ -152,7 +154,7 @@ def attempt_sign_in(email: str, password: str) -> SignIn:
     if account is None or not account.active:
         return SignIn(None)
     now = utcnow()
-    if account.locked_until is not None and account.locked_until > now:
+    if is_locked(account, now):
         return SignIn(None, locked=True)
     if not password_matches:
         locked = _count_failure(account, now)
@@ -160,12 +162,48 @@ def attempt_sign_in(email: str, password: str) -> SignIn:
         return SignIn(None, locked=locked)
     if password_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
+    if account.has_second_factor:
+        # The failures are not forgotten yet: someone who knows the password must not get ten more
+        # guesses at the code each time they enter it again. Its code finishes the sign-in.
+        db.session.commit()
+        return SignIn(account, needs_second_factor=True)
+    signed_in(account, now)
+    db.session.commit()
+    return SignIn(account)
+
+
+def waiting_for_second_factor(account_id: int, session_version: int) -> Account | None:
+    """The account a sign-in is waiting on, if it still has a second factor, is active and has not
+    ended its sessions since the password was entered (a changed password, say)."""
+    account = db.session.get(Account, account_id)
+    if (
+        account is None
+        or not account.active
+        or account.session_version != session_version
+        or not account.has_second_factor
+    ):
+        return None
+    return account
+
+
+def signed_in(account: Account, now: datetime) -> None:
+    """A complete sign-in: the count of failures starts again (the caller commits)."""
     account.last_signed_in_at = now
     account.failed_sign_ins = 0
     account.first_failed_at = None
     account.locked_until = None
-    db.session.commit()
-    return SignIn(account)
+
+
+def is_locked(account: Account, now: datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
+
+
+def count_failed_code(account: Account, now: datetime) -> bool:
+    """A wrong second-factor code counts towards the same lockout as a wrong password (ASVS V6.3.1).
+
+    True if the account is now locked. The caller commits.
+    """
+    return _count_failure(account, now, what="code")
 
 
 def authenticate(email: str, password: str) -> Account | None:
@@ -173,7 +211,7 @@ def authenticate(email: str, password: str) -> Account | None:
     return attempt_sign_in(email, password).account
 
 
-def _count_failure(account: Account, now: datetime) -> bool:
+def _count_failure(account: Account, now: datetime, what: str = "password") -> bool:
     """Count one failed sign-in; lock the account at LOCKOUT_ATTEMPTS. True if it is now locked.
 
     One UPDATE adds one in the database (never read, add, write back), so failures arriving at the
@@ -207,21 +245,34 @@ def _count_failure(account: Account, now: datetime) -> bool:
     ).first()
     db.session.expire(account)
     if newly_locked is not None:
-        _tell_owner_of_lock(account, failures, config["LOCKOUT_MINUTES"])
+        _tell_owner_of_lock(account, failures, config["LOCKOUT_MINUTES"], what)
     return True
 
 
-def _tell_owner_of_lock(account: Account, failures: int, minutes: int) -> None:
+def _tell_owner_of_lock(account: Account, failures: int, minutes: int, what: str = "password") -> None:
+    if what == "code":
+        # The last failure was a code, after the right password: the password is no secret any more.
+        happened = (
+            f"Someone entered the wrong password or the wrong code from your authenticator app for your "
+            f"account ({account.email}) {failures} times in a short time, so nobody can sign in to it "
+            f"for the next {minutes} minutes.\n\n"
+            "The last attempt had your password right. If this was not you, someone knows your "
+            "password: choose a new one now, and tell your organisation's IT security team. "
+        )
+    else:
+        happened = (
+            f"Someone entered the wrong password for your account ({account.email}) {failures} times "
+            f"in a short time, so nobody can sign in to it for the next {minutes} minutes.\n\n"
+            "If this was you, wait and try again. If it was not, someone may be guessing your password: "
+            "make sure it is not one you use anywhere else, and tell your organisation's IT security "
+            "team. "
+        )
     outbox.send_email(
         kind="account_locked",
         to=account.email,
         subject="Your account was locked after too many failed sign-ins",
         body=(
-            f"Someone entered the wrong password for your account ({account.email}) {failures} times "
-            f"in a short time, so nobody can sign in to it for the next {minutes} minutes.\n\n"
-            "If this was you, wait and try again. If it was not, someone may be guessing your password: "
-            "make sure it is not one you use anywhere else, and tell your organisation's IT security "
-            "team. You can choose a new password here:\n\n"
+            f"{happened}You can choose a new password here:\n\n"
             f"{absolute_url('password_reset.request_link')}\n"
         ),
         professional_id=account.professional_id,

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -18,6 +19,7 @@ from flask.testing import FlaskClient
 from interests import config, create_app
 from interests.config import ConfigurationError
 from interests.extensions import db
+from interests.services import second_factor
 from tests import factories
 
 # The key that was written in interests/config.py until this change: anyone could read it.
@@ -345,10 +347,17 @@ def test_production_signs_in_with_a_host_only_secure_session_cookie(
     with app.app_context():
         admin = factories.make_account("provider_admin")
         email, slug = admin.email, admin.providers[0].slug
+        # A provider admin must have a second factor in production (MFA_REQUIRED_ROLES).
+        secret = second_factor.start_setup(admin).secret
+        second_factor.turn_on(admin, pyotp.TOTP(secret).at(time.time() - 30))
         db.session.commit()
     client = app.test_client()
     response = client.post(
         "/sign-in", data={"email": email, "password": factories.PASSWORD}, base_url="https://localhost"
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in/code"
+    response = client.post(
+        "/sign-in/code", data={"code": pyotp.TOTP(secret).now()}, base_url="https://localhost"
     )
     assert response.status_code == 302
     cookies = response.headers.getlist("Set-Cookie")

@@ -1,0 +1,302 @@
+"""The second factor (OWASP ASVS 5.0 V6.5, V6.6): codes from an authenticator app, and recovery codes.
+
+An account sets one up at /account: it is given a TOTP secret (RFC 6238, 30-second steps, 6 digits,
+SHA-1: what every authenticator app reads from a QR code) and turns it on by entering a code from
+it; it then gets RECOVERY_CODE_COUNT single-use recovery codes, shown once. From then on a sign-in
+needs the password and then a code (interests/auth/routes.py).
+
+- A code is accepted for the step it was made in and one step either side (clock drift), and only
+  for a step later than the last one accepted for the account, so each code works once (V6.6.3).
+  One conditional UPDATE claims the step: two requests with the same code cannot both pass.
+- Recovery codes have over 112 bits of entropy each, so the database keeps their SHA-256 hash
+  (V6.5.2); one is spent by one conditional UPDATE, so it works once however many requests race.
+- The TOTP secret is kept as it is (the server must have it to check codes), like the session key
+  and the database password; the database and its backups are protected as a whole.
+
+Services add and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+import segno
+from flask import current_app
+from sqlalchemy import Table, delete, func, or_, select, update
+
+from interests.extensions import db
+from interests.models import Account, InvalidRecord, RecoveryCode, utcnow
+from interests.rules.codes import (
+    DIGITS,
+    RECOVERY_ALPHABET,
+    RECOVERY_CODE_LENGTH,
+    RECOVERY_GROUP,
+    authenticator_code_problem,
+    recovery_code_key,
+    recovery_code_problem,
+    shown_in_groups,
+    squeezed,
+)
+from interests.services import audit, security_log
+from interests.services.outbox import absolute_url, send_email
+
+STEP_SECONDS = 30  # RFC 6238's default, and the only step authenticator apps all support
+DRIFT_STEPS = 1  # a code from the step before or after is accepted (pyotp's valid_window=1)
+RECOVERY_CODE_COUNT = 10
+SECRET_GROUP = 4  # the setup key, shown in groups of four for reading and typing
+ISSUER = "Register of declared interests"
+
+
+class WrongCode(InvalidRecord):
+    """A code that is not the account's (wrong, already used, or too old)."""
+
+
+def is_required(account: Account) -> bool:
+    """Whether this account must have a second factor before it can do anything (production only)."""
+    config = current_app.config
+    return config["INTERESTS_ENV"] == "production" and account.role in config["MFA_REQUIRED_ROLES"]
+
+
+def grouped_secret(secret: str) -> str:
+    return shown_in_groups(secret, SECRET_GROUP, " ")
+
+
+# --- Setting up ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    secret: str
+    uri: str  # otpauth://totp/... as the QR code holds it
+    qr_data_uri: str  # an SVG image as a data: URI (the CSP allows data: images)
+
+    @property
+    def grouped_secret(self) -> str:
+        return grouped_secret(self.secret)
+
+
+def start_setup(account: Account) -> Setup:
+    """The secret to set up (the same one until it is turned on, so reloading the page is harmless)."""
+    if account.has_second_factor:
+        raise InvalidRecord("Your account already has a second factor")
+    if not account.totp_secret:
+        account.totp_secret = pyotp.random_base32()  # 32 base32 characters: 160 bits (RFC 4226)
+        account.totp_last_step = None
+        db.session.flush()
+    uri = pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
+    qr = segno.make(uri, error="m")
+    return Setup(account.totp_secret, uri, qr.svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
+
+
+def turn_on(account: Account, code: str, now: datetime | None = None) -> list[str]:
+    """Turn the second factor on once a code from the app shows it was set up; the recovery codes."""
+    if account.has_second_factor:
+        raise InvalidRecord("Your account already has a second factor")
+    if not account.totp_secret:
+        raise InvalidRecord("Start setting up your second factor again")
+    now = now or utcnow()
+    if not _claim_step(account, code, now):
+        raise WrongCode("The code is not right. Enter the code your authenticator app shows now")
+    account.totp_enabled_at = now
+    codes = _new_recovery_codes(account, now)
+    audit.record(
+        "account.second_factor_on",
+        account,
+        actor=account,
+        summary=f"{account.email} turned on a second factor",
+        professional_id=account.professional_id,
+    )
+    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="Turned on")
+    _tell_owner(
+        account,
+        kind="second_factor_on",
+        subject="A second factor was turned on for your account",
+        what=(
+            "A second factor (a code from an authenticator app) was turned on for your account. From now "
+            "on, signing in needs your password and a code from the app."
+        ),
+    )
+    return codes
+
+
+def turn_off(account: Account) -> None:
+    """Turn the second factor off: the secret and every recovery code are forgotten."""
+    if not account.has_second_factor and not account.totp_secret:
+        raise InvalidRecord("Your account does not have a second factor")
+    was_on = account.has_second_factor
+    account.totp_secret = None
+    account.totp_enabled_at = None
+    account.totp_last_step = None
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    db.session.flush()
+    if not was_on:
+        return  # only a setup never finished: nothing to tell anyone
+    audit.record(
+        "account.second_factor_off",
+        account,
+        actor=account,
+        summary=f"{account.email} turned off their second factor",
+        professional_id=account.professional_id,
+    )
+    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="Turned off")
+    _tell_owner(
+        account,
+        kind="second_factor_off",
+        subject="The second factor was turned off for your account",
+        what=(
+            "The second factor (a code from an authenticator app) was turned off for your account. "
+            "Signing in now needs only your password."
+        ),
+    )
+
+
+def replace_recovery_codes(account: Account, now: datetime | None = None) -> list[str]:
+    """A new set of recovery codes; every earlier one stops working."""
+    if not account.has_second_factor:
+        raise InvalidRecord("Your account does not have a second factor")
+    codes = _new_recovery_codes(account, now or utcnow())
+    audit.record(
+        "account.recovery_codes_replaced",
+        account,
+        actor=account,
+        summary=f"{account.email} made a new set of recovery codes",
+        professional_id=account.professional_id,
+    )
+    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="New recovery codes")
+    return codes
+
+
+def codes_left_message(left: int) -> str:
+    if left == 0:
+        return (
+            "You have used your last recovery code. Make a new set of recovery codes now, from your account"
+        )
+    return (
+        f"You signed in with a recovery code. It will not work again: you have {left} "
+        f"recovery code{'' if left == 1 else 's'} left"
+    )
+
+
+def recovery_codes_left(account: Account) -> int:
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(RecoveryCode)
+            .where(RecoveryCode.account_id == account.id, RecoveryCode.used_at.is_(None))
+        )
+        or 0
+    )
+
+
+def _new_recovery_codes(account: Account, now: datetime) -> list[str]:
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
+    for code in codes:
+        db.session.add(RecoveryCode(account_id=account.id, code_hash=_hash(code), created_at=now))
+    db.session.flush()
+    return [_shown(code) for code in codes]
+
+
+def _shown(code: str) -> str:
+    return shown_in_groups(code, RECOVERY_GROUP, "-")
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+# --- Checking codes --------------------------------------------------------------------------------
+
+
+def check_authenticator_code(account: Account, typed: str, now: datetime | None = None) -> bool:
+    """Whether `typed` is a code the account's app makes now, never used before; using it spends it."""
+    if not account.has_second_factor:
+        return False
+    return _claim_step(account, typed, now or utcnow())
+
+
+def use_recovery_code(account: Account, typed: str, now: datetime | None = None) -> int | None:
+    """Spend one of the account's recovery codes: how many are left, or None if it is not one of them.
+
+    The owner is emailed, so a code used by someone else does not go unnoticed.
+    """
+    if not account.has_second_factor or recovery_code_problem(typed) is not None:
+        return None
+    now = now or utcnow()
+    table: Table = RecoveryCode.__table__  # type: ignore[assignment]
+    spent = db.session.execute(
+        update(table)
+        .where(
+            table.c.account_id == account.id,
+            table.c.code_hash == _hash(recovery_code_key(typed)),
+            table.c.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .returning(table.c.id)
+    ).first()
+    if spent is None:
+        return None
+    left = recovery_codes_left(account)
+    _tell_owner(
+        account,
+        kind="recovery_code_used",
+        subject="A recovery code was used to sign in to your account",
+        what=(
+            f"One of your recovery codes was used to sign in to your account. It will not work again. "
+            f"You have {left} recovery code{'' if left == 1 else 's'} left: you can make a new set at "
+            f"{absolute_url('account.home')}."
+        ),
+    )
+    return left
+
+
+def _claim_step(account: Account, typed: str, now: datetime) -> bool:
+    """Accept a code made for a step within DRIFT_STEPS of now and later than the last one accepted."""
+    if authenticator_code_problem(typed) is not None or not account.totp_secret:
+        return False
+    code = squeezed(typed)
+    totp = pyotp.TOTP(account.totp_secret, digits=DIGITS, interval=STEP_SECONDS)
+    current = int(now.timestamp()) // STEP_SECONDS
+    matched = [
+        step
+        for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1)
+        if hmac.compare_digest(totp.generate_otp(step), code)
+    ]
+    if not matched:
+        return False
+    step = max(matched)
+    table: Table = Account.__table__  # type: ignore[assignment]
+    claimed = db.session.execute(
+        update(table)
+        .where(
+            table.c.id == account.id,
+            or_(table.c.totp_last_step.is_(None), table.c.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .returning(table.c.id)
+    ).first()
+    db.session.expire(account, ["totp_last_step"])
+    return claimed is not None
+
+
+def _tell_owner(account: Account, *, kind: str, subject: str, what: str) -> None:
+    send_email(
+        kind=kind,
+        to=account.email,
+        subject=subject,
+        body=(
+            f"{what}\n\nWhen: {utcnow():%d %B %Y at %H:%M} UTC.\n\n"
+            "If this was not you, someone else can sign in to your account: choose a new password now "
+            "and tell the person who runs the register where you work:\n\n"
+            f"{absolute_url('password_reset.request_link')}\n"
+        ),
+        professional_id=account.professional_id,
+    )
