@@ -255,10 +255,25 @@ SIMPLE_ACTIONS: dict[str, dict[str, Any]] = {
         "done": "Account unlocked",
         "do": account_admin.unlock,
     },
+    "remove-second-factor": {
+        "title": "Remove second factor",
+        "button": "Remove second factor",
+        "explain": (
+            "Only for someone who has lost both their authenticator app and their recovery codes. "
+            "They will sign in with their password alone (and, where it is required, be asked to set "
+            "up a new second factor). Every session of the account ends, and its owner is emailed. "
+            "Check first, by a way other than email, that the request really comes from them."
+        ),
+        "done": "Second factor removed: the account's sessions have ended",
+        "do": account_admin.remove_second_factor,
+    },
 }
 
 
-@bp.route("/accounts/<int:account_id>/<any(disable, enable, unlock):action>", methods=["GET", "POST"])
+@bp.route(
+    "/accounts/<int:account_id>/<any(disable, enable, unlock, 'remove-second-factor'):action>",
+    methods=["GET", "POST"],
+)
 def account_action(account_id: int, action: str) -> Any:
     found = _account_or_404(account_id)
     words = SIMPLE_ACTIONS[action]

@@ -31,7 +31,7 @@ from interests.models import (
     utcnow,
 )
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import audit, invitations, security_log
+from interests.services import audit, invitations, second_factor, security_log
 from interests.services.paging import Page
 
 REASON_MAX_LENGTH = 500  # characters: a sentence or two; the security log keeps DETAIL_MAX_LENGTH
@@ -257,6 +257,29 @@ def enable(target: Account, *, reason: str, actor: Account) -> None:
         raise AccountAdminProblem("This account is not disabled")
     target.active = True
     _record("account.enabled", target, actor=actor, what=f"enabled {target.email}", reason=reason)
+
+
+def remove_second_factor(target: Account, *, reason: str, actor: Account) -> None:
+    """Remove the second factor of someone who lost their authenticator and recovery codes: they
+    sign in with their password alone (and, where it is required, set up a new one). Every session
+    of the account ends, and its owner is told by email."""
+    reason = _clean_reason(reason)
+    _not_yourself(target, actor, "remove the second factor of")
+    if not target.has_second_factor:
+        raise AccountAdminProblem("This account does not have a second factor")
+    second_factor.forget(target)
+    _end_sessions(target)
+    _record(
+        "account.second_factor_removed",
+        target,
+        actor=actor,
+        what=f"removed the second factor of {target.email}",
+        reason=reason,
+    )
+    security_log.record(
+        security_log.SECOND_FACTOR_CHANGED, account=target, detail=f"Removed by system admin {actor.id}"
+    )
+    second_factor.tell_owner_removed(target)
 
 
 def unlock(target: Account, *, reason: str, actor: Account) -> None:

@@ -124,16 +124,35 @@ def turn_on(account: Account, code: str, now: datetime | None = None) -> list[st
     return codes
 
 
-def turn_off(account: Account) -> None:
-    """Turn the second factor off: the secret and every recovery code are forgotten."""
-    if not account.has_second_factor and not account.totp_secret:
-        raise InvalidRecord("Your account does not have a second factor")
-    was_on = account.has_second_factor
+def forget(account: Account) -> None:
+    """Forget the account's second factor: its secret and every recovery code."""
     account.totp_secret = None
     account.totp_enabled_at = None
     account.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.account_id == account.id))
     db.session.flush()
+
+
+def tell_owner_removed(account: Account) -> None:
+    """Email the owner that a system admin removed their second factor."""
+    _tell_owner(
+        account,
+        kind="second_factor_removed",
+        subject="The second factor was removed from your account",
+        what=(
+            "A system admin of the register removed the second factor (a code from an authenticator "
+            "app) from your account, at your request or because it could no longer be used. Sign in "
+            "with your password; you may be asked to set up a new one."
+        ),
+    )
+
+
+def turn_off(account: Account) -> None:
+    """Turn the second factor off: the secret and every recovery code are forgotten."""
+    if not account.has_second_factor and not account.totp_secret:
+        raise InvalidRecord("Your account does not have a second factor")
+    was_on = account.has_second_factor
+    forget(account)
     if not was_on:
         return  # only a setup never finished: nothing to tell anyone
     audit.record(

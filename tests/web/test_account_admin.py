@@ -9,14 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+import pyotp
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from interests.extensions import db
-from interests.models import Account, AuditEvent, Engagement, SecurityEvent, utcnow
-from interests.services import invitations, security_log
+from interests.models import Account, AuditEvent, Engagement, RecoveryCode, SecurityEvent, utcnow
+from interests.services import invitations, second_factor, security_log
 from interests.services.account_admin import REASON_MAX_LENGTH
 from tests import factories
 from tests.identity_helpers import emails_to, link_in, signed_in
@@ -392,6 +393,39 @@ def test_unlocking_a_locked_account_lets_its_owner_sign_in_now(app: Flask, world
     assert factories.sign_in(app.test_client(), LEAD).status_code == 302
     again = admin.post(f"/admin/accounts/{world['lead']}/unlock", data={"reason": "again"})
     assert "This account is not locked" in summary_text(again)
+
+
+def test_removing_a_lost_second_factor_lets_its_owner_sign_in_with_the_password_alone(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    with app.app_context():
+        lead = db.session.get(Account, world["lead"])
+        assert lead is not None
+        lead.totp_secret = pyotp.random_base32()
+        second_factor.turn_on(lead, pyotp.TOTP(lead.totp_secret).now())
+        db.session.commit()
+    owner = app.test_client()
+    assert factories.sign_in(owner, LEAD).headers["Location"] == "/sign-in/code"  # a code is asked for
+    admin = signed_in(app, ADMIN)
+    page = soup(admin.get(f"/admin/accounts/{world['lead']}"))
+    assert "On since" in text(page.select_one(".nhsuk-summary-list"))
+    response = admin.post(
+        f"/admin/accounts/{world['lead']}/remove-second-factor",
+        data={"reason": "Lost phone; called from desk"},
+    )
+    assert response.status_code == 302
+    lead_now = get_account(app, world["lead"])
+    assert not lead_now.has_second_factor and lead_now.totp_secret is None
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RecoveryCode)) == 0
+        assert emails_to(LEAD)[-1].subject == "The second factor was removed from your account"
+    assert_audited(app, world, world["lead"], "account.second_factor_removed", "Lost phone; called from desk")
+    assert factories.sign_in(app.test_client(), LEAD).status_code == 302  # the password alone now
+    assert "Off" in text(
+        soup(admin.get(f"/admin/accounts/{world['lead']}")).select_one(".nhsuk-summary-list")
+    )
+    again = admin.post(f"/admin/accounts/{world['lead']}/remove-second-factor", data={"reason": "again"})
+    assert "This account does not have a second factor" in summary_text(again)
 
 
 # --- The reason -----------------------------------------------------------------------------------------
