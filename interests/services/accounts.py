@@ -115,8 +115,25 @@ def tell_password_changed(account: Account) -> None:
 
 
 def change_password(account: Account, current_password: str, new_password: str) -> None:
-    """The holder changes the account's password; other sessions end (the caller signs this one in again)."""
-    if not verify_password(account.password_hash, current_password):
+    """The holder changes the account's password; other sessions end (the caller signs this one in again).
+
+    A wrong current password counts towards the lockout as at sign-in (and is committed at once,
+    like there): whoever holds a stolen session gets no more guesses here than at the sign-in page.
+    While the account is locked even the right password changes nothing.
+    """
+    matches = verify_password(account.password_hash, current_password)
+    now = utcnow()
+    locked = account.locked_until is not None and account.locked_until > now
+    if not matches and not locked:
+        locked = _count_failure(account, now)
+        db.session.commit()
+    if locked:
+        minutes = current_app.config["LOCKOUT_MINUTES"]
+        raise WrongPassword(
+            f"Your account is locked for {minutes} minutes after too many wrong passwords; "
+            "we have emailed you"
+        )
+    if not matches:
         raise WrongPassword("Your current password is not correct")
     if current_password == new_password:
         raise InvalidRecord("Enter a new password that is different from your current one")
