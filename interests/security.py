@@ -138,6 +138,11 @@ def session_expiry(
 
 def _end_stale_session() -> Any:
     """Before every request: sign out a session idle or older than allowed, else note the activity."""
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        # The register never issues remember-me cookies: a session is only ever started by signing
+        # in, with the times its timeouts run from. One that arrives anyway (made by an older
+        # release, or replayed) is not read, and Flask-Login deletes it from the browser.
+        session["_remember"] = "clear"
     # A session that names no account has nothing to expire (Flask-Login keeps the id at "_user_id").
     if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
         return None
