@@ -116,6 +116,17 @@ def start_session(account: Any) -> None:
     session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = session[PASSWORD_AT] = now
 
 
+def continue_session(account: Any) -> None:
+    """Keep this session signed in after the account's sessions were all ended (a new password).
+
+    The session's cookie names the account's new session version, and its CSRF secret is replaced
+    (ASVS V7.2.4): a token seen before the change is useless after it. The sign-in times carry on.
+    """
+    session.pop("csrf_token", None)  # Flask-WTF's secret; a new one is made for the next form
+    login_user(account)
+    password_confirmed()
+
+
 def password_confirmed() -> None:
     session[PASSWORD_AT] = _now()
 
