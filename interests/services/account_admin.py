@@ -31,7 +31,7 @@ from interests.models import (
     utcnow,
 )
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import audit, invitations, security_log
+from interests.services import accounts, audit, invitations, security_log
 from interests.services.paging import Page
 
 REASON_MAX_LENGTH = 500  # characters: a sentence or two; the security log keeps DETAIL_MAX_LENGTH
@@ -239,7 +239,7 @@ def _end_sessions(target: Account) -> None:
 
 
 def disable(target: Account, *, reason: str, actor: Account) -> None:
-    """Disable the account: nobody can sign in to it, and every session of it ends at once."""
+    """Disable the account: nobody can sign in to it, and every session and reset link of it ends."""
     reason = _clean_reason(reason)
     _not_yourself(target, actor, "disable")
     if not target.active:
@@ -247,6 +247,8 @@ def disable(target: Account, *, reason: str, actor: Account) -> None:
     _not_the_last_system_admin(target, "disable")
     target.active = False
     _end_sessions(target)
+    # A link sent before is for before: enabled again later, the account is not opened by it.
+    accounts.retire_reset_links(target)
     _record("account.disabled", target, actor=actor, what=f"disabled {target.email}", reason=reason)
 
 

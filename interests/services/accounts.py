@@ -90,6 +90,11 @@ def set_password(account: Account, password: str) -> None:
     check_new_password(password, email=account.email, full_name=account.full_name)
     account.password_hash = hash_password(password)
     account.session_version += 1
+    retire_reset_links(account)
+
+
+def retire_reset_links(account: Account) -> None:
+    """Every reset link sent to the account and not yet used stops working, for good."""
     if account.id is not None:
         db.session.execute(
             update(PasswordReset)
