@@ -254,7 +254,9 @@ def _security_headers(response: Response) -> Response:
     # An address holding a one-time token is sent nowhere, not even to this site's own scripts and
     # styles (their requests would carry it to access logs): OWASP ASVS 5.0 V14.3.
     secret_address = bool(request.view_args) and not TOKEN_ARGUMENTS.isdisjoint(request.view_args or {})
-    response.headers["Referrer-Policy"] = "no-referrer" if secret_address else "strict-origin-when-cross-origin"
+    response.headers["Referrer-Policy"] = (
+        "no-referrer" if secret_address else "strict-origin-when-cross-origin"
+    )
     if not embeddable:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
