@@ -30,6 +30,7 @@ from interests.models import (
     SecurityEvent,
     utcnow,
 )
+from interests.rules.text import control_character_in, without_controls
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.services import accounts, audit, invitations, security_log
 from interests.services.paging import Page
@@ -72,7 +73,7 @@ class AccountFilter:
 def accounts_page(query: AccountFilter, page: int, per_page: int) -> Page:
     """One page of the accounts matching `query`, by email address."""
     statement = select(Account)
-    wanted = query.text.strip().lower()[:SEARCH_MAX_LENGTH]
+    wanted = without_controls(query.text.strip().lower()[:SEARCH_MAX_LENGTH])
     if wanted:
         statement = statement.where(
             or_(
@@ -163,8 +164,8 @@ def engagement_to_ask_again(target: Account, engagement_id: int) -> Engagement |
 def find_provider(text: str) -> Provider | None:
     """The provider with this short name (slug) or exactly this name, ignoring case."""
     wanted = " ".join(text.split()).lower()
-    if not wanted:
-        return None
+    if not wanted or control_character_in(wanted, multiline=False):
+        return None  # no provider's name holds one (and PostgreSQL refuses a NUL in a query)
     return db.session.scalar(
         select(Provider)
         .where(or_(func.lower(Provider.slug) == wanted, func.lower(Provider.name) == wanted))
@@ -182,6 +183,8 @@ def _clean_reason(reason: str) -> str:
         raise AccountAdminProblem("Enter why you are doing this")
     if len(reason) > REASON_MAX_LENGTH:
         raise AccountAdminProblem(f"Your reason must be {REASON_MAX_LENGTH:,} characters or fewer")
+    if control_character_in(reason, multiline=False):
+        raise AccountAdminProblem("Your reason must not include hidden characters such as control codes")
     return reason
 
 

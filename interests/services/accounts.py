@@ -29,6 +29,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(email: str) -> Account | None:
+    if "\x00" in email:
+        return None  # no address holds one, and PostgreSQL refuses it in a query
     return db.session.scalar(select(Account).where(func.lower(Account.email) == normalise_email(email)))
 
 

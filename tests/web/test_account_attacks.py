@@ -25,6 +25,7 @@ from interests.extensions import db
 from interests.models import Account, OutboxEmail, SecurityEvent, utcnow
 from tests import factories
 from tests.identity_helpers import signed_in
+from tests.pages import error_summary
 
 ADMIN = "sysadmin@register.example"
 OTHER_ADMIN = "second-admin@register.example"
@@ -97,7 +98,9 @@ def test_guessing_the_current_password_on_the_change_page_counts_towards_the_loc
 # --- Password reset links -------------------------------------------------------------------------
 
 
-def test_the_reset_page_sends_no_referrer_so_its_token_goes_nowhere(app: Flask, world: dict[str, Any]) -> None:
+def test_the_reset_page_sends_no_referrer_so_its_token_goes_nowhere(
+    app: Flask, world: dict[str, Any]
+) -> None:
     app.test_client().post("/sign-in/reset", data={"email": PRO})
     path = reset_path(app, PRO)
     response = app.test_client().get(path)
@@ -175,7 +178,9 @@ def test_a_disabled_account_stops_at_its_next_request(app: Flask, world: dict[st
     assert not is_signed_in(victim)
 
 
-def test_changing_the_password_gives_this_session_a_new_csrf_secret(app: Flask, world: dict[str, Any]) -> None:
+def test_changing_the_password_gives_this_session_a_new_csrf_secret(
+    app: Flask, world: dict[str, Any]
+) -> None:
     client = signed_in(app, PRO)
     client.get("/account/password")  # a form: its CSRF secret is now in the session
     with client.session_transaction() as session:
@@ -235,7 +240,9 @@ def test_hostile_security_log_filters_get_a_page_not_a_server_error(
     assert signed_in(app, ADMIN).get(f"/admin/security-events?{query}").status_code == 200
 
 
-def test_a_hostile_browser_name_is_bounded_and_harmless_in_the_export(app: Flask, world: dict[str, Any]) -> None:
+def test_a_hostile_browser_name_is_bounded_and_harmless_in_the_export(
+    app: Flask, world: dict[str, Any]
+) -> None:
     # (A raw newline cannot reach the app: HTTP servers refuse it in a header, as the test client does.)
     agent = "=cmd|' /C calc'!A0,\"Forged\" line" + "x" * 100_000
     app.test_client().post(
@@ -271,7 +278,9 @@ def test_every_account_form_refuses_a_post_without_its_csrf_token(app: Flask, wo
     admin_form = admin.get("/sign-in").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', admin_form)
     assert token
-    admin.post("/sign-in", data={"email": ADMIN, "password": factories.PASSWORD, "csrf_token": token.group(1)})
+    admin.post(
+        "/sign-in", data={"email": ADMIN, "password": factories.PASSWORD, "csrf_token": token.group(1)}
+    )
     for path, data in admin_posts:
         assert admin.post(path, data=data).status_code == 400, path
     assert account(app, lead).role == "provider_admin" and account(app, lead).active
@@ -307,7 +316,7 @@ def test_granting_access_asks_for_the_password_again_after_fifteen_minutes(
     with app.app_context():
         lead = db.session.get(Account, world["lead"])
         assert lead is not None
-        lead.active = False if "enable" in path else True
+        lead.active = "enable" not in path
         db.session.commit()
     with time_machine.travel(utcnow(), tick=False) as traveller:
         admin = signed_in(app, ADMIN)
@@ -332,3 +341,38 @@ def test_a_provider_admin_reaches_no_admin_page_by_forged_ids(app: Flask, world:
     assert lead.get("/admin/security-events.csv").status_code == 403
     assert account(app, world["lead"]).role == "provider_admin"
     assert account(app, world["admin"]).active
+
+
+@pytest.mark.alldb
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("/admin/accounts/{lead}/disable", {"reason": "Left\x00"}, "hidden characters"),
+        (
+            "/admin/accounts/{lead}/providers/add",
+            {"provider": "north\x00gate", "reason": "Needs it"},
+            "provider",
+        ),
+    ],
+)
+def test_a_nul_character_in_an_admin_form_is_a_message_not_a_server_error(
+    app: Flask, world: dict[str, Any], path: str, data: dict[str, str], message: str
+) -> None:
+    response = signed_in(app, ADMIN).post(path.format(lead=world["lead"]), data=data)
+    assert response.status_code == 200
+    assert message in " ".join(error_summary(response))
+    assert account(app, world["lead"]).active
+
+
+@pytest.mark.alldb
+def test_a_refused_sign_in_with_a_nul_in_the_address_is_still_logged(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A control character in the address typed must not keep a refusal out of the security log."""
+    from interests.services import security_log
+
+    with app.test_request_context():
+        assert security_log.record_refusal(security_log.RATE_LIMITED, email="ro\x00sa@x.example\r\nforged")
+    with app.app_context():
+        [typed] = db.session.scalars(select(SecurityEvent.email)).all()
+    assert typed is not None and "\x00" not in typed and "\n" not in typed
