@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from interests.extensions import db
@@ -224,14 +224,22 @@ def _not_yourself(target: Account, actor: Account, doing: str) -> None:
 def _not_the_last_system_admin(target: Account, doing: str) -> None:
     """Refuse when no other active system admin would be left.
 
-    The rows of every active system admin are locked (on PostgreSQL) until the caller commits, so
-    two admins disabling each other at the same moment cannot both succeed.
+    Two admins disabling (or demoting) each other at the same moment cannot both succeed: the rows
+    of every active system admin are written (unchanged) before they are counted, which takes the
+    write lock until the caller commits - PostgreSQL's row locks, and SQLite's one writer (where
+    SELECT ... FOR UPDATE locks nothing, and a read alone let both requests count two admins). The
+    second request waits, then counts what the first one left.
     """
     if target.role != "system_admin" or not target.active:
         return
-    admins = db.session.scalars(
-        select(Account.id).where(Account.role == "system_admin", Account.active.is_(True)).with_for_update()
-    ).all()
+    active_admins = (Account.role == "system_admin") & Account.active.is_(True)
+    db.session.execute(
+        update(Account)
+        .where(active_admins)
+        .values(session_version=Account.session_version)
+        .execution_options(synchronize_session=False)
+    )
+    admins = db.session.scalars(select(Account.id).where(active_admins).with_for_update()).all()
     if not [admin for admin in admins if admin != target.id]:
         raise AccountAdminProblem(f"You cannot {doing} the last active system admin")
 
