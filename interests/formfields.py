@@ -29,6 +29,8 @@ from wtforms import Field, RadioField, StringField
 from wtforms.form import BaseForm
 from wtforms.validators import StopValidation, ValidationError
 
+from interests.rules.text import control_character_in as control_character_in
+
 # The earliest year a date in this service can have: anything earlier is a typing slip.
 EARLIEST_YEAR = 1900
 # The most a value in this service can be, in pence: £10 million. More is a typing slip.
@@ -288,22 +290,6 @@ def _pence_as_typed(pence: int, *, symbol: bool = False) -> str:
 
 
 # --- Text -------------------------------------------------------------------------------------
-
-# Characters that change how text is displayed without being seen (bidirectional overrides and
-# isolates can make "evil.com" look like "moc.live"): never accepted in published text.
-_INVISIBLE_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-
-
-def control_character_in(text: str, *, multiline: bool) -> str | None:
-    """The first character that is not allowed in text shown to the public, or None."""
-    allowed = {"\n", "\t"} if multiline else set()
-    for char in text:
-        if char in allowed:
-            continue
-        category = unicodedata.category(char)
-        if category in ("Cc", "Cs", "Co", "Cn") or char in _INVISIBLE_CONTROLS:
-            return char
-    return None
 
 
 class CleanText:

@@ -116,6 +116,17 @@ def start_session(account: Any) -> None:
     session[SIGNED_IN_AT] = session[LAST_SEEN_AT] = session[PASSWORD_AT] = now
 
 
+def continue_session(account: Any) -> None:
+    """Keep this session signed in after the account's sessions were all ended (a new password).
+
+    The session's cookie names the account's new session version, and its CSRF secret is replaced
+    (ASVS V7.2.4): a token seen before the change is useless after it. The sign-in times carry on.
+    """
+    session.pop("csrf_token", None)  # Flask-WTF's secret; a new one is made for the next form
+    login_user(account)
+    password_confirmed()
+
+
 def password_confirmed() -> None:
     """The person has just proved it is them again: their password, or a code from their app."""
     session[PASSWORD_AT] = _now()
@@ -201,6 +212,11 @@ def session_expiry(
 
 def _end_stale_session() -> Any:
     """Before every request: sign out a session idle or older than allowed, else note the activity."""
+    if current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies:
+        # The register never issues remember-me cookies: a session is only ever started by signing
+        # in, with the times its timeouts run from. One that arrives anyway (made by an older
+        # release, or replayed) is not read, and Flask-Login deletes it from the browser.
+        session["_remember"] = "clear"
     # A session that names no account has nothing to expire (Flask-Login keeps the id at "_user_id").
     if request.endpoint == "static" or "_user_id" not in session or not current_user.is_authenticated:
         return None
@@ -299,7 +315,12 @@ def _security_headers(response: Response) -> Response:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+    # An address holding a one-time token is sent nowhere, not even to this site's own scripts and
+    # styles (their requests would carry it to access logs): OWASP ASVS 5.0 V14.3.
+    secret_address = bool(request.view_args) and not TOKEN_ARGUMENTS.isdisjoint(request.view_args or {})
+    response.headers["Referrer-Policy"] = (
+        "no-referrer" if secret_address else "strict-origin-when-cross-origin"
+    )
     if not embeddable:
         response.headers["X-Frame-Options"] = "DENY"
     response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

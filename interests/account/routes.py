@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required
 
 from interests.account.forms import (
     NEW_PASSWORD_HINT,
@@ -16,7 +16,7 @@ from interests.account.forms import (
 )
 from interests.extensions import db, limiter
 from interests.models import InvalidRecord
-from interests.security import fresh_sign_in_required
+from interests.security import continue_session, fresh_sign_in_required
 from interests.services import accounts, second_factor
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -57,7 +57,7 @@ def change_password() -> Any:
             form.password.errors = [str(exc)]
         else:
             # The new session version ended every session; sign this one in again, so only the others end.
-            login_user(account)
+            continue_session(account)
             flash("Your password has been changed. You have been signed out everywhere else", "success")
             return redirect(url_for("account.home"))
     return render_template("account/password.html", form=form, hint=NEW_PASSWORD_HINT)

@@ -270,10 +270,14 @@ SIMPLE_ACTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# Disabling, enabling or unlocking an account, removing its second factor, and letting it run another
+# provider, ask for the password again after a while, as changing a role does: a session left open,
+# or taken, is not enough to let someone in, or shut every other admin out (ASVS V7.5.3).
 @bp.route(
     "/accounts/<int:account_id>/<any(disable, enable, unlock, 'remove-second-factor'):action>",
     methods=["GET", "POST"],
 )
+@fresh_sign_in_required()
 def account_action(account_id: int, action: str) -> Any:
     found = _account_or_404(account_id)
     words = SIMPLE_ACTIONS[action]
@@ -323,6 +327,7 @@ def account_role(account_id: int) -> Any:
 
 
 @bp.route("/accounts/<int:account_id>/providers/add", methods=["GET", "POST"])
+@fresh_sign_in_required()
 def account_add_provider(account_id: int) -> Any:
     found = _account_or_404(account_id)
     if found.role != "provider_admin":

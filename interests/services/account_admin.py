@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import aliased, selectinload
 
 from interests.extensions import db
@@ -30,8 +30,9 @@ from interests.models import (
     SecurityEvent,
     utcnow,
 )
+from interests.rules.text import control_character_in, without_controls
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import audit, invitations, second_factor, security_log
+from interests.services import accounts, audit, invitations, second_factor, security_log
 from interests.services.paging import Page
 
 REASON_MAX_LENGTH = 500  # characters: a sentence or two; the security log keeps DETAIL_MAX_LENGTH
@@ -72,7 +73,7 @@ class AccountFilter:
 def accounts_page(query: AccountFilter, page: int, per_page: int) -> Page:
     """One page of the accounts matching `query`, by email address."""
     statement = select(Account)
-    wanted = query.text.strip().lower()[:SEARCH_MAX_LENGTH]
+    wanted = without_controls(query.text.strip().lower()[:SEARCH_MAX_LENGTH])
     if wanted:
         statement = statement.where(
             or_(
@@ -163,8 +164,8 @@ def engagement_to_ask_again(target: Account, engagement_id: int) -> Engagement |
 def find_provider(text: str) -> Provider | None:
     """The provider with this short name (slug) or exactly this name, ignoring case."""
     wanted = " ".join(text.split()).lower()
-    if not wanted:
-        return None
+    if not wanted or control_character_in(wanted, multiline=False):
+        return None  # no provider's name holds one (and PostgreSQL refuses a NUL in a query)
     return db.session.scalar(
         select(Provider)
         .where(or_(func.lower(Provider.slug) == wanted, func.lower(Provider.name) == wanted))
@@ -182,6 +183,8 @@ def _clean_reason(reason: str) -> str:
         raise AccountAdminProblem("Enter why you are doing this")
     if len(reason) > REASON_MAX_LENGTH:
         raise AccountAdminProblem(f"Your reason must be {REASON_MAX_LENGTH:,} characters or fewer")
+    if control_character_in(reason, multiline=False):
+        raise AccountAdminProblem("Your reason must not include hidden characters such as control codes")
     return reason
 
 
@@ -221,14 +224,22 @@ def _not_yourself(target: Account, actor: Account, doing: str) -> None:
 def _not_the_last_system_admin(target: Account, doing: str) -> None:
     """Refuse when no other active system admin would be left.
 
-    The rows of every active system admin are locked (on PostgreSQL) until the caller commits, so
-    two admins disabling each other at the same moment cannot both succeed.
+    Two admins disabling (or demoting) each other at the same moment cannot both succeed: the rows
+    of every active system admin are written (unchanged) before they are counted, which takes the
+    write lock until the caller commits - PostgreSQL's row locks, and SQLite's one writer (where
+    SELECT ... FOR UPDATE locks nothing, and a read alone let both requests count two admins). The
+    second request waits, then counts what the first one left.
     """
     if target.role != "system_admin" or not target.active:
         return
-    admins = db.session.scalars(
-        select(Account.id).where(Account.role == "system_admin", Account.active.is_(True)).with_for_update()
-    ).all()
+    active_admins = (Account.role == "system_admin") & Account.active.is_(True)
+    db.session.execute(
+        update(Account)
+        .where(active_admins)
+        .values(session_version=Account.session_version)
+        .execution_options(synchronize_session=False)
+    )
+    admins = db.session.scalars(select(Account.id).where(active_admins).with_for_update()).all()
     if not [admin for admin in admins if admin != target.id]:
         raise AccountAdminProblem(f"You cannot {doing} the last active system admin")
 
@@ -239,7 +250,7 @@ def _end_sessions(target: Account) -> None:
 
 
 def disable(target: Account, *, reason: str, actor: Account) -> None:
-    """Disable the account: nobody can sign in to it, and every session of it ends at once."""
+    """Disable the account: nobody can sign in to it, and every session and reset link of it ends."""
     reason = _clean_reason(reason)
     _not_yourself(target, actor, "disable")
     if not target.active:
@@ -247,6 +258,8 @@ def disable(target: Account, *, reason: str, actor: Account) -> None:
     _not_the_last_system_admin(target, "disable")
     target.active = False
     _end_sessions(target)
+    # A link sent before is for before: enabled again later, the account is not opened by it.
+    accounts.retire_reset_links(target)
     _record("account.disabled", target, actor=actor, what=f"disabled {target.email}", reason=reason)
 
 

@@ -29,6 +29,8 @@ def normalise_email(email: str) -> str:
 
 
 def find_by_email(email: str) -> Account | None:
+    if "\x00" in email:
+        return None  # no address holds one, and PostgreSQL refuses it in a query
     return db.session.scalar(select(Account).where(func.lower(Account.email) == normalise_email(email)))
 
 
@@ -90,6 +92,11 @@ def set_password(account: Account, password: str) -> None:
     check_new_password(password, email=account.email, full_name=account.full_name)
     account.password_hash = hash_password(password)
     account.session_version += 1
+    retire_reset_links(account)
+
+
+def retire_reset_links(account: Account) -> None:
+    """Every reset link sent to the account and not yet used stops working, for good."""
     if account.id is not None:
         db.session.execute(
             update(PasswordReset)
@@ -115,8 +122,25 @@ def tell_password_changed(account: Account) -> None:
 
 
 def change_password(account: Account, current_password: str, new_password: str) -> None:
-    """The holder changes the account's password; other sessions end (the caller signs this one in again)."""
-    if not verify_password(account.password_hash, current_password):
+    """The holder changes the account's password; other sessions end (the caller signs this one in again).
+
+    A wrong current password counts towards the lockout as at sign-in (and is committed at once,
+    like there): whoever holds a stolen session gets no more guesses here than at the sign-in page.
+    While the account is locked even the right password changes nothing.
+    """
+    matches = verify_password(account.password_hash, current_password)
+    now = utcnow()
+    locked = account.locked_until is not None and account.locked_until > now
+    if not matches and not locked:
+        locked = _count_failure(account, now)
+        db.session.commit()
+    if locked:
+        minutes = current_app.config["LOCKOUT_MINUTES"]
+        raise WrongPassword(
+            f"Your account is locked for {minutes} minutes after too many wrong passwords; "
+            "we have emailed you"
+        )
+    if not matches:
         raise WrongPassword("Your current password is not correct")
     if current_password == new_password:
         raise InvalidRecord("Enter a new password that is different from your current one")

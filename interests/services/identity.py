@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from interests.extensions import db
 from interests.models import Account, Engagement, IdentityClaim, InvalidRecord, Invitation, utcnow
+from interests.rules.text import control_character_in
 from interests.services import audit
 from interests.services.outbox import absolute_url, send_email
 
@@ -214,6 +215,8 @@ def decide_claim(claim: IdentityClaim, *, transfer: bool, reason: str, actor: Ac
         raise IdentityProblem("Enter the reason for your decision")
     if len(reason) > DECISION_REASON_MAX_LENGTH:
         raise IdentityProblem(f"The reason must be {DECISION_REASON_MAX_LENGTH:,} characters or fewer")
+    if control_character_in(reason, multiline=True):
+        raise IdentityProblem("The reason must not include hidden characters such as control codes")
     account = account_of(claim.professional_id)
     if account is None or account.id != claim.account_id:
         raise IdentityProblem("The account has changed since this claim was made: it cannot be decided here")

@@ -32,6 +32,7 @@ from interests.models.security import (
     DETAIL_MAX_LENGTH,
     USER_AGENT_MAX_LENGTH,
 )
+from interests.rules.text import without_controls
 from interests.services import downloads
 from interests.services.paging import Page
 
@@ -80,7 +81,7 @@ def _request_facts() -> dict[str, str | None]:
     agent = request.headers.get("User-Agent", "")
     return {
         "ip_address": (request.remote_addr or "")[:ADDRESS_MAX_LENGTH] or None,
-        "user_agent": agent[:USER_AGENT_MAX_LENGTH] or None,
+        "user_agent": without_controls(agent[:USER_AGENT_MAX_LENGTH]) or None,
     }
 
 
@@ -91,8 +92,10 @@ def _values(kind: str, account_id: int | None, email: str | None, detail: str) -
         "occurred_at": utcnow(),
         "kind": kind,
         "account_id": account_id,
-        "email": (email or "").strip()[:EMAIL_MAX_LENGTH] or None,
-        "detail": (detail or "")[:DETAIL_MAX_LENGTH],
+        # What a visitor typed or sent may hold control characters: a NUL (which PostgreSQL would
+        # refuse, losing the event) or a line break (a forged line in an export). Shown as U+FFFD.
+        "email": without_controls((email or "").strip()[:EMAIL_MAX_LENGTH]) or None,
+        "detail": without_controls((detail or "")[:DETAIL_MAX_LENGTH]),
         **_request_facts(),
     }
 
@@ -141,7 +144,7 @@ def _filtered(query: EventFilter) -> Select[SecurityEvent, str]:  # the email is
     if query.kind:
         statement = statement.where(SecurityEvent.kind == query.kind)
     if query.email:
-        wanted = query.email.strip().lower()
+        wanted = without_controls(query.email.strip().lower())
         statement = statement.where(
             or_(
                 func.lower(Account.email).contains(wanted, autoescape=True),
@@ -149,7 +152,7 @@ def _filtered(query: EventFilter) -> Select[SecurityEvent, str]:  # the email is
             )
         )
     if query.address:
-        address = query.address.strip()
+        address = without_controls(query.address.strip())
         statement = statement.where(SecurityEvent.ip_address.startswith(address, autoescape=True))
     if query.since is not None:
         statement = statement.where(SecurityEvent.occurred_at >= query.since)
