@@ -6,6 +6,7 @@ reasons (product card, "Identity and consent across providers").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -282,17 +283,26 @@ def account_action(account_id: int, action: str) -> Any:
     found = _account_or_404(account_id)
     words = SIMPLE_ACTIONS[action]
     form = AccountActionForm()
-    if form.validate_on_submit():
-        try:
-            words["do"](found, reason=form.reason.data or "", actor=_admin())
-            db.session.commit()
-        except account_admin.AccountAdminProblem as problem:
-            db.session.rollback()
-            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
-        else:
-            flash(words["done"], "success")
-            return redirect(url_for("admin.account", account_id=account_id))
-    return render_template("admin/account_action.html", account=found, form=form, words=words)
+    done = _carry_out(
+        form, account_id, lambda reason: words["do"](found, reason=reason, actor=_admin()), words["done"]
+    )
+    return done or render_template("admin/account_action.html", account=found, form=form, words=words)
+
+
+def _carry_out(form: AccountActionForm, account_id: int, do: Callable[[str], None], done: str) -> Any:
+    """Do a posted action with the reason given: back to the account page when done; None (the
+    reason's error on the form, nothing saved) when refused or not posted."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        do(form.reason.data or "")
+        db.session.commit()
+    except account_admin.AccountAdminProblem as problem:
+        db.session.rollback()
+        form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
+        return None
+    flash(done, "success")
+    return redirect(url_for("admin.account", account_id=account_id))
 
 
 @bp.route("/accounts/<int:account_id>/role", methods=["GET", "POST"])
@@ -358,17 +368,15 @@ def account_remove_provider(account_id: int, provider_id: int) -> Any:
     if provider is None:
         abort(404)
     form = AccountActionForm()
-    if form.validate_on_submit():
-        try:
-            account_admin.remove_provider(found, provider, reason=form.reason.data or "", actor=_admin())
-            db.session.commit()
-        except account_admin.AccountAdminProblem as problem:
-            db.session.rollback()
-            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
-        else:
-            flash(f"The account no longer runs {provider.name}", "success")
-            return redirect(url_for("admin.account", account_id=account_id))
-    return render_template("admin/account_remove_provider.html", account=found, provider=provider, form=form)
+    done = _carry_out(
+        form,
+        account_id,
+        lambda reason: account_admin.remove_provider(found, provider, reason=reason, actor=_admin()),
+        f"The account no longer runs {provider.name}",
+    )
+    return done or render_template(
+        "admin/account_remove_provider.html", account=found, provider=provider, form=form
+    )
 
 
 @bp.route("/accounts/<int:account_id>/engagements/<int:engagement_id>/ask-again", methods=["GET", "POST"])
@@ -378,14 +386,12 @@ def account_ask_again(account_id: int, engagement_id: int) -> Any:
     if engagement is None:
         abort(404)
     form = AccountActionForm()
-    if form.validate_on_submit():
-        try:
-            account_admin.ask_again(found, engagement, reason=form.reason.data or "", actor=_admin())
-            db.session.commit()
-        except account_admin.AccountAdminProblem as problem:
-            db.session.rollback()
-            form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
-        else:
-            flash("A new link has been sent; the old one no longer works", "success")
-            return redirect(url_for("admin.account", account_id=account_id))
-    return render_template("admin/account_ask_again.html", account=found, engagement=engagement, form=form)
+    done = _carry_out(
+        form,
+        account_id,
+        lambda reason: account_admin.ask_again(found, engagement, reason=reason, actor=_admin()),
+        "A new link has been sent; the old one no longer works",
+    )
+    return done or render_template(
+        "admin/account_ask_again.html", account=found, engagement=engagement, form=form
+    )

@@ -104,14 +104,7 @@ def turn_on(account: Account, code: str, now: datetime | None = None) -> list[st
         raise WrongCode("The code is not right. Enter the code your authenticator app shows now")
     account.totp_enabled_at = now
     codes = _new_recovery_codes(account, now)
-    audit.record(
-        "account.second_factor_on",
-        account,
-        actor=account,
-        summary=f"{account.email} turned on a second factor",
-        professional_id=account.professional_id,
-    )
-    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="Turned on")
+    _changed(account, "account.second_factor_on", f"{account.email} turned on a second factor", "Turned on")
     _tell_owner(
         account,
         kind="second_factor_on",
@@ -155,14 +148,9 @@ def turn_off(account: Account) -> None:
     forget(account)
     if not was_on:
         return  # only a setup never finished: nothing to tell anyone
-    audit.record(
-        "account.second_factor_off",
-        account,
-        actor=account,
-        summary=f"{account.email} turned off their second factor",
-        professional_id=account.professional_id,
+    _changed(
+        account, "account.second_factor_off", f"{account.email} turned off their second factor", "Turned off"
     )
-    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="Turned off")
     _tell_owner(
         account,
         kind="second_factor_off",
@@ -179,14 +167,12 @@ def replace_recovery_codes(account: Account, now: datetime | None = None) -> lis
     if not account.has_second_factor:
         raise InvalidRecord("Your account does not have a second factor")
     codes = _new_recovery_codes(account, now or utcnow())
-    audit.record(
-        "account.recovery_codes_replaced",
+    _changed(
         account,
-        actor=account,
-        summary=f"{account.email} made a new set of recovery codes",
-        professional_id=account.professional_id,
+        "account.recovery_codes_replaced",
+        f"{account.email} made a new set of recovery codes",
+        "New recovery codes",
     )
-    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail="New recovery codes")
     return codes
 
 
@@ -304,6 +290,12 @@ def _claim_step(account: Account, typed: str, now: datetime) -> bool:
     ).first()
     db.session.expire(account, ["totp_last_step"])
     return claimed is not None
+
+
+def _changed(account: Account, action: str, summary: str, detail: str) -> None:
+    """The holder changed their second factor: audited, and in the security log."""
+    audit.record(action, account, actor=account, summary=summary, professional_id=account.professional_id)
+    security_log.record(security_log.SECOND_FACTOR_CHANGED, account=account, detail=detail)
 
 
 def _tell_owner(account: Account, *, kind: str, subject: str, what: str) -> None:
