@@ -33,7 +33,7 @@ from interests.models import (
 from interests.rules.text import control_character_in, without_controls
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.services import accounts, audit, invitations, second_factor, security_log
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 REASON_MAX_LENGTH = 500  # characters: a sentence or two; the security log keeps DETAIL_MAX_LENGTH
 RECENT_LIMIT = 10  # entries of each kind on an account's page; the full story is in the logs
@@ -91,18 +91,9 @@ def accounts_page(query: AccountFilter, page: int, per_page: int) -> Page:
         statement = statement.where(Account.active.is_(True), locked)
     elif query.status == ACTIVE:
         statement = statement.where(Account.active.is_(True), ~locked)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    items = list(
-        db.session.scalars(
-            statement.options(selectinload(Account.providers))
-            .order_by(Account.email, Account.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
+    return page_of(
+        statement.options(selectinload(Account.providers)).order_by(Account.email, Account.id), page, per_page
     )
-    return Page(items=items, total=total, page=page, per_page=per_page)
 
 
 def account(account_id: int) -> Account | None:

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 logger = logging.getLogger(__name__)
 
@@ -193,17 +193,9 @@ def deliver_pending(limit: int = 500) -> Delivery:
 def outbox_page(provider_ids: list[int] | None, page: int, per_page: int) -> Page:
     """Emails newest first; `provider_ids` None means every email (system admin)."""
     statement = select(OutboxEmail)
-    counting = select(func.count()).select_from(OutboxEmail)
     if provider_ids is not None:
         statement = statement.where(OutboxEmail.provider_id.in_(provider_ids))
-        counting = counting.where(OutboxEmail.provider_id.in_(provider_ids))
-    total = int(db.session.scalar(counting) or 0)
-    items = db.session.scalars(
-        statement.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return page_of(statement.order_by(OutboxEmail.created_at.desc(), OutboxEmail.id.desc()), page, per_page)
 
 
 def email_for(provider_ids: list[int] | None, email_id: int) -> OutboxEmail | None:

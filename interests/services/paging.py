@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from interests.extensions import db
 
 
 @dataclass
@@ -33,3 +38,22 @@ class Page:
     @property
     def last_number(self) -> int:
         return min(self.total, self.page * self.per_page)
+
+
+def page_of(
+    statement: Select[*tuple[Any, ...]],
+    page: int,
+    per_page: int,
+    *,
+    each: Callable[[Any], Any] | None = None,
+) -> Page:
+    """One page of an ordered statement's results, counted by the database. A page past the last
+    is the last page. `each` turns a row into an item (otherwise items are the first column's)."""
+    total = int(db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0)
+    page = min(max(page, 1), max(1, math.ceil(total / per_page)))
+    window = statement.limit(per_page).offset((page - 1) * per_page)
+    if each is None:
+        items = list(db.session.scalars(window))
+    else:
+        items = [each(row) for row in db.session.execute(window)]
+    return Page(items=items, total=total, page=page, per_page=per_page)

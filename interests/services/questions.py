@@ -24,7 +24,7 @@ from interests.extensions import db
 from interests.models import Account, InvalidRecord, PatientQuestion, Provider, utcnow
 from interests.services import audit
 from interests.services.outbox import absolute_url, send_email
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 # Days a confirmation link works: long enough to find the email after a few days away, short
 # enough that a link found later in someone's mailbox is of little use.
@@ -200,14 +200,12 @@ def _email_reply(question: PatientQuestion, text: str) -> None:
 def questions_page(provider: Provider, page: int, per_page: int) -> Page:
     """Unanswered questions first, newest first within each group."""
     base = select(PatientQuestion).where(PatientQuestion.provider_id == provider.id)
-    total = int(db.session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     unanswered_first = case((PatientQuestion.replied_at.is_(None), 0), else_=1)
-    items = db.session.scalars(
-        base.order_by(unanswered_first, PatientQuestion.asked_at.desc(), PatientQuestion.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return page_of(
+        base.order_by(unanswered_first, PatientQuestion.asked_at.desc(), PatientQuestion.id.desc()),
+        page,
+        per_page,
+    )
 
 
 def unanswered_count(provider: Provider) -> int:

@@ -3,13 +3,13 @@ interest (published beside the entry on the register once recorded)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from interests.extensions import db
 from interests.models import Account, Declaration, DeclarationItem, InterestVersion, Provider, utcnow
 from interests.services import audit, search_index
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 ACTION_MAX_LENGTH = 2000  # characters
 
@@ -22,14 +22,13 @@ def declarations_page(provider: Provider, page: int, per_page: int, *, awaiting_
                 select(DeclarationItem.declaration_id).where(DeclarationItem.management_action.is_(None))
             )
         )
-    total = int(db.session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    items = db.session.scalars(
-        base.options(selectinload(Declaration.professional), selectinload(Declaration.items))
-        .order_by(Declaration.signed_at.desc(), Declaration.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+    return page_of(
+        base.options(selectinload(Declaration.professional), selectinload(Declaration.items)).order_by(
+            Declaration.signed_at.desc(), Declaration.id.desc()
+        ),
+        page,
+        per_page,
+    )
 
 
 def declaration_at(provider: Provider, declaration_id: int) -> Declaration | None:

@@ -34,7 +34,7 @@ from interests.models.security import (
 )
 from interests.rules.text import without_controls
 from interests.services import downloads
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 logger = logging.getLogger(__name__)
 
@@ -173,17 +173,12 @@ class EventRow:
 
 def events_page(query: EventFilter, page: int, per_page: int) -> Page:
     """One page of the events matching `query`, newest first."""
-    statement = _filtered(query)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(
-        statement.order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    items = [EventRow(event, email) for event, email in rows]
-    return Page(items=items, total=total, page=page, per_page=per_page)
+    return page_of(
+        _filtered(query).order_by(SecurityEvent.occurred_at.desc(), SecurityEvent.id.desc()),
+        page,
+        per_page,
+        each=lambda row: EventRow(row[0], row[1]),
+    )
 
 
 def events(query: EventFilter) -> Iterator[EventRow]:

@@ -28,7 +28,7 @@ from interests.rules.regulators import (
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE
 from interests.services import audit, search_index
 from interests.services.compliance import Cutoffs, status_expression
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 NOT_STARTED = "not_started"
 ENDED = "ended"
@@ -62,11 +62,7 @@ def managed_providers(account: Account, page: int, per_page: int) -> Page:
     statement = select(Provider)
     if not can_manage_every_provider(account):
         statement = statement.where(Provider.id.in_([p.id for p in account.providers]))
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    items = db.session.scalars(
-        statement.order_by(Provider.name, Provider.id).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=int(total), page=page, per_page=per_page)
+    return page_of(statement.order_by(Provider.name, Provider.id), page, per_page)
 
 
 def managed_provider_ids(account: Account) -> list[int] | None:

@@ -25,24 +25,21 @@ from interests.models import (
 )
 from interests.services import audit, search_index
 from interests.services.outbox import absolute_url, send_email
-from interests.services.paging import Page
+from interests.services.paging import Page, page_of
 
 
 def requests_page(provider: Provider, page: int, per_page: int) -> Page:
     """Pending requests first (oldest first: they wait longest), then decided ones, newest first."""
     base = select(WithholdingRequest).where(WithholdingRequest.provider_id == provider.id)
-    total = int(db.session.scalar(select(func.count()).select_from(base.subquery())) or 0)
     pending_first = case((WithholdingRequest.status == "pending", 0), else_=1)
-    items = db.session.scalars(
+    return page_of(
         base.options(
             selectinload(WithholdingRequest.interest).selectinload(Interest.versions),
             selectinload(WithholdingRequest.interest).selectinload(Interest.professional),
-        )
-        .order_by(pending_first, WithholdingRequest.requested_at.desc(), WithholdingRequest.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return Page(items=list(items), total=total, page=page, per_page=per_page)
+        ).order_by(pending_first, WithholdingRequest.requested_at.desc(), WithholdingRequest.id.desc()),
+        page,
+        per_page,
+    )
 
 
 def pending_count(provider: Provider) -> int:
