@@ -30,6 +30,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from interests.extensions import db
 from tests.conftest import make_app, require_or_skip, stop_background_work
+from tests.factories import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Flags that work for Debian's Chromium here (docs/stack-notes.md, "Commands that worked").
@@ -260,3 +261,12 @@ def assert_accessible(page: Any) -> None:
             summary = " ".join(line.strip() for line in (node.get("failureSummary") or "").splitlines())
             lines.append(f"    at {target}: {summary}")
     pytest.fail("\n".join(lines), pytrace=False)
+
+
+def sign_in(page: Any, live_server: LiveServer, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page, as a person would."""
+    page.goto(live_server / "/sign-in")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.browser.conftest import LiveServer, assert_accessible
-from tests.factories import PASSWORD, make_account, make_engagement, make_professional, make_provider
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
+from tests.factories import make_account, make_engagement, make_professional, make_provider
 
 ADMIN = "sysadmin@register.example"
 LEAD = "lead@ashby.example"
@@ -30,11 +30,7 @@ def test_system_admin_finds_an_account_and_every_page_is_accessible(
     page: Any, live_server: LiveServer
 ) -> None:
     populate(live_server)
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, ADMIN)
     page.get_by_role("link", name="Accounts", exact=True).click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Accounts"
@@ -70,11 +66,7 @@ def test_a_professionals_account_page_and_the_new_link_page_are_accessible(
     page: Any, live_server: LiveServer
 ) -> None:
     populate(live_server)
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, ADMIN)
     page.goto(live_server / "/admin/accounts?q=sam")
     page.get_by_role("link", name="sam.reed@mail.example").click()
     page.wait_for_load_state()

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import OutboxEmail
-from tests.browser.conftest import LiveServer, assert_accessible
-from tests.factories import PASSWORD, make_account, make_engagement, make_professional, make_provider
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
+from tests.factories import make_account, make_engagement, make_professional, make_provider
 
 PROFESSIONAL = "rosa.lind@personal.example"
 ADMIN = "sysadmin@register.example"
@@ -57,14 +57,6 @@ def populate(live_server: LiveServer) -> dict[str, Any]:
         }
 
     return live_server.populate(create)
-
-
-def sign_in(page: Any, live_server: LiveServer, email: str) -> None:
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
 
 
 def test_professional_confirms_where_they_work_by_keyboard_and_by_link(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 from tests.factories import (
-    PASSWORD,
     make_account,
     make_declaration,
     make_engagement,
@@ -36,19 +35,11 @@ def populate(live_server: LiveServer) -> str:
     return live_server.populate(create)
 
 
-def sign_in(page: Any, live_server: LiveServer) -> None:
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", INSPECTOR_EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
-
-
 def test_overview_has_no_accessibility_violations_and_sorts_by_keyboard(
     page: Any, live_server: LiveServer
 ) -> None:
     populate(live_server)
-    sign_in(page, live_server)
+    sign_in(page, live_server, INSPECTOR_EMAIL)
     page.goto(live_server / "/inspect")
     assert page.locator("h1").inner_text() == "Compliance overview"
     assert_accessible(page)
@@ -66,7 +57,7 @@ def test_overview_has_no_accessibility_violations_and_sorts_by_keyboard(
 
 def test_overview_with_errors_has_no_accessibility_violations(page: Any, live_server: LiveServer) -> None:
     populate(live_server)
-    sign_in(page, live_server)
+    sign_in(page, live_server, INSPECTOR_EMAIL)
     page.goto(live_server / "/inspect?as_of=2099-01-01&region=nowhere")
     assert page.locator(".nhsuk-error-summary").is_visible()
     assert_accessible(page)
@@ -74,7 +65,7 @@ def test_overview_with_errors_has_no_accessibility_violations(page: Any, live_se
 
 def test_provider_page_has_no_accessibility_violations(page: Any, live_server: LiveServer) -> None:
     slug = populate(live_server)
-    sign_in(page, live_server)
+    sign_in(page, live_server, INSPECTOR_EMAIL)
     page.goto(live_server / "/inspect?sort=missing&order=descending")
     page.locator("tbody tr").first.locator("td a").click()
     page.wait_for_load_state()
@@ -98,7 +89,7 @@ def test_people_list_pages_have_no_accessibility_violations_and_page_by_keyboard
         return provider.slug
 
     slug = live_server.populate(create)
-    sign_in(page, live_server)
+    sign_in(page, live_server, INSPECTOR_EMAIL)
     page.goto(live_server / f"/inspect/providers/{slug}")
     page.get_by_role("link", name="See all 52 locum or agency missing").click()
     page.wait_for_load_state()

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import OutboxEmail
-from tests.browser.conftest import LiveServer, assert_accessible
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 from tests.factories import PASSWORD, make_account
 
 EMAIL = "ada.quill@kestrel.example"
@@ -33,11 +33,7 @@ def _reset_link(live_server: LiveServer) -> str:
 
 def test_change_then_forget_and_reset_a_password(page: Any, live_server: LiveServer) -> None:
     live_server.populate(lambda: make_account("inspector", email=EMAIL, full_name="Ada Quill").email)
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, EMAIL)
 
     page.goto(live_server / "/account")
     assert page.locator("h1").inner_text() == "Your account"

@@ -8,8 +8,8 @@ from typing import Any
 
 from interests.extensions import db
 from interests.models import SecurityEvent
-from tests.browser.conftest import LiveServer, assert_accessible
-from tests.factories import PASSWORD, make_account
+from tests.browser.conftest import LiveServer, assert_accessible, sign_in
+from tests.factories import make_account
 
 ADMIN = "sysadmin@register.example"
 
@@ -38,11 +38,7 @@ def test_system_admin_filters_the_security_log_and_every_state_is_accessible(
     page: Any, live_server: LiveServer
 ) -> None:
     populate(live_server)
-    page.goto(live_server / "/sign-in")
-    page.fill("#email", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_load_state()
+    sign_in(page, live_server, ADMIN)
     page.get_by_role("link", name="Security log").click()
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "Security log"
