@@ -129,6 +129,7 @@ def account_paths(world: dict[str, Any]) -> list[str]:
         f"/admin/accounts/{pro}/disable",
         f"/admin/accounts/{pro}/enable",
         f"/admin/accounts/{pro}/unlock",
+        f"/admin/accounts/{lead}/remove-second-factor",
         f"/admin/accounts/{lead}/role",
         f"/admin/accounts/{lead}/providers/add",
         f"/admin/accounts/{lead}/providers/{world['ashby']}/remove",
