@@ -27,6 +27,7 @@ from interests.models import Account, OutboxEmail, SecurityEvent, utcnow
 from interests.services import second_factor
 from tests import factories
 from tests.identity_helpers import signed_in
+from tests.pages import error_summary
 
 ADMIN = "sysadmin@register.example"
 OTHER_ADMIN = "second-admin@register.example"
@@ -341,6 +342,7 @@ def test_a_provider_admin_reaches_no_admin_page_by_forged_ids(app: Flask, world:
         assert lead.post(path, data=data).status_code == 403, path
     assert lead.get("/admin/security-events.csv").status_code == 403
     assert account(app, world["lead"]).role == "provider_admin"
+    assert account(app, world["admin"]).active
 
 
 def with_second_factor(app: Flask, account_id: int) -> None:
@@ -373,3 +375,38 @@ def test_nobody_but_a_freshly_signed_in_system_admin_removes_a_second_factor(
         stale = admin.post(path.format(world["pro"]), data=data)
     assert urlsplit(stale.headers["Location"]).path == "/sign-in/confirm"
     assert account(app, world["pro"]).has_second_factor
+
+
+@pytest.mark.alldb
+@pytest.mark.parametrize(
+    ("path", "data", "message"),
+    [
+        ("/admin/accounts/{lead}/disable", {"reason": "Left\x00"}, "hidden characters"),
+        (
+            "/admin/accounts/{lead}/providers/add",
+            {"provider": "north\x00gate", "reason": "Needs it"},
+            "provider",
+        ),
+    ],
+)
+def test_a_nul_character_in_an_admin_form_is_a_message_not_a_server_error(
+    app: Flask, world: dict[str, Any], path: str, data: dict[str, str], message: str
+) -> None:
+    response = signed_in(app, ADMIN).post(path.format(lead=world["lead"]), data=data)
+    assert response.status_code == 200
+    assert message in " ".join(error_summary(response))
+    assert account(app, world["lead"]).active
+
+
+@pytest.mark.alldb
+def test_a_refused_sign_in_with_a_nul_in_the_address_is_still_logged(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A control character in the address typed must not keep a refusal out of the security log."""
+    from interests.services import security_log
+
+    with app.test_request_context():
+        assert security_log.record_refusal(security_log.RATE_LIMITED, email="ro\x00sa@x.example\r\nforged")
+    with app.app_context():
+        [typed] = db.session.scalars(select(SecurityEvent.email)).all()
+    assert typed is not None and "\x00" not in typed and "\n" not in typed
