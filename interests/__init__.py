@@ -35,10 +35,11 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from interests import frontend, security
+    from interests import frontend, security, unit_of_work
     from interests.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
+    unit_of_work.init_app(app)  # first of the after_request functions: so it runs last
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -11,6 +11,7 @@ from interests.extensions import db
 from interests.models import InvalidRecord, Professional, Provider
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.services import accounts, security_log
+from interests.unit_of_work import transaction
 
 users_cli = AppGroup("users", help="Manage sign-in accounts.")
 security_events_cli = AppGroup("security-events", help="The security log.")
@@ -20,8 +21,8 @@ security_events_cli = AppGroup("security-events", help="The security log.")
 def prune_security_events() -> None:
     """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): run daily from cron."""
     keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
-    deleted = security_log.prune(keep_days)
-    db.session.commit()
+    with transaction():
+        deleted = security_log.prune(keep_days)
     click.echo(
         f"Deleted {deleted:,} security {'event' if deleted == 1 else 'events'} older than {keep_days} days"
     )
@@ -57,17 +58,16 @@ def create_user(
     if role == "professional" and professional is None:
         raise click.ClickException("A professional's account needs --professional ID")
     try:
-        account = accounts.create_account(
-            email=email,
-            password=password,
-            role=role,
-            providers=providers,
-            professional=professional,
-            full_name=full_name,
-        )
-        db.session.commit()
+        with transaction():
+            account = accounts.create_account(
+                email=email,
+                password=password,
+                role=role,
+                providers=providers,
+                professional=professional,
+                full_name=full_name,
+            )
     except InvalidRecord as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from exc
     click.echo(f"Created {account.role} account {account.email}")
 

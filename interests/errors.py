@@ -10,9 +10,10 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from interests.extensions import db, login_manager
+from interests.extensions import login_manager
 from interests.security import TOKEN_ARGUMENTS
 from interests.services import security_log
+from interests.unit_of_work import discard
 
 
 def _signed_in_account_id() -> int | None:
@@ -20,7 +21,7 @@ def _signed_in_account_id() -> int | None:
     try:
         return current_user.id if current_user.is_authenticated else None  # type: ignore[no-any-return]
     except SQLAlchemyError:
-        db.session.rollback()
+        discard()
         # The page must still render: show it as to an anonymous visitor.
         g._login_user = login_manager.anonymous_user()
         return None
@@ -67,7 +68,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(500)
     def server_error(error: Exception) -> Any:
-        db.session.rollback()
+        discard()
         if "_login_user" not in g:
             # The database may be what failed: show the page without looking the account up.
             g._login_user = login_manager.anonymous_user()

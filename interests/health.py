@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from interests.extensions import db
+from interests.unit_of_work import discard
 
 bp = Blueprint("health", __name__)
 
@@ -22,7 +23,7 @@ def healthz() -> Any:
         db.session.execute(text("SELECT 1"))
         checks["database"] = {"ok": True}
     except SQLAlchemyError as exc:
-        db.session.rollback()
+        discard()
         checks["database"] = {"ok": False, "error": type(exc).__name__}
     for check in CHECKS:
         name, result = check()
@@ -41,7 +42,7 @@ def _search_index() -> tuple[str, dict[str, Any]]:
     try:
         return health()
     except SQLAlchemyError as exc:
-        db.session.rollback()
+        discard()
         return "search_index", {"ok": False, "error": type(exc).__name__}
 
 

@@ -14,10 +14,11 @@ from interests.account.forms import (
     ConfirmForm,
     TurnOnSecondFactorForm,
 )
-from interests.extensions import db, limiter
+from interests.extensions import limiter
 from interests.models import InvalidRecord
 from interests.security import continue_session, fresh_sign_in_required
 from interests.services import accounts, second_factor
+from interests.unit_of_work import discard
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
@@ -48,12 +49,10 @@ def change_password() -> Any:
         account = current_user._get_current_object()
         try:
             accounts.change_password(account, form.current_password.data or "", form.password.data or "")
-            db.session.commit()
-        except accounts.WrongPassword as exc:
-            db.session.rollback()
+        except accounts.WrongPassword as exc:  # the failure counted towards the lockout is kept
             form.current_password.errors = [str(exc)]
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.password.errors = [str(exc)]
         else:
             # The new session version ended every session; sign this one in again, so only the others end.
@@ -79,14 +78,12 @@ def set_up_second_factor() -> Any:
         try:
             codes = second_factor.turn_on(account, form.code.data or "")
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.code.errors = [str(exc)]
         else:
-            db.session.commit()
             # Shown once, in this response: the codes are never stored but as hashes, nor redirected with.
             return render_template("account/recovery_codes.html", codes=codes, turned_on=True)
     setup = second_factor.start_setup(account)
-    db.session.commit()
     return render_template(
         "account/second_factor_setup.html",
         form=form,
@@ -105,7 +102,6 @@ def new_recovery_codes() -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
         codes = second_factor.replace_recovery_codes(account)
-        db.session.commit()
         return render_template("account/recovery_codes.html", codes=codes, turned_on=False)
     return render_template(
         "account/new_recovery_codes.html", form=form, codes_left=second_factor.recovery_codes_left(account)
@@ -122,7 +118,6 @@ def turn_off_second_factor() -> Any:
     form = ConfirmForm()
     if form.validate_on_submit():
         second_factor.turn_off(account)
-        db.session.commit()
         flash("Your second factor is off. Signing in now needs only your password", "success")
         return redirect(url_for("account.home"))
     return render_template(

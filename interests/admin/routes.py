@@ -35,7 +35,6 @@ from interests.admin.forms import (
     SecurityEventFilterForm,
     parse_day,
 )
-from interests.extensions import db
 from interests.frontend import UK_TIME
 from interests.models import Account
 from interests.pagination import pagination, requested_page
@@ -43,6 +42,7 @@ from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.security import fresh_sign_in_required, roles_required
 from interests.services import account_admin, identity, security_log
 from interests.services.security_log import EventFilter
+from interests.unit_of_work import discard
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -84,9 +84,8 @@ def claim(claim_id: int) -> Any:
                 account=current_user._get_current_object(),
                 detail=f"Identity claim {found.id} decided: {outcome}",
             )
-            db.session.commit()
         except identity.IdentityProblem as problem:
-            db.session.rollback()
+            discard()
             form.decision.errors = [str(problem)]  # type: ignore[attr-defined]
         else:
             flash("Decision recorded: both addresses have been told", "success")
@@ -160,7 +159,6 @@ def security_events_export() -> Response:
         account=current_user._get_current_object(),
         detail=f"Downloaded the security log {filters}".strip(),
     )
-    db.session.commit()
 
     def lines() -> Any:
         yield from security_log.csv_lines(security_log.events(query))
@@ -296,9 +294,8 @@ def _carry_out(form: AccountActionForm, account_id: int, do: Callable[[str], Non
         return None
     try:
         do(form.reason.data or "")
-        db.session.commit()
     except account_admin.AccountAdminProblem as problem:
-        db.session.rollback()
+        discard()
         form.reason.errors = [str(problem)]  # type: ignore[attr-defined]
         return None
     flash(done, "success")
@@ -326,9 +323,8 @@ def account_role(account_id: int) -> Any:
             account_admin.change_role(
                 found, form.role.data, reason=form.reason.data or "", actor=_admin(), provider=provider
             )
-            db.session.commit()
         except account_admin.AccountAdminProblem as problem:
-            db.session.rollback()
+            discard()
             field_error.errors = [str(problem)]  # type: ignore[attr-defined]
         else:
             flash("Role changed: the account's sessions have ended", "success")
@@ -351,9 +347,8 @@ def account_add_provider(account_id: int) -> Any:
                     "Enter the name or short name of a provider on the register"
                 )
             account_admin.add_provider(found, provider, reason=form.reason.data or "", actor=_admin())
-            db.session.commit()
         except account_admin.AccountAdminProblem as problem:
-            db.session.rollback()
+            discard()
             form.provider.errors = [str(problem)]  # type: ignore[attr-defined]
         else:
             flash(f"The account now runs {provider.name}", "success")

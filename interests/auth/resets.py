@@ -12,9 +12,10 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from interests.account.forms import NEW_PASSWORD_HINT, NewPasswordForm, ResetRequestForm
-from interests.extensions import db, limiter
+from interests.extensions import limiter
 from interests.models import InvalidRecord
 from interests.services import accounts, password_resets
+from interests.unit_of_work import discard
 
 bp = Blueprint("password_reset", __name__, url_prefix="/sign-in/reset")
 
@@ -39,7 +40,6 @@ def request_link() -> Any:
     form = ResetRequestForm()
     if form.validate_on_submit():
         password_resets.request_reset(form.email.data or "")
-        db.session.commit()
         # The same answer whether or not an account uses the address.
         return render_template("auth/reset_sent.html", email=form.email.data)
     return render_template("auth/reset_request.html", form=form)
@@ -53,12 +53,11 @@ def choose_password(token: str) -> Any:
     if form.validate_on_submit():
         try:
             password_resets.reset_password(token, form.password.data or "")
-            db.session.commit()
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.password.errors = [str(exc)]
         except password_resets.ResetLinkUnusable:  # used at the same moment by another request
-            db.session.rollback()
+            discard()
             return render_template("auth/reset_invalid.html"), 404
         else:
             flash("Your password has been changed. Sign in with your new password", "success")

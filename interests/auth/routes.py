@@ -12,7 +12,7 @@ from interests.auth.forms import (
     SignInForm,
     SignOutForm,
 )
-from interests.extensions import db, limiter
+from interests.extensions import limiter
 from interests.models import Account, utcnow
 from interests.security import (
     begin_pending_sign_in,
@@ -69,14 +69,12 @@ def sign_in() -> Any:
         if result.account is not None:
             start_session(result.account)
             security_log.record(security_log.SIGN_IN, account=result.account)
-            db.session.commit()
             return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[result.account.role])
         security_log.record(
             security_log.SIGN_IN_FAILED,
             email=form.email.data,
             detail="Account locked" if result.locked else "",
         )
-        db.session.commit()
         form.email.errors = list(form.email.errors) + [WRONG_CREDENTIALS]
         if result.locked:  # about the account, not a field: shown in the summary, after the above
             form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
@@ -109,7 +107,6 @@ def _finish_sign_in(account: Account, next_path: str, how: str) -> Any:
     accounts.signed_in(account, utcnow())
     start_session(account)
     security_log.record(security_log.SIGN_IN, account=account, detail=how)
-    db.session.commit()
     return redirect(safe_next_path(next_path) or HOME_BY_ROLE[account.role])
 
 
@@ -122,7 +119,6 @@ def _refuse_code(account: Account, form: Any, message: str, detail: str) -> None
         email=account.email,
         detail=f"{detail}; account locked" if locked else detail,
     )
-    db.session.commit()
     form.code.errors = list(form.code.errors) + [message]
     if locked:
         form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
@@ -135,7 +131,6 @@ def _locked(account: Account, form: Any) -> bool:
     security_log.record(
         security_log.SIGN_IN_FAILED, account=account, email=account.email, detail="Account locked"
     )
-    db.session.commit()
     form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
     return True
 
@@ -208,7 +203,6 @@ def confirm_code() -> Any:
     if form.validate_on_submit() and not _locked(account, form):
         if second_factor.check_authenticator_code(account, form.code.data or ""):
             password_confirmed()
-            db.session.commit()
             return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[account.role])
         _refuse_code(account, form, WRONG_CODE, "Wrong code (confirming it is them)")
     return render_template("auth/confirm_code.html", form=form)

@@ -16,7 +16,6 @@ from wtforms.fields.choices import SelectChoice
 
 from interests import clock
 from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
-from interests.extensions import db
 from interests.models import Account, Interest, InterestVersion, Professional
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -31,6 +30,7 @@ from interests.security import roles_required
 from interests.services import declaring as service
 from interests.services import identity
 from interests.services.declaring import DeclarationProblem, InterestDetails
+from interests.unit_of_work import discard
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
 
@@ -142,9 +142,8 @@ def answer_engagement(engagement_id: int) -> Any:
         else:
             identity.reject_from_account(engagement, _account())
             message = f"We have told {engagement.provider.name} that you do not work there"
-        db.session.commit()
     except identity.IdentityProblem as problem:
-        db.session.rollback()
+        discard()
         flash(str(problem), "error")
     else:
         flash(message, "success")
@@ -226,6 +225,7 @@ def withhold(interest_id: int) -> Any:
                 on=clock.today(),
             )
         except DeclarationProblem as problem:
+            discard()
             form.providers.errors.append(str(problem))
         else:
             flash("Request sent: the entry is not published while your provider decides", "success")
@@ -255,6 +255,7 @@ def check() -> Any:
                 on=today,
             )
         except DeclarationProblem as problem:
+            discard()
             form.providers.errors.append(str(problem))
             form.shown.data = ",".join(str(v.id) for v in versions)
         else:
@@ -302,6 +303,7 @@ def nil_return() -> Any:
                 on=today,
             )
         except DeclarationProblem as problem:
+            discard()
             form.providers.errors.append(str(problem))
         else:
             return redirect(url_for("declare.sent", key=outcome.submission_key))

@@ -22,6 +22,7 @@ from interests.models import (
     Professional,
     Provider,
 )
+from interests.unit_of_work import transaction
 
 # ---------------------------------------------------------------------------------------------
 # The writer
@@ -67,23 +68,23 @@ def write(
     reported = 0  # tenths of the professionals reported so far
     started = time.perf_counter()
     for table, rows in batches:
-        if table == "provider_register_updated":
-            if rows:
-                db.session.execute(update(Provider), rows)
-            continue
-        model = MODEL_BY_TABLE[table]
-        for start in range(0, len(rows), BATCH_ROWS):
-            # Core insert of the table: the ORM's per-row bookkeeping would only slow this down.
-            db.session.execute(insert(model.__table__), rows[start : start + BATCH_ROWS])
+        with transaction():  # a commit per batch keeps the transaction (and WAL) small
+            if table == "provider_register_updated":
+                if rows:
+                    db.session.execute(update(Provider), rows)
+                continue
+            model = MODEL_BY_TABLE[table]
+            for start in range(0, len(rows), BATCH_ROWS):
+                # Core insert of the table: the ORM's per-row bookkeeping would only slow this down.
+                db.session.execute(insert(model.__table__), rows[start : start + BATCH_ROWS])
         written += len(rows)
         if table == "professional":
             done += len(rows)
-            db.session.commit()  # a commit per chunk keeps the transaction (and WAL) small
             if progress and done * 10 // professionals > reported:
                 reported = done * 10 // professionals
                 _progress(done, professionals, started)
-    _reset_sequences()
-    db.session.commit()
+    with transaction():
+        _reset_sequences()
     return written
 
 
@@ -112,7 +113,6 @@ def create_demo_accounts(password: str) -> None:
     create_account(
         email="admin@example.org", password=password, role="system_admin", full_name="Demo Administrator"
     )
-    db.session.commit()
 
 
 def table_counts() -> dict[str, int]:
@@ -153,5 +153,6 @@ def seed(
         raise click.ClickException("The demo password must be 12 characters or more")
     batches = generate(random.Random(seed), providers=providers, professionals=professionals, today=today)
     rows = write(batches, professionals=professionals, progress=progress)
-    create_demo_accounts(password)
+    with transaction():
+        create_demo_accounts(password)
     return SeedResult(True, table_counts(), time.perf_counter() - started, rows)

@@ -9,8 +9,8 @@ import click
 from flask.cli import AppGroup
 
 from interests import clock
-from interests.extensions import db
 from interests.services import compliance
+from interests.unit_of_work import transaction
 
 compliance_cli = AppGroup("compliance", help="The inspectors' compliance figures.")
 
@@ -47,12 +47,8 @@ def snapshot(as_of: datetime | None, days: int, chunk: int) -> None:
         def progress(done: int, total: int, began: float = began) -> None:
             click.echo(f"  {done:,} of {total:,} providers ({time.perf_counter() - began:.1f}s)")
 
-        try:
+        with transaction():
             run = compliance.take_snapshot(day, chunk=chunk, progress=progress)
-            db.session.commit()
-        except Exception:
-            db.session.rollback()
-            raise
         click.echo(
             f"Stored {run.providers:,} providers for {day.isoformat()} in {time.perf_counter() - began:.1f}s"
         )

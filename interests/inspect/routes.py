@@ -18,7 +18,6 @@ from flask import (
 from flask_login import current_user
 
 from interests import clock
-from interests.extensions import db
 from interests.inspect.forms import OverviewFilterForm, parse_as_of
 from interests.inspect.presenters import (
     COLUMNS,
@@ -95,7 +94,6 @@ def _read_overview_request() -> tuple[OverviewFilterForm, OverviewQuery, dict[st
 def _log_read(kind: str, detail: str) -> None:
     """Inspectors' reads of providers' compliance are logged (committed now: a read changes nothing else)."""
     security_log.record(kind, account=current_user._get_current_object(), detail=detail)
-    db.session.commit()
 
 
 @bp.get("")

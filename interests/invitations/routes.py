@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from interests.extensions import db
 from interests.models import Account, InvalidRecord
 from interests.security import start_session
 from interests.services import invitations
 from interests.services.accounts import MIN_PASSWORD_LENGTH
+from interests.unit_of_work import discard
 
 bp = Blueprint("invitations", __name__, url_prefix="/invitations")
 
@@ -72,12 +72,11 @@ def accept(token: str) -> Any:
                     account = invitations.accept(invitation, password)
                 else:
                     account = invitations.set_password(invitation, password)
-                db.session.commit()
             except InvalidRecord as exc:
-                db.session.rollback()
+                discard()
                 form.password.errors = [str(exc)]  # type: ignore[attr-defined]
             except IntegrityError:  # another link made this person's account a moment ago
-                db.session.rollback()
+                discard()
                 form.password.errors = [  # type: ignore[attr-defined]
                     "This registration number already has an account: sign in to it instead"
                 ]
@@ -93,9 +92,8 @@ def accept(token: str) -> Any:
                 invitations.claim_by_link(invitation)
             else:
                 invitations.confirm_by_link(invitation, _signed_in())
-            db.session.commit()
         except (InvalidRecord, IntegrityError):  # used already, or at the same moment
-            db.session.rollback()
+            discard()
             return render_template("invitations/invalid.html"), 404
         if outcome == "claim":
             return render_template("invitations/claimed.html", invitation=invitation)

@@ -19,6 +19,7 @@ from interests import clock
 from interests.extensions import db
 from interests.models import Provider
 from interests.services import outbox, reminders, staff_import
+from interests.unit_of_work import transaction
 
 import_cli = AppGroup("import", help="Import data.")
 reminders_cli = AppGroup("reminders", help="Remind professionals who need to declare.")
@@ -46,17 +47,16 @@ def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
         click.echo(f"  {stage}: {done:,}" + (f" of {total:,}" if total else " lines"), err=True)
 
     try:
-        outcome = staff_import.import_staff(
-            provider,
-            path.read_bytes(),
-            filename=path.name,
-            actor=None,
-            progress=progress,
-            invite=not no_invitations,
-        )
-        db.session.commit()
+        with transaction():
+            outcome = staff_import.import_staff(
+                provider,
+                path.read_bytes(),
+                filename=path.name,
+                actor=None,
+                progress=progress,
+                invite=not no_invitations,
+            )
     except staff_import.ImportRefused as refused:
-        db.session.rollback()
         checked = refused.checked
         for problem in checked.problems:
             where = f"line {problem.line}" if problem.line else "file"
@@ -81,7 +81,8 @@ def import_staff(path: Path, slug: str, no_invitations: bool) -> None:
 def send_reminders(today: object) -> None:
     """Email everyone due, overdue or missing at every provider, once per reminder window."""
     day: date = today.date() if today is not None else clock.today()  # type: ignore[attr-defined]
-    sent = reminders.send_reminders(day)
+    with transaction():
+        sent = reminders.send_reminders(day)
     delivery = outbox.deliver_pending()
     click.echo(
         f"Reminders: {sent.sent:,} queued, {sent.already_reminded:,} already reminded in this window, "

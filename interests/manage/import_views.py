@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 
-from interests.extensions import db
 from interests.manage.common import MANAGERS, bp, current_account, found_or_404, provider_or_404
 from interests.manage.forms import (
     ImportForm,
@@ -23,6 +22,7 @@ from interests.services import (
     import_jobs,
     staff_import,
 )
+from interests.unit_of_work import discard
 
 # --- Import ----------------------------------------------------------------------------------
 
@@ -75,9 +75,8 @@ def import_staff(slug: str) -> Any:
                 outcome = staff_import.import_staff(
                     provider, content, filename=filename, actor=current_account()
                 )
-                db.session.commit()
             except staff_import.ImportRefused as refused:
-                db.session.rollback()
+                discard()
                 checked = refused.checked
                 form.file.errors = [_refused_message(checked.problem_count)]
             else:

@@ -12,7 +12,6 @@ from flask import (
     url_for,
 )
 
-from interests.extensions import db
 from interests.manage.common import MANAGERS, bp, current_account, provider_or_404
 from interests.manage.forms import (
     PublicationForm,
@@ -53,7 +52,6 @@ def publication(slug: str) -> Any:
             ),
             actor=current_account(),
         )
-        db.session.commit()
         flash("Publication settings saved" if changed else "Nothing was changed", "success")
         return redirect(url_for("manage.publication", slug=slug))
     return render_template(

@@ -11,7 +11,6 @@ from flask import (
     url_for,
 )
 
-from interests.extensions import db
 from interests.manage.common import MANAGERS, bp, current_account, found_or_404, per_page, provider_or_404
 from interests.manage.forms import (
     ReplyForm,
@@ -41,7 +40,6 @@ def question(slug: str, question_id: int) -> Any:
     form = ReplyForm()
     if found.replied_at is None and form.validate_on_submit():
         emailed = questions.reply(found, form.reply.data, actor=current_account())
-        db.session.commit()
         if emailed:
             flash("Reply recorded and emailed to the patient", "success")
         elif found.email_state == "waiting":

@@ -13,7 +13,6 @@ from flask import (
 )
 
 from interests import clock
-from interests.extensions import db
 from interests.manage.common import MANAGERS, bp, current_account, found_or_404, per_page, provider_or_404
 from interests.manage.forms import (
     ActionForm,
@@ -30,6 +29,7 @@ from interests.services import (
     review,
     withholding,
 )
+from interests.unit_of_work import discard
 
 # --- Review ----------------------------------------------------------------------------------
 
@@ -65,7 +65,6 @@ def record_action(slug: str, item_id: int) -> Any:
     form = ActionForm(data={"action": item.management_action or ""} if request.method == "GET" else None)
     if form.validate_on_submit():
         review.record_action(item, form.action.data, actor=current_account())
-        db.session.commit()
         flash("Action recorded: it is published beside the entry", "success")
         return redirect(url_for("manage.declaration", slug=slug, declaration_id=item.declaration_id))
     return render_template("manage/action.html", provider=provider, item=item, form=form)
@@ -99,9 +98,8 @@ def decide_withholding(slug: str, request_id: int) -> Any:
                 actor=current_account(),
                 today=clock.today(),
             )
-            db.session.commit()
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.reason.errors = [str(exc)]
         else:
             flash(

@@ -14,7 +14,6 @@ from flask import (
 )
 
 from interests import clock
-from interests.extensions import db
 from interests.frontend import govuk_date
 from interests.manage.common import (
     MANAGERS,
@@ -42,6 +41,7 @@ from interests.services import (
     invitations,
     staff,
 )
+from interests.unit_of_work import discard
 
 
 @bp.get("/<slug>/staff")
@@ -98,9 +98,8 @@ def add_engagement(slug: str) -> Any:
                 actor=current_account(),
             )
             invitations.ask_one(engagement, actor=current_account())
-            db.session.commit()
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.registration_number.errors = [str(exc)]
         else:
             flash(f"{engagement.professional.full_name} added to your staff list", "success")
@@ -128,9 +127,8 @@ def engagement(slug: str, engagement_id: int) -> Any:
     if form.validate_on_submit():
         try:
             changed = staff.change_engagement(found, _engagement_details(form), actor=current_account())
-            db.session.commit()
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.role.errors = [str(exc)]
         else:
             flash("Engagement changed" if changed else "Nothing was changed", "success")
@@ -149,9 +147,8 @@ def end_engagement(slug: str, engagement_id: int) -> Any:
     if form.validate_on_submit():
         try:
             staff.end_engagement(found, cast(date, form.end_date.data), actor=current_account())  # required
-            db.session.commit()
         except InvalidRecord as exc:
-            db.session.rollback()
+            discard()
             form.end_date.mark_error(str(exc))
         else:
             flash(

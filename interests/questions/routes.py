@@ -14,12 +14,13 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 
-from interests.extensions import db, limiter
+from interests.extensions import limiter
 from interests.formfields import CleanText
 from interests.manage.forms import EmailCheck
 from interests.models import InvalidRecord, Provider
 from interests.models.questions import QUESTION_MAX_LENGTH
 from interests.services import questions
+from interests.unit_of_work import discard
 
 bp = Blueprint("questions", __name__)
 
@@ -75,7 +76,6 @@ def ask(slug: str) -> Any:
         over = questions.over_limit(email, client)
         if over is None:
             questions.ask(provider, form.question.data, form.name.data or None, email, ip_address=client)
-            db.session.commit()
             return redirect(url_for("questions.asked", slug=slug))
         form.form_errors.append(_limit_message(provider, over))
     return render_template("questions/ask.html", provider=provider, form=form)
@@ -101,9 +101,8 @@ def confirm(slug: str, token: str) -> Any:
         try:
             emailed = questions.confirm(found)
         except InvalidRecord:  # used by another request a moment ago
-            db.session.rollback()
+            discard()
             return _link_not_working()
-        db.session.commit()
         return render_template("questions/confirmed.html", provider=provider, emailed=emailed)
     return render_template("questions/confirm.html", provider=provider, form=form)
 

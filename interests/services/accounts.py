@@ -124,8 +124,9 @@ def tell_password_changed(account: Account) -> None:
 def change_password(account: Account, current_password: str, new_password: str) -> None:
     """The holder changes the account's password; other sessions end (the caller signs this one in again).
 
-    A wrong current password counts towards the lockout as at sign-in (and is committed at once,
-    like there): whoever holds a stolen session gets no more guesses here than at the sign-in page.
+    A wrong current password counts towards the lockout as at sign-in (the caller keeps that count
+    when it refuses the change: see interests/account/routes.py): whoever holds a stolen session
+    gets no more guesses here than at the sign-in page.
     While the account is locked even the right password changes nothing.
     """
     matches = verify_password(account.password_hash, current_password)
@@ -133,7 +134,6 @@ def change_password(account: Account, current_password: str, new_password: str) 
     locked = account.locked_until is not None and account.locked_until > now
     if not matches and not locked:
         locked = _count_failure(account, now)
-        db.session.commit()
     if locked:
         minutes = current_app.config["LOCKOUT_MINUTES"]
         raise WrongPassword(
@@ -171,7 +171,8 @@ def attempt_sign_in(email: str, password: str) -> SignIn:
     """Check the credentials, counting a failure against the account (OWASP ASVS 5.0 V6.3.1).
 
     The password is checked before anything else, so an unknown, disabled or locked account takes
-    as long as a known one. Commits: a failure must be counted even though nothing else is saved.
+    as long as a known one. A failure is counted on the account: the request's unit of work keeps
+    it, as the sign-in page answers with its error (status 200).
     """
     account = find_by_email(email)
     password_matches = verify_password(account.password_hash if account else None, password)
@@ -182,17 +183,14 @@ def attempt_sign_in(email: str, password: str) -> SignIn:
         return SignIn(None, locked=True)
     if not password_matches:
         locked = _count_failure(account, now)
-        db.session.commit()
         return SignIn(None, locked=locked)
     if password_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     if account.has_second_factor:
         # The failures are not forgotten yet: someone who knows the password must not get ten more
         # guesses at the code each time they enter it again. Its code finishes the sign-in.
-        db.session.commit()
         return SignIn(account, needs_second_factor=True)
     signed_in(account, now)
-    db.session.commit()
     return SignIn(account)
 
 
@@ -318,4 +316,3 @@ def _tell_owner_of_lock(account: Account, failures: int, minutes: int, what: str
 def revoke_sessions(account: Account) -> None:
     """Make every session cookie issued so far for this account stop working."""
     account.session_version += 1
-    db.session.commit()

@@ -30,10 +30,12 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app
 from sqlalchemy import select, update
 
+from interests import unit_of_work
 from interests.extensions import db
 from interests.models import Account, Provider, StaffImportJob, utcnow
 from interests.models.staff_imports import IMPORT_JOB_RUNNING
 from interests.services import search_index, staff_import
+from interests.unit_of_work import discard, transaction
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +182,10 @@ def start(
         status="waiting",
     )
     db.session.add(job)
-    db.session.commit()
-    runner().submit(job.id)
+    db.session.flush()
+    job_id = job.id
+    # The worker reads the job from the database: it starts once the request's work is committed.
+    unit_of_work.after_commit(lambda: runner().submit(job_id))
     return job
 
 
@@ -204,39 +208,39 @@ def run(job_id: int, report: staff_import.Progress) -> None:
     if job is None or job.status != "waiting":
         return
     content = db.session.scalar(select(StaffImportJob.content).where(StaffImportJob.id == job_id)) or b""
-    job.status = "checking"
-    job.started_at = utcnow()
-    db.session.commit()
+    with transaction():
+        job.status = "checking"
+        job.started_at = utcnow()
     try:
         checked = staff_import.check(content, progress=report)
         del content
         if not checked.ok:
-            job.status = "refused"
-            job.problem_count = checked.problem_count
-            job.problems = [[p.line, p.column, p.message] for p in checked.problems]
-            _finish(job)
-            db.session.commit()
+            with transaction():
+                job.status = "refused"
+                job.problem_count = checked.problem_count
+                job.problems = [[p.line, p.column, p.message] for p in checked.problems]
+                _finish(job)
             return
-        job.status = "saving"
-        db.session.commit()
+        with transaction():
+            job.status = "saving"
         report("saving", 0, 0)
-        provider = db.session.get_one(Provider, job.provider_id)
-        actor = db.session.get(Account, job.account_id) if job.account_id else None
-        outcome = staff_import.save(
-            provider, checked, filename=job.filename, actor=actor, progress=report, invite=job.invite
-        )
-        job.status = "done"
-        job.staff_import_id = outcome.staff_import.id
-        _finish(job)
-        db.session.commit()  # the staff list and the job's end, together
+        with transaction():  # the staff list and the job's end, together
+            provider = db.session.get_one(Provider, job.provider_id)
+            actor = db.session.get(Account, job.account_id) if job.account_id else None
+            outcome = staff_import.save(
+                provider, checked, filename=job.filename, actor=actor, progress=report, invite=job.invite
+            )
+            job.status = "done"
+            job.staff_import_id = outcome.staff_import.id
+            _finish(job)
     except Exception:
         log.exception("Staff import job %s failed; nothing was saved", job_id)
-        db.session.rollback()
-        failed = db.session.get(StaffImportJob, job_id)
-        if failed is not None:
-            failed.status = "failed"
-            _finish(failed)
-            db.session.commit()
+        discard()
+        with transaction():
+            failed = db.session.get(StaffImportJob, job_id)
+            if failed is not None:
+                failed.status = "failed"
+                _finish(failed)
         return
     # Roles and who works here appear on the public register: bring the index up to date now,
     # in this worker, rather than at the end of somebody's web request.

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
 from interests.services.paging import Page, page_of
+from interests.unit_of_work import transaction
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ class Delivery:
 
 
 def deliver_pending(limit: int = 500) -> Delivery:
-    """Send up to `limit` unsent emails by SMTP (one connection), committing as each is sent.
+    """Send up to `limit` unsent emails by SMTP (one connection), keeping each outcome as soon as it is known.
 
     An email the server refuses is counted (attempts, last_error) and tried again next time; if
     the connection itself fails, that email is counted and the rest wait, untouched, for the next
@@ -156,29 +157,29 @@ def deliver_pending(limit: int = 500) -> Delivery:
             if username:
                 server.login(username, setting("MAIL_PASSWORD", "") or "")
             for email in emails:
-                message = EmailMessage()
-                message["From"] = sender
-                message["To"] = email.to_address
-                message["Subject"] = email.subject
-                message.set_content(email.body)
-                email.attempts += 1
-                connection_lost = False
-                try:
-                    server.send_message(message)
-                except smtplib.SMTPException as exc:  # refused: note why and go on to the next email
-                    email.last_error = str(exc)[:1000]
-                    failed += 1
-                    connection_lost = isinstance(exc, smtplib.SMTPServerDisconnected)
-                except OSError as exc:  # timeout, reset: every later email would fail the same way
-                    email.last_error = (str(exc) or type(exc).__name__)[:1000]
-                    failed += 1
-                    connection_lost = True
-                else:
-                    email.sent_at = utcnow()
-                    email.last_error = None
-                    email.body = without_one_time_links(email.body)
-                    sent += 1
-                db.session.commit()
+                with transaction():  # each email's outcome is kept as soon as it is known
+                    message = EmailMessage()
+                    message["From"] = sender
+                    message["To"] = email.to_address
+                    message["Subject"] = email.subject
+                    message.set_content(email.body)
+                    email.attempts += 1
+                    connection_lost = False
+                    try:
+                        server.send_message(message)
+                    except smtplib.SMTPException as exc:  # refused: note why and go on to the next email
+                        email.last_error = str(exc)[:1000]
+                        failed += 1
+                        connection_lost = isinstance(exc, smtplib.SMTPServerDisconnected)
+                    except OSError as exc:  # timeout, reset: every later email would fail the same way
+                        email.last_error = (str(exc) or type(exc).__name__)[:1000]
+                        failed += 1
+                        connection_lost = True
+                    else:
+                        email.sent_at = utcnow()
+                        email.last_error = None
+                        email.body = without_one_time_links(email.body)
+                        sent += 1
                 if connection_lost:
                     break
         finally:

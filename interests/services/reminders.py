@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import exists, select
-from sqlalchemy.exc import IntegrityError
 
 from interests.extensions import db
 from interests.models import Account, Engagement, Professional, Provider, Reminder
@@ -152,12 +151,10 @@ def send_reminders(today: date) -> Sent:
         )
         sent += 1
         if sent % 500 == 0:
-            db.session.commit()
-    try:
-        db.session.commit()
-    except IntegrityError:  # another run got there first: its reminders stand, ours are dropped
-        db.session.rollback()
-        raise
+            db.session.flush()  # in batches: the session does not hold every reminder at once
+    # Another run that got there first raises IntegrityError here: its reminders stand, and the
+    # caller's unit of work drops ours.
+    db.session.flush()
     return Sent(sent=sent, already_reminded=already, no_email=no_email)
 
 

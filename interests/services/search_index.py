@@ -37,6 +37,7 @@ from interests.extensions import db
 from interests.models import SearchTask
 from interests.search import Backend, Hit, ProviderDocument, backend_for
 from interests.services import register
+from interests.unit_of_work import discard, transaction
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> in
     rebuilding: the work stays recorded, /healthz says the index is missing, and
     ``flask --app interests search reindex`` builds it).
     """
-    db.session.rollback()
+    discard()  # end the transaction: what follows reads what is committed
     backend = _backend()
     if not backend.exists():
         if build_up_to is not None and register.max_professional_id() > build_up_to:
@@ -109,21 +110,21 @@ def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> in
                 for p in register.providers_by_ids(sorted(provider_ids)).values()
             )
             index.put_people({pid: docs.get(pid) for pid in professional_ids})
-        db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t.id for t in tasks])))
-        db.session.commit()
+        with transaction():
+            db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t.id for t in tasks])))
         applied += len(tasks)
     return applied
 
 
 def record_failure(error: BaseException) -> None:
     """Note the failure on the waiting tasks (the work stays recorded and is retried)."""
-    db.session.rollback()
-    db.session.execute(
-        update(SearchTask).values(
-            attempts=SearchTask.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500]
+    discard()
+    with transaction():
+        db.session.execute(
+            update(SearchTask).values(
+                attempts=SearchTask.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500]
+            )
         )
-    )
-    db.session.commit()
 
 
 # --- a full rebuild -----------------------------------------------------------------------------
@@ -136,7 +137,7 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     and leave their tasks). Tasks recorded before the rebuild read the database are deleted;
     later ones are applied afterwards.
     """
-    db.session.rollback()
+    discard()  # end the transaction: what follows reads what is committed
     backend = _backend()
     indexed = 0
     with backend.writing(rebuild=True) as index:
@@ -154,8 +155,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
             ProviderDocument(provider_id, name, slug, ods_code)
             for provider_id, name, slug, ods_code in register.all_providers()
         )
-    db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
-    db.session.commit()
+    with transaction():
+        db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
     backend.note_refreshed(today)
     return indexed
 
@@ -289,12 +290,12 @@ def refresh(days: int = REFRESH_DAYS) -> Refreshed:
     if not index_exists():
         return Refreshed(since, today, rebuild())
     professional_ids = register.professionals_changed_by_date(since, today)
-    for start in range(0, len(professional_ids), REBUILD_CHUNK):
-        db.session.execute(
-            insert(SearchTask),
-            [{"professional_id": pid} for pid in professional_ids[start : start + REBUILD_CHUNK]],
-        )
-    db.session.commit()
+    with transaction():
+        for start in range(0, len(professional_ids), REBUILD_CHUNK):
+            db.session.execute(
+                insert(SearchTask),
+                [{"professional_id": pid} for pid in professional_ids[start : start + REBUILD_CHUNK]],
+            )
     apply_pending(max_rounds=1_000_000)
     if db.session.scalar(select(func.count(SearchTask.id))) == 0:
         _backend().note_refreshed(today)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from interests.extensions import db
 from interests.models import Account, Provider, WithholdingRequest
 from interests.services import declaring, search_index
+from interests.unit_of_work import transaction
 from tests import factories
 
 MARKER = "zqxmark"
@@ -77,14 +78,15 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
             refused_at_cedar.interest_id,
             public.interest_id,
         }
-        sent = declaring.send_declaration(
-            zara,
-            actor=db.session.get(Account, account.id),
-            provider_ids=[p.id for p in providers],
-            shown_version_ids=[v.id for v in versions],
-            nil_return=False,
-            on=TODAY,
-        )
+        with transaction():
+            sent = declaring.send_declaration(
+                zara,
+                actor=db.session.get(Account, account.id),
+                provider_ids=[p.id for p in providers],
+                shown_version_ids=[v.id for v in versions],
+                nil_return=False,
+                on=TODAY,
+            )
         assert sent.created == 3
         # Withholding followed the two interests to the providers not yet asked.
         pending = {

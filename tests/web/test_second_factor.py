@@ -21,6 +21,7 @@ from interests.extensions import db
 from interests.models import Account, AuditEvent, OutboxEmail, SecurityEvent
 from interests.rules.codes import NOT_AUTHENTICATOR_CODE, NOT_RECOVERY_CODE
 from interests.services import accounts, second_factor
+from interests.unit_of_work import transaction
 from tests import factories
 from tests.pages import banners, error_summary, soup, text
 
@@ -262,7 +263,7 @@ def test_ending_every_session_elsewhere_ends_a_sign_in_waiting_for_its_code(
     app: Flask, client: FlaskClient, enrolled: Enrolled
 ) -> None:
     password_step(client, enrolled.email)
-    with app.app_context():  # the password is changed, or every session ended, somewhere else
+    with app.app_context(), transaction():  # the password is changed, or every session ended, elsewhere
         accounts.revoke_sessions(accounts.find_by_email(enrolled.email))
     response = enter_code(client, code(0))
     assert response.headers["Location"] == "/sign-in"

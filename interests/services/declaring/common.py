@@ -1,17 +1,17 @@
-"""What declaring shares: the statements a professional confirms, the details of an interest, and
-the one-transaction rule for every write."""
+"""What declaring shares: the statements a professional confirms and the details of an interest.
+
+Every write here only adds to the session and flushes; the caller's unit of work
+(interests/unit_of_work.py) commits it, or rolls it all back when a `DeclarationProblem` is
+raised."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from functools import wraps
-from typing import ParamSpec, TypeVar
 
-from interests.extensions import db
 from interests.models import (
     InterestVersion,
 )
@@ -33,26 +33,6 @@ _REFERENCE_ALPHABET = "346789ABCDEFGHJKMNPQRTUVWXY"
 
 class DeclarationProblem(ValueError):
     """Sending cannot go ahead; the message says why, in plain English, and what to do."""
-
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _transaction(write: Callable[P, R]) -> Callable[P, R]:
-    """Commit what `write` did, or roll all of it back if it raised."""
-
-    @wraps(write)
-    def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            result = write(*args, **kwargs)
-            db.session.commit()
-        except BaseException:
-            db.session.rollback()
-            raise
-        return result
-
-    return wrapped
 
 
 def covered_after(on: date) -> date:

@@ -22,13 +22,13 @@ from interests.services.declaring.common import (
     DECLARATION_STATEMENT,
     NIL_RETURN_STATEMENT,
     DeclarationProblem,
-    _transaction,
     new_reference,
     submission_key,
 )
 from interests.services.declaring.preview import _latest_actions, _withholding_to_follow
 from interests.services.declaring.reading import covered_versions, declarations_sent, workplaces
 from interests.services.declaring.writing import _follow_withholding
+from interests.unit_of_work import discard
 
 # --- Sending ----------------------------------------------------------------------------------
 
@@ -48,11 +48,11 @@ def send_declaration(
     nil_return: bool,
     on: date,
 ) -> SendOutcome:
-    """Send and commit (see `_send`). A concurrent identical send is not an error: the
+    """Send (see `_send`). A concurrent identical send is not an error: the
     unique (submission_key, provider_id) constraint stops the second, and its sender is shown
     what the first one sent."""
     try:
-        return _transaction(_send)(
+        return _send(
             professional,
             actor=actor,
             provider_ids=provider_ids,
@@ -61,6 +61,7 @@ def send_declaration(
             on=on,
         )
     except IntegrityError:
+        discard()  # the other send stands; nothing of this one is kept
         versions = [] if nil_return else covered_versions(professional, on)
         key = submission_key(professional.id, on, (v.id for v in versions))
         if declarations_sent(professional, key):

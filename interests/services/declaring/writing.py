@@ -16,14 +16,13 @@ from interests.models import (
     utcnow,
 )
 from interests.services import audit, search_index
-from interests.services.declaring.common import DeclarationProblem, InterestDetails, _summary, _transaction
+from interests.services.declaring.common import DeclarationProblem, InterestDetails, _summary
 from interests.services.declaring.preview import _withheld_pairs
 from interests.services.declaring.reading import workplaces
 
 # --- Writing interests ------------------------------------------------------------------------
 
 
-@_transaction
 def add_interest(professional: Professional, details: InterestDetails, *, actor: Account) -> Interest:
     details = details.normalised()
     interest = Interest(professional=professional)
@@ -43,7 +42,6 @@ def add_interest(professional: Professional, details: InterestDetails, *, actor:
     return interest
 
 
-@_transaction
 def change_interest(
     interest: Interest, details: InterestDetails, *, actor: Account
 ) -> InterestVersion | None:
@@ -72,7 +70,6 @@ def change_interest(
     return version
 
 
-@_transaction
 def end_interest(interest: Interest, date_to: date, *, actor: Account) -> InterestVersion:
     """A new version with the to-date set (the interest stays on registers 6 months more)."""
     details = InterestDetails.of(interest.current)
@@ -95,7 +92,6 @@ def end_interest(interest: Interest, date_to: date, *, actor: Account) -> Intere
     return version
 
 
-@_transaction
 def request_withholding(
     interest: Interest, provider_ids: Sequence[int], reason: str, *, actor: Account, on: date
 ) -> list[WithholdingRequest]:
