@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -22,7 +21,7 @@ account_provider = Table(
 )
 
 
-class Account(UserMixin, Base):
+class Account(Base):
     """A sign-in with one role. A provider admin manages only the providers linked here."""
 
     __tablename__ = "account"
@@ -57,8 +56,16 @@ class Account(UserMixin, Base):
     def has_second_factor(self) -> bool:
         return self.totp_enabled_at is not None and self.totp_secret is not None
 
+    # What a signed-in session asks of an account (the interface Flask-Login expects; written out
+    # here so the models import nothing of the web app).
+    is_anonymous = False
+
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+    def is_active(self) -> bool:  # an inactive account cannot be signed in to
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
         return self.active
 
     def get_id(self) -> str:
