@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from interests import backups
 from interests.extensions import db
 from interests.models import InvalidRecord, Professional, Provider
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import accounts, security_log
+from interests.services import accounts, search_index, security_log
 from interests.unit_of_work import transaction
 
 users_cli = AppGroup("users", help="Manage sign-in accounts.")
@@ -72,7 +75,38 @@ def create_user(
     click.echo(f"Created {account.role} account {account.email}")
 
 
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_command(path: Path) -> None:
+    """Write a consistent copy of the whole database to a new FILE (safe while the app runs)."""
+    try:
+        done = backups.backup(path)
+    except backups.BackupProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(
+        f"Backed up the {done.engine} database to {done.path} ({done.size:,} bytes, {done.seconds:.1f}s)"
+    )
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Overwrite a database that already holds a register.")
+def restore_command(path: Path, replace: bool) -> None:
+    """Put a backup made by `backup` back as this app's database, then rebuild the search index."""
+    try:
+        done = backups.restore(path, replace=replace)
+    except backups.BackupProblem as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(f"Restored the {done.engine} database from {done.path} in {done.seconds:.1f}s")
+    indexed = search_index.rebuild()
+    click.echo(f"Rebuilt the search index: {indexed:,} professionals")
+
+
 def register_commands(app: Flask) -> None:
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(security_events_cli)
     from interests.public.search_cli import search_cli
