@@ -21,6 +21,8 @@ from sqlalchemy import create_engine, text
 from interests import create_app
 from interests.extensions import db
 
+pytest_plugins = ["tests.mail_server"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct horse battery staple"
