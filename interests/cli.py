@@ -86,6 +86,9 @@ def register_commands(app: Flask) -> None:
     from interests.inspect.cli import compliance_cli
 
     app.cli.add_command(compliance_cli)
+    from interests import tasks
+
+    tasks.init_app(app)
     try:
         from interests.demo import demo_cli
     except ImportError:  # pragma: no cover - the demo module arrives with the seed
