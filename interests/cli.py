@@ -19,7 +19,7 @@ security_events_cli = AppGroup("security-events", help="The security log.")
 
 @security_events_cli.command("prune")
 def prune_security_events() -> None:
-    """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): run daily from cron."""
+    """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): the worker runs it daily."""
     keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
     with transaction():
         deleted = security_log.prune(keep_days)

@@ -23,7 +23,7 @@ TASK_QUEUE_FILE    default <instance>/tasks.sqlite3: the SQLite file of the embe
                    when REDIS_URL is unset (web and worker must share it: one machine only).
 WORKER_COUNT       default 2: threads of `flask --app interests worker` running tasks at once.
 SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days are deleted by
-                   `flask --app interests security-events prune` (run it daily from cron)
+                   `flask --app interests security-events prune` (the worker runs it daily)
 PASSWORD_RESET_RATE_LIMIT  default "5 per minute;20 per hour": "forgotten your password" requests
                    per client address and per email address typed (each account also gets at most
                    3 reset emails an hour, counted in the database)

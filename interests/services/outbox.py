@@ -2,9 +2,11 @@
 
 `send_email(...)` writes an OutboxEmail in the caller's transaction, so an email exists if and
 only if the change that caused it was committed. `deliver_pending()` sends what is waiting by
-SMTP when MAIL_SERVER is configured (`flask --app interests outbox deliver`, run after
-`reminders send` and from cron); without MAIL_SERVER nothing is sent and the emails stay
-viewable by admins at /manage/outbox (development), so nothing is lost.
+SMTP when MAIL_SERVER is configured (the worker runs it every minute: interests/tasks.py; by hand,
+`flask --app interests outbox deliver`); without MAIL_SERVER nothing is sent and the emails stay
+viewable by admins at /manage/outbox (development), so nothing is lost. An email the server refuses
+is tried again after a back-off (RETRY_AFTER_MINUTES), and after MAX_ATTEMPTS failures it is
+failed for good: /manage/outbox shows it as not sent.
 
 A one-time sign-in link (an invitation) is kept in an email's stored body only until the email
 is sent: the same commit that marks it sent replaces the link with ONE_TIME_LINK_REMOVED, so the
