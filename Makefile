@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and Node.js:
-#   make run    install, migrate, seed demo data on first run, serve http://127.0.0.1:5000
+#   make run    install, migrate, seed demo data on first run, then serve http://127.0.0.1:5000
+#               and run the worker (Procfile, with honcho): Ctrl-C stops both
 #   make test   install, lint, and the whole test suite
 PYTHON ?= python3
 VENV := .venv
@@ -15,7 +16,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty --password "$(DEMO_PASSWORD)"
 	$(FLASK) search reindex --if-missing
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho --procfile Procfile start --port $(PORT)
 
 test: install lint
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)

@@ -22,7 +22,7 @@ security_events_cli = AppGroup("security-events", help="The security log.")
 
 @security_events_cli.command("prune")
 def prune_security_events() -> None:
-    """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): run daily from cron."""
+    """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400): the worker runs it daily."""
     keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
     with transaction():
         deleted = security_log.prune(keep_days)
@@ -120,6 +120,9 @@ def register_commands(app: Flask) -> None:
     from interests.inspect.cli import compliance_cli
 
     app.cli.add_command(compliance_cli)
+    from interests import tasks
+
+    tasks.init_app(app)
     try:
         from interests.demo import demo_cli
     except ImportError:  # pragma: no cover - the demo module arrives with the seed

@@ -28,3 +28,10 @@ def uk_now() -> datetime:
 def today() -> date:
     """Today's date in the UK, whatever the server's clock zone."""
     return uk_now().date()
+
+
+def in_uk_time(moment: datetime) -> datetime:
+    """`moment` on UK clocks; a naive datetime is taken as UTC (as Huey's scheduler passes it)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UK_TIME)

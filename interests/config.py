@@ -14,10 +14,16 @@ TRUSTED_PROXY_COUNT  default 0; behind N reverse proxies (a load balancer, nginx
                    client's address, scheme and host are read from the X-Forwarded-For, -Proto and
                    -Host headers the last N proxies added (werkzeug ProxyFix), so the sign-in rate
                    limit counts each client, not the proxy. Those proxies must set the headers.
-RATELIMIT_STORAGE_URI  default memory:// (counts per process); several worker processes share
-                   limits through e.g. redis://host:6379/0 (needs the `redis` package installed)
+REDIS_URL          unset by default. When set (redis://host:6379/0), the task queue (interests/tasks.py)
+                   keeps its tasks there and the rate limits count there, shared by every process.
+RATELIMIT_STORAGE_URI  where the rate limits count: REDIS_URL when that is set, else memory:// (counts
+                   per process, so `gunicorn -w 4` would allow four times each limit). Set it to
+                   override either.
+TASK_QUEUE_FILE    default <instance>/tasks.sqlite3: the SQLite file of the embedded task queue, used
+                   when REDIS_URL is unset (web and worker must share it: one machine only).
+WORKER_COUNT       default 2: threads of `flask --app interests worker` running tasks at once.
 SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days are deleted by
-                   `flask --app interests security-events prune` (run it daily from cron)
+                   `flask --app interests security-events prune` (the worker runs it daily)
 PASSWORD_RESET_RATE_LIMIT  default "5 per minute;20 per hour": "forgotten your password" requests
                    per client address and per email address typed (each account also gets at most
                    3 reset emails an hour, counted in the database)
@@ -84,6 +90,10 @@ SESSION_MAX_HOURS = 12
 # OWASP ASVS 5.0 V6.3.3 (Level 2: multi-factor authentication): the roles that see withheld reasons,
 # every provider's compliance, or run the service. Professionals are offered it, not made to.
 MFA_REQUIRED_ROLES = ("provider_admin", "inspector", "system_admin")
+
+# Threads in one worker process: the periodic jobs take locks (interests/tasks.py), so two are
+# enough for a job that is running long (a nightly snapshot) not to hold up the outbox.
+WORKER_COUNT = 2
 
 # Product card, "Compliance": the rating thresholds (configurable per deployment).
 COMPLIANCE_MEETS_PERCENT = 95
@@ -271,8 +281,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_MAX_HOURS": env.get("SESSION_MAX_HOURS", SESSION_MAX_HOURS),
         # Roles that must have a second factor in production (anyone may have one anywhere).
         "MFA_REQUIRED_ROLES": env.get("MFA_REQUIRED_ROLES", ",".join(MFA_REQUIRED_ROLES)),
-        # Flask-Limiter's own setting: where the counts live (memory:// is per process).
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared counts and the task queue, when set (interests/tasks.py).
+        "REDIS_URL": env.get("REDIS_URL", ""),
+        # Flask-Limiter's own setting: where the counts live (memory:// is per process). Unset, it
+        # follows REDIS_URL, so every process counts towards the same limit.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", ""),
+        # The embedded task queue (Huey on SQLite) when there is no Redis.
+        "TASK_QUEUE_FILE": env.get("TASK_QUEUE_FILE", str(instance / "tasks.sqlite3")),
+        "WORKER_COUNT": env.get("WORKER_COUNT", WORKER_COUNT),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).
         "TRUSTED_PROXY_COUNT": env.get("TRUSTED_PROXY_COUNT", "0"),
         # argon2id parameters (argon2-cffi defaults; OWASP ASVS 5.0 V11.4). Tests lower them.
@@ -293,7 +309,15 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["TRUSTED_PROXY_COUNT"] = _trusted_proxy_count(settings["TRUSTED_PROXY_COUNT"])
     settings["SECURITY_LOG_KEEP_DAYS"] = _keep_days(settings["SECURITY_LOG_KEEP_DAYS"])
-    for name in ("LOCKOUT_ATTEMPTS", "LOCKOUT_WINDOW_MINUTES", "LOCKOUT_MINUTES", "SESSION_MAX_HOURS"):
+    if not settings["RATELIMIT_STORAGE_URI"]:
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
+    for name in (
+        "LOCKOUT_ATTEMPTS",
+        "LOCKOUT_WINDOW_MINUTES",
+        "LOCKOUT_MINUTES",
+        "SESSION_MAX_HOURS",
+        "WORKER_COUNT",
+    ):
         settings[name] = _whole_number(name, settings[name])
     settings["SESSION_IDLE_MINUTES"] = _idle_minutes(settings["SESSION_IDLE_MINUTES"])
     settings["MFA_REQUIRED_ROLES"] = _mfa_required_roles(settings["MFA_REQUIRED_ROLES"])

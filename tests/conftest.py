@@ -21,7 +21,10 @@ from sqlalchemy import create_engine, text
 from interests import create_app
 from interests.extensions import db
 
+pytest_plugins = ["tests.mail_server"]
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -98,6 +101,22 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
     }
     config.update(overrides)
     return create_app(config)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis (TEST_REDIS_URL), emptied before and after the test; skipped without one, except
+    under CI."""
+    require_or_skip(bool(TEST_REDIS_URL), "Redis (TEST_REDIS_URL)")
+    import redis
+
+    connection = redis.Redis.from_url(TEST_REDIS_URL)
+    try:
+        connection.flushdb()
+        yield TEST_REDIS_URL
+        connection.flushdb()
+    finally:
+        connection.close()
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ compliance_cli = AppGroup("compliance", help="The inspectors' compliance figures
 def snapshot(as_of: datetime | None, days: int, chunk: int) -> None:
     """Calculate and store every provider's figures for a date, replacing that date's snapshot.
 
-    Safe to run nightly from cron and to run again: each date is replaced in one transaction, and
+    The worker runs it nightly; safe to run again: each date is replaced in one transaction, and
     the overview only reads a date once its snapshot has finished.
     """
     last = as_of.date() if as_of is not None else clock.today()

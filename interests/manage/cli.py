@@ -1,7 +1,7 @@
 """Command line for providers' registers: import a staff list, send reminders, deliver email.
 
 flask --app interests import staff FILE.csv --provider SLUG
-flask --app interests reminders send [--today YYYY-MM-DD]     (safe to run from cron daily)
+flask --app interests reminders send [--today YYYY-MM-DD]     (the worker runs it daily; safe to run again)
 flask --app interests outbox deliver                           (sends by SMTP when MAIL_SERVER is set)
 """
 

@@ -32,7 +32,7 @@ def _outbox_visible() -> None:
 def outbox_list() -> Any:
     _outbox_visible()
     page = outbox.outbox_page(staff.managed_provider_ids(current_account()), requested_page(), per_page())
-    return render_template("manage/outbox.html", page=page)
+    return render_template("manage/outbox.html", page=page, status=outbox.delivery_status)
 
 
 @bp.get("/outbox/<int:email_id>")
@@ -40,4 +40,9 @@ def outbox_list() -> Any:
 def outbox_email(email_id: int) -> Any:
     _outbox_visible()
     email = found_or_404(outbox.email_for(staff.managed_provider_ids(current_account()), email_id))
-    return render_template("manage/outbox_email.html", email=email)
+    return render_template(
+        "manage/outbox_email.html",
+        email=email,
+        status=outbox.delivery_status(email),
+        failed_for_good=outbox.failed_for_good(email),
+    )

@@ -2,9 +2,11 @@
 
 `send_email(...)` writes an OutboxEmail in the caller's transaction, so an email exists if and
 only if the change that caused it was committed. `deliver_pending()` sends what is waiting by
-SMTP when MAIL_SERVER is configured (`flask --app interests outbox deliver`, run after
-`reminders send` and from cron); without MAIL_SERVER nothing is sent and the emails stay
-viewable by admins at /manage/outbox (development), so nothing is lost.
+SMTP when MAIL_SERVER is configured (the worker runs it every minute: interests/tasks.py; by hand,
+`flask --app interests outbox deliver`); without MAIL_SERVER nothing is sent and the emails stay
+viewable by admins at /manage/outbox (development), so nothing is lost. An email the server refuses
+is tried again after a back-off (RETRY_AFTER_MINUTES), and after MAX_ATTEMPTS failures it is
+failed for good: /manage/outbox shows it as not sent.
 
 A one-time sign-in link (an invitation) is kept in an email's stored body only until the email
 is sent: the same commit that marks it sent replaces the link with ONE_TIME_LINK_REMOVED, so the
@@ -23,12 +25,13 @@ import os
 import re
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
@@ -38,6 +41,10 @@ from interests.unit_of_work import transaction
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a person to look
+# Back-off between attempts (minutes after the 1st, 2nd, 3rd and 4th failure): a mail server that is
+# down for a few minutes, or for an afternoon, gets its emails once it is back, and one that refuses
+# an address for good is not asked every minute by the worker. After the 5th failure: failed for good.
+RETRY_AFTER_MINUTES = (1, 5, 30, 120)
 DEFAULT_FROM = "register@localhost"
 ONE_TIME_LINK_REMOVED = "[one-time link removed after sending]"
 # Pages whose address is itself a key (to an account, to a new password, or to a patient's address
@@ -142,7 +149,11 @@ def deliver_pending(limit: int = 500) -> Delivery:
         return Delivery(sent=0, failed=0, waiting=int(waiting))
     emails = db.session.scalars(
         select(OutboxEmail)
-        .where(OutboxEmail.sent_at.is_(None), OutboxEmail.attempts < MAX_ATTEMPTS)
+        .where(
+            OutboxEmail.sent_at.is_(None),
+            OutboxEmail.attempts < MAX_ATTEMPTS,
+            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= utcnow()),
+        )
         .order_by(OutboxEmail.created_at, OutboxEmail.id)
         .limit(limit)
     ).all()
@@ -178,8 +189,11 @@ def deliver_pending(limit: int = 500) -> Delivery:
                     else:
                         email.sent_at = utcnow()
                         email.last_error = None
+                        email.next_attempt_at = None
                         email.body = without_one_time_links(email.body)
                         sent += 1
+                    if email.sent_at is None:
+                        email.next_attempt_at = next_attempt_after(email.attempts, utcnow())
                 if connection_lost:
                     break
         finally:
@@ -189,6 +203,29 @@ def deliver_pending(limit: int = 500) -> Delivery:
                 server.close()
     waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
     return Delivery(sent=sent, failed=failed, waiting=int(waiting))
+
+
+def next_attempt_after(attempts: int, failed_at: datetime) -> datetime | None:
+    """When an email that has failed `attempts` times is tried again; None once it has failed for good."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return failed_at + timedelta(minutes=RETRY_AFTER_MINUTES[min(attempts, len(RETRY_AFTER_MINUTES)) - 1])
+
+
+def failed_for_good(email: OutboxEmail) -> bool:
+    """Every attempt failed: it will not be sent unless a person looks into it."""
+    return email.sent_at is None and email.attempts >= MAX_ATTEMPTS
+
+
+def delivery_status(email: OutboxEmail) -> str:
+    """What an admin reads about an email: sent, waiting, being retried, or failed for good."""
+    if email.sent_at is not None:
+        return "Sent"
+    if failed_for_good(email):
+        return f"Failed: not sent after {email.attempts} attempts"
+    if email.attempts:
+        return f"Failed {email.attempts} {'time' if email.attempts == 1 else 'times'}: trying again"
+    return "Waiting"
 
 
 def outbox_page(provider_ids: list[int] | None, page: int, per_page: int) -> Page:

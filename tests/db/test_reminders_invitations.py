@@ -3,17 +3,16 @@ email outbox (stored, or sent by SMTP when configured)."""
 
 from __future__ import annotations
 
-import socketserver
-import threading
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import func, select
 
+from interests import clock
 from interests.extensions import db
 from interests.models import Account, Engagement, Invitation, OutboxEmail, Reminder
 from interests.services import invitations, outbox, reminders
@@ -184,47 +183,6 @@ def test_professional_is_invited_only_once(invited: dict[str, Any]) -> None:
 # --- The outbox -------------------------------------------------------------------------------
 
 
-class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) to accept messages: records each DATA block."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 test ESMTP\r\n")
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            command = line.strip().upper()
-            if command.startswith((b"EHLO", b"HELO")):
-                self.wfile.write(b"250 test\r\n")
-            elif command == b"DATA":
-                self.wfile.write(b"354 go ahead\r\n")
-                data = []
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data.append(chunk)
-                self.server.messages.append(b"".join(data).decode())  # type: ignore[attr-defined]
-                self.wfile.write(b"250 queued\r\n")
-            elif command == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Any]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
-    server.daemon_threads = True
-    server.messages = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
 def test_outbox_keeps_email_without_smtp(app_ctx: Flask) -> None:
     outbox.send_email(kind="test", to="a@example.org", subject="Hello", body="Body")
     db.session.commit()
@@ -248,55 +206,6 @@ def test_outbox_delivers_by_smtp_when_configured(app_ctx: Flask, smtp_server: An
 
 
 # --- One-time links leave the outbox once sent ----------------------------------------------
-
-
-class _UnreliableSMTPHandler(socketserver.StreamRequestHandler):
-    """Like _SMTPHandler, but refuses the recipients in `server.refused` (550 at RCPT) and hangs
-    up instead of answering DATA while `server.hang_up` is set."""
-
-    def handle(self) -> None:
-        server: Any = self.server
-        self.wfile.write(b"220 test ESMTP\r\n")
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            command = line.strip().upper()
-            if command.startswith((b"EHLO", b"HELO")):
-                self.wfile.write(b"250 test\r\n")
-            elif command.startswith(b"RCPT") and any(a.upper().encode() in command for a in server.refused):
-                self.wfile.write(b"550 no such mailbox\r\n")
-            elif command == b"DATA":
-                if server.hang_up:
-                    return
-                self.wfile.write(b"354 go ahead\r\n")
-                data = []
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data.append(chunk)
-                server.messages.append(b"".join(data).decode())
-                self.wfile.write(b"250 queued\r\n")
-            elif command == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture
-def unreliable_smtp() -> Iterator[Any]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _UnreliableSMTPHandler)
-    server.daemon_threads = True
-    server.messages = []  # type: ignore[attr-defined]
-    server.refused = set()  # type: ignore[attr-defined]
-    server.hang_up = False  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def _use_smtp(app: Flask, server: Any) -> None:
@@ -346,7 +255,9 @@ def test_refused_invitation_keeps_its_link_until_it_is_sent(
     assert refused.sent_at is None and refused.attempts == 1 and "no such mailbox" in refused.last_error
     assert invited["path"] in refused.body
     unreliable_smtp.refused.clear()
-    second = outbox.deliver_pending()
+    assert outbox.deliver_pending().sent == 0  # not tried again at once: it waits its back-off
+    with time_machine.travel(clock.now() + timedelta(minutes=outbox.RETRY_AFTER_MINUTES[0])):
+        second = outbox.deliver_pending()
     assert (second.sent, second.failed, second.waiting) == (1, 0, 0)
     db.session.expire_all()
     assert invited["path"] not in _invitation_email().body
@@ -367,7 +278,8 @@ def test_lost_smtp_connection_leaves_every_email_waiting_with_its_link(
     assert [(e.kind, e.attempts, e.sent_at) for e in emails] == [("invitation", 1, None), ("test", 0, None)]
     assert emails[0].last_error and invited["path"] in emails[0].body
     unreliable_smtp.hang_up = False
-    again = outbox.deliver_pending()
+    with time_machine.travel(clock.now() + timedelta(minutes=outbox.RETRY_AFTER_MINUTES[0])):
+        again = outbox.deliver_pending()
     assert (again.sent, again.failed, again.waiting) == (2, 0, 0)
     db.session.expire_all()
     assert invited["path"] not in _invitation_email().body
