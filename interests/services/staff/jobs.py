@@ -33,7 +33,8 @@ from sqlalchemy import select, update
 from interests.extensions import db
 from interests.models import Account, Provider, StaffImportJob, utcnow
 from interests.models.staff_imports import IMPORT_JOB_RUNNING
-from interests.services import search_index, staff_import
+from interests.services import search_index
+from interests.services.staff import importing as staff_import
 
 log = logging.getLogger(__name__)
 
