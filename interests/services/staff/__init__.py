@@ -1,5 +1,5 @@
-"""A provider's staff: the staff list and its engagements (`people`), importing a staff list from
-CSV (`importing`) and running a big import in the background (`jobs`).
+"""A provider's staff: the staff list and its engagements (`people`), a staff list file and its
+checks (`checking`), importing it (`importing`) and running a big import in the background (`jobs`).
 
 The staff list's names are re-exported here, so `from interests.services import staff` reads as
 before: `staff.staff_page(...)`, `staff.add_engagement(...)`.
