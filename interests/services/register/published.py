@@ -32,6 +32,7 @@ from interests.rules.publication import (
     expiry_cutoff,
 )
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE
+from interests.services.scope import engagement_exists
 
 # --- what comes out ---------------------------------------------------------------------------
 
@@ -125,21 +126,15 @@ class RegisterFilters:
 # --- the rules in SQL -------------------------------------------------------------------------
 
 
-def _in_scope(today: date, professional_col: Any, provider_col: Any) -> ColumnElement[bool]:
-    """An engagement at the provider that started and has not ended more than 6 months ago."""
-    return exists().where(
-        Engagement.professional_id == professional_col,
-        Engagement.provider_id == provider_col,
-        # coalesce() keeps SQLite's planner on the (professional, provider) index: with a bare
-        # start_date it chose (provider, start_date) and scanned a whole trust per row (1.5 s
-        # per 2,000 professionals at 20k; measured).
-        func.coalesce(Engagement.start_date, Engagement.start_date) <= today,
-        or_(Engagement.end_date.is_(None), Engagement.end_date >= engagement_cutoff(today)),
-    )
+def _on_register(today: date, professional_col: Any, provider_col: Any) -> ColumnElement[bool]:
+    """Engaged at the provider at some time from 6 months ago to today (`scope.engagement_exists`
+    between `rules.publication.engagement_cutoff` and today): started, and not ended more than 6
+    months ago."""
+    return engagement_exists(professional_col, provider_col, engagement_cutoff(today), today)
 
 
 def latest_declarations(today: date, *where: ColumnElement[bool]) -> Subquery:
-    """The latest declaration of each in-scope professional at each provider (among ``where``)."""
+    """The latest declaration of each professional on the register at each provider (among ``where``)."""
     rank = (
         func.row_number()
         .over(
@@ -168,7 +163,7 @@ def latest_declarations(today: date, *where: ColumnElement[bool]) -> Subquery:
             ranked.c.nil_return,
             ranked.c.declared_on,
         )
-        .where(ranked.c.rank == 1, _in_scope(today, ranked.c.professional_id, ranked.c.provider_id))
+        .where(ranked.c.rank == 1, _on_register(today, ranked.c.professional_id, ranked.c.provider_id))
         .subquery("latest")
     )
 

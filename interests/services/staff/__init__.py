@@ -7,10 +7,9 @@ before: `staff.staff_page(...)`, `staff.add_engagement(...)`.
 
 from __future__ import annotations
 
+from interests.services.scope import ENDED, NOT_STARTED
 from interests.services.staff.people import (
-    ENDED,
     MAX_SEARCH_LENGTH,
-    NOT_STARTED,
     STATUS_LABELS,
     EngagementDetails,
     PersonDetails,
