@@ -1,6 +1,7 @@
 """How fast a large provider's staff page answers, with and without a status filter.
 
     python bench/staff_page.py [--engagements 50000] [--requests 10] [--postgres [--no-sqlite]]
+                               [--keep DIR]
 
 Fills a fresh database with the lean bulk loader of bench/compliance.py: one provider with
 --engagements engagements (a few people engaged twice, some ended, some starting later, most with
@@ -15,7 +16,9 @@ through the Flask test client:
 
 and prints the staff page's status counts and the register's total, so two runs can be checked
 to show the same people. SQLite always (unless --no-sqlite); PostgreSQL too with --postgres and
-TEST_DATABASE_URL (its public schema is wiped). Not a test: it prints.
+TEST_DATABASE_URL (its public schema is wiped). With --keep DIR the SQLite file is kept in DIR,
+and the next run reuses it and a PostgreSQL database that already holds the same data: two versions
+of the code can then be timed on the same rows, one after the other. Not a test: it prints.
 """
 
 from __future__ import annotations
@@ -203,7 +206,7 @@ def generate(url: str, engagements: int) -> dict[str, int]:
 
 
 def measure(label: str, url: str, workdir: str, repeat: int) -> None:
-    from interests.models import Provider
+    from interests.models import Account, Provider
     from interests.services import accounts, register, staff
 
     app = create_app(
@@ -221,10 +224,11 @@ def measure(label: str, url: str, workdir: str, repeat: int) -> None:
     with app.app_context():
         provider = db.session.scalar(db.select(Provider).where(Provider.slug == SLUG))
         assert provider is not None
-        accounts.create_account(
-            email="lead@bench.example", password=PASSWORD, role="provider_admin", providers=[provider]
-        )
-        db.session.commit()
+        if db.session.scalar(db.select(Account.id).where(Account.email == "lead@bench.example")) is None:
+            accounts.create_account(
+                email="lead@bench.example", password=PASSWORD, role="provider_admin", providers=[provider]
+            )
+            db.session.commit()
         counts = staff.status_counts(provider, TODAY)
         published = register.published_count(provider, TODAY)
         db.session.remove()
@@ -252,14 +256,30 @@ def measure(label: str, url: str, workdir: str, repeat: int) -> None:
         db.engine.dispose()
 
 
-def run(label: str, url: str, workdir: str, engagements: int, repeat: int) -> None:
-    create_schema(url, workdir)
-    started = time.perf_counter()
-    counts = generate(url, engagements)
-    print(
-        f"  {label:<10} generated in {time.perf_counter() - started:.0f} s: "
-        + ", ".join(f"{n:,} {t}" for t, n in counts.items())
-    )
+def holds(url: str, engagements: int) -> bool:
+    """Whether the database at `url` already holds the data generated for `engagements`."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            found = conn.execute(text("SELECT count(*) FROM engagement")).scalar()
+    except Exception:  # no tables yet
+        return False
+    finally:
+        engine.dispose()
+    return found == engagements + OTHER_ENGAGEMENTS
+
+
+def run(label: str, url: str, workdir: str, engagements: int, repeat: int, reuse: bool = False) -> None:
+    if not (reuse and holds(url, engagements)):
+        if url.startswith("postgresql"):
+            reset_postgres(url)
+        create_schema(url, workdir)
+        started = time.perf_counter()
+        counts = generate(url, engagements)
+        print(
+            f"  {label:<10} generated in {time.perf_counter() - started:.0f} s: "
+            + ", ".join(f"{n:,} {t}" for t, n in counts.items())
+        )
     with time_machine.travel(NOW, tick=True):
         measure(label, url, workdir, repeat)
 
@@ -272,18 +292,22 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10, help="requests timed per page")
     parser.add_argument("--postgres", action="store_true", help="also TEST_DATABASE_URL (wiped first)")
     parser.add_argument("--no-sqlite", action="store_true", help="with --postgres: PostgreSQL only")
+    parser.add_argument("--keep", help="keep the SQLite database in this directory and reuse it")
     args = parser.parse_args()
     print(f"staff page: {args.engagements:,} engagements at one provider")
     with tempfile.TemporaryDirectory() as workdir:
         if not args.no_sqlite:
-            run("sqlite", f"sqlite:///{workdir}/bench.sqlite3", workdir, args.engagements, args.requests)
+            directory = args.keep or workdir
+            if args.keep:
+                os.makedirs(directory, exist_ok=True)
+            url = f"sqlite:///{directory}/staff-{args.engagements}.sqlite3"
+            run("sqlite", url, workdir, args.engagements, args.requests, reuse=bool(args.keep))
         if args.postgres:
             url = os.environ.get("TEST_DATABASE_URL", "")
             if not url:
                 parser.error("--postgres needs TEST_DATABASE_URL")
             url = _normalise_database_url(url)
-            reset_postgres(url)
-            run("postgresql", url, workdir, args.engagements, args.requests)
+            run("postgresql", url, workdir, args.engagements, args.requests, reuse=bool(args.keep))
 
 
 if __name__ == "__main__":
