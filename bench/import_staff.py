@@ -37,7 +37,8 @@ from flask import Flask  # noqa: E402
 from interests import create_app  # noqa: E402
 from interests.extensions import db  # noqa: E402
 from interests.models import Provider  # noqa: E402
-from interests.services import accounts, staff, staff_import  # noqa: E402
+from interests.services import accounts, staff  # noqa: E402
+from interests.services.staff import importing as staff_import  # noqa: E402
 
 DEPARTMENTS = [
     "Gynaecology",

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from interests import clock
 from interests.extensions import db
 from interests.models import Provider
-from interests.services import outbox, reminders, staff_import
+from interests.services import outbox, reminders
+from interests.services.staff import importing as staff_import
 from interests.unit_of_work import transaction
 
 import_cli = AppGroup("import", help="Import data.")

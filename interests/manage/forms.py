@@ -22,7 +22,7 @@ from interests.formfields import (
 from interests.rules.regulators import REGULATORS, registration_number_problem
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
 from interests.services.staff import STATUS_LABELS
-from interests.services.staff_import import EMAIL_PATTERN
+from interests.services.staff.checking import EMAIL_PATTERN
 
 EARLIEST_ENGAGEMENT = date(1950, 1, 1)  # an earlier start is a typing slip
 ENGAGEMENT_DAYS_AHEAD = 366 * 2  # days: a start or end more than two years ahead is a typing slip

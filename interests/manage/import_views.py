@@ -18,10 +18,8 @@ from interests.manage.forms import (
 )
 from interests.models import Provider
 from interests.security import roles_required
-from interests.services import (
-    import_jobs,
-    staff_import,
-)
+from interests.services.staff import importing as staff_import
+from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import discard
 
 # --- Import ----------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ reach no further than its own register. So:
 Tokens are sent by email and never stored: the database keeps their SHA-256 hash. A link works
 once, for INVITATION_VALID_DAYS. Each engagement is asked once: importing the same staff list
 again sends nothing. A provider that changes the address it recorded stops the link still out at
-the old one, and an engagement not yet confirmed is asked again at the new one (`staff_import.save`).
+the old one, and an engagement not yet confirmed is asked again at the new one (`staff.importing.save`).
 """
 
 from __future__ import annotations

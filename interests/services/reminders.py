@@ -1,6 +1,6 @@
 """Reminders to professionals who are due or overdue (or missing) at a provider.
 
-`send_reminders(today)` looks at every provider at once (one query, the inspectors' SQL status)
+`send_reminders(today)` looks at every provider at once (one query, `services.scope`'s status)
 and emails each person who needs to declare, at most once per person per provider per reminder
 window. A window is REMINDER_INTERVAL_DAYS long, counted from the date the declaration falls due
 (`rules.compliance.next_due_on`): someone who stays overdue is reminded again every 28 days, and
@@ -18,8 +18,8 @@ from sqlalchemy import exists, select
 from interests.extensions import db
 from interests.models import Account, Engagement, Professional, Provider, Reminder
 from interests.rules.compliance import DeclarationStatus, next_due_on
-from interests.services.compliance import Cutoffs, in_scope_people, status_expression
 from interests.services.outbox import absolute_url, send_email
+from interests.services.scope import Cutoffs, in_scope_people, status_expression
 
 REMINDER_INTERVAL_DAYS = 28  # days; the NHS England 28-day declaration window
 NEEDS_REMINDER = (

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import Engagement, Invitation, OutboxEmail, Professional, Provider, StaffImport
-from interests.services import staff_import
+from interests.services.staff import importing as staff_import
 from tests import factories
 
 HEADER = (

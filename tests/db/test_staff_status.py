@@ -10,7 +10,7 @@ from flask import Flask
 
 from interests.extensions import db
 from interests.rules.compliance import engagement_status
-from interests.services import staff
+from interests.services import compliance, staff
 from tests import factories
 
 TODAY = date(2026, 3, 1)
@@ -106,3 +106,34 @@ def test_staff_page_last_declared_is_the_latest_declaration_to_this_provider(app
     assert [(row.professional_id, row.last_declared_on) for row in declared] == [
         (renewed.id, TODAY - timedelta(days=20))
     ]
+
+
+@pytest.mark.alldb
+def test_staff_page_and_inspectors_figures_give_each_person_the_same_status(app_ctx: Flask) -> None:
+    """Both read services.scope: the same people in scope, each with one status, whatever their
+    engagements (two at once, one ended and one current, one not started yet)."""
+    provider = factories.make_provider()
+    days = timedelta(days=1)
+    twice = factories.make_professional()  # an employee for years, and bank staff since last week
+    factories.make_engagement(twice, provider, start_date=TODAY - 400 * days)
+    factories.make_engagement(twice, provider, engagement_type="bank", start_date=TODAY - 7 * days)
+    factories.make_declaration(twice, provider, declared_on=TODAY - 380 * days)
+    returned = factories.make_professional()  # left, and came back ten days ago
+    factories.make_engagement(returned, provider, start_date=TODAY - 900 * days, end_date=TODAY - 200 * days)
+    factories.make_engagement(returned, provider, start_date=TODAY - 10 * days)
+    factories.make_declaration(returned, provider, declared_on=TODAY - 700 * days)
+    later = factories.make_professional()  # starts next month, and works here already as a locum
+    factories.make_engagement(later, provider, start_date=TODAY + 30 * days)
+    factories.make_engagement(later, provider, engagement_type="locum", start_date=TODAY - 60 * days)
+    left = factories.make_professional()
+    factories.make_engagement(left, provider, start_date=TODAY - 900 * days, end_date=TODAY - days)
+    db.session.commit()
+
+    rows = staff.staff_page(provider, staff.StaffFilters(), TODAY, 1, 100).items
+    on_staff_page = {
+        row.professional_id: row.status for row in rows if row.status not in (staff.NOT_STARTED, staff.ENDED)
+    }
+    inspected = compliance.statuses_at(provider.id, TODAY)
+    assert on_staff_page == {pid: status.value for pid, (_, status) in inspected.items()}
+    assert on_staff_page == {twice.id: "due", returned.id: "due", later.id: "missing"}
+    assert left.id not in on_staff_page

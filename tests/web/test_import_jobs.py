@@ -17,7 +17,8 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import Engagement, Provider, StaffImportJob, utcnow
-from interests.services import import_jobs, staff_import
+from interests.services.staff import importing as staff_import
+from interests.services.staff import jobs as import_jobs
 from tests import factories
 from tests.db.test_staff_import import GOOD, counts, csv_bytes
 

@@ -1,26 +1,17 @@
 """Compliance figures for every provider on any date, computed by the database.
 
-Rooms: `terms` (cut-offs, queries, rows), `in_scope` (who is in scope and their status: the one
-query builder), `overview` (every provider), `provider_page` (one provider), `snapshots`.
+Rooms: `terms` (queries, rows), `overview` (every provider), `provider_page` (one provider),
+`snapshots`.
 
 The rules live in `interests.rules.compliance` (pure Python, one engagement at a time). This module
 asks the database the same question for all providers at once, with one grouped query, so the
 inspectors' overview stays fast at national size. `tests/db/test_compliance_queries.py` proves the
 two agree, engagement by engagement.
 
-How the rules become SQL:
-
-- In scope on `as_of`: an engagement with start_date <= as_of and (no end_date or end_date >= as_of).
-- A professional counts once per provider. With two engagements active at one provider on `as_of`,
-  the one that started first (then the lowest id) is theirs: its start date and its engagement type
-  are used. (Someone who is both an employee and bank staff at one trust is one person to declare.)
-- The last declaration is the latest one to that provider dated on or before `as_of`.
-- The calendar-month anniversary (29 February + 12 months = 28 February) cannot be written portably
-  in SQL, so the cut-off dates are worked out in Python with the rules' own `anniversary_of` and
-  passed as parameters: "declared" is `last >= declared_from`, where declared_from is the earliest
-  declaration date whose anniversary is after `as_of`. Because the anniversary only ever moves
-  forward as the declaration date does, that one comparison is exactly the rules' `as_of <
-  anniversary_of(last)`. Likewise for the 28 days after an anniversary (`due_from`) and after a start.
+Who is in scope and each person's status are `interests.services.scope`'s, the one definition the
+staff page, reminders and the register read too: in scope on `as_of`, one engagement (the first
+started) per professional per provider, their last declaration to that provider on or before
+`as_of`, and the status from cut-off dates worked out in Python (`Cutoffs`, re-exported here).
 
 Snapshots: at national size the aggregate takes seconds (PostgreSQL) to minutes (SQLite), so
 `take_snapshot` (run nightly: `flask --app interests compliance snapshot`) stores its result for a
@@ -37,7 +28,6 @@ from their snapshots where a finished one exists, and works out any others toget
 
 from __future__ import annotations
 
-from interests.services.compliance.in_scope import in_scope_people, people_with_status, status_expression
 from interests.services.compliance.overview import (
     finished_snapshot,
     overview_page,
@@ -64,13 +54,12 @@ from interests.services.compliance.terms import (
     RATING_ORDER,
     SORT_COLUMNS,
     TYPE_CODES,
-    Cutoffs,
     OverviewPage,
     OverviewQuery,
     ProviderRow,
     Totals,
-    first_declaration_date_counting_on,
 )
+from interests.services.scope import Cutoffs, first_declaration_date_counting_on
 
 __all__ = [
     "ATTENTION_STATUSES",
@@ -91,17 +80,14 @@ __all__ = [
     "Totals",
     "finished_snapshot",
     "first_declaration_date_counting_on",
-    "in_scope_people",
     "month_ends",
     "overview_page",
     "overview_rows",
     "people_needing_attention",
     "people_page",
-    "people_with_status",
     "provider_row",
     "provider_summary",
     "rating_in_sql",
-    "status_expression",
     "statuses_at",
     "take_snapshot",
     "trend",

@@ -38,17 +38,20 @@ from interests.rules.compliance import (
     TypeFigures,
     rate,
 )
-from interests.services.compliance.in_scope import count_where, people_with_status
 from interests.services.compliance.terms import (
     MAX_SEARCH_LENGTH,
     RATING_ORDER,
     TYPE_CODES,
-    Cutoffs,
     OverviewPage,
     OverviewQuery,
     ProviderRow,
     Totals,
 )
+from interests.services.scope import Cutoffs, people_with_status
+
+
+def count_where(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
 def _figures_by_provider(

@@ -37,15 +37,14 @@ from interests.rules.compliance import (
     TypeFigures,
     rate,
 )
-from interests.services.compliance.in_scope import people_with_status
 from interests.services.compliance.overview import as_provider_row, overview_select, withheld_by_provider
 from interests.services.compliance.terms import (
     MEMBER_LIST_LIMIT,
     TYPE_CODES,
-    Cutoffs,
     OverviewQuery,
     ProviderRow,
 )
+from interests.services.scope import Cutoffs, active_on, people_with_status
 
 # --- One provider -------------------------------------------------------------------------------
 
@@ -171,8 +170,8 @@ def _attention_statement(
 
     - the engagement is active on `as_of` and is the one that counts for that professional there
       (no active engagement of theirs at this provider started earlier, or the same day with a lower
-      id: as `in_scope_people` ranks them);
-    - `status_expression`, taken apart for the two statuses listed: MISSING is "no declaration to
+      id: as `scope.in_scope_people` ranks them);
+    - `scope.status_expression`, taken apart for the two statuses listed: MISSING is "no declaration to
       this provider on or before `as_of`, and started on or before `started_after`"; OVERDUE is "a
       last declaration before `due_from`, and started on or before `started_after`" (a declaration
       on or after `due_from` is DUE or DECLARED; a recent start is DUE).
@@ -186,8 +185,7 @@ def _attention_statement(
     counted = ~exists().where(
         earlier.provider_id == Engagement.provider_id,
         earlier.professional_id == Engagement.professional_id,
-        earlier.start_date <= as_of,
-        or_(earlier.end_date.is_(None), earlier.end_date >= as_of),
+        active_on(earlier, as_of),
         or_(
             earlier.start_date < Engagement.start_date,
             and_(earlier.start_date == Engagement.start_date, earlier.id < Engagement.id),
@@ -387,13 +385,7 @@ def _declared_on_days(provider_id: int, days: Sequence[date]) -> dict[date, Mont
             *(
                 func.max(
                     case(
-                        (
-                            and_(
-                                Engagement.start_date <= day,
-                                or_(Engagement.end_date.is_(None), Engagement.end_date >= day),
-                            ),
-                            1,
-                        ),
+                        (active_on(Engagement, day), 1),
                         else_=0,
                     )
                 ).label(f"active_{index}")

@@ -24,9 +24,9 @@ from interests.models import (
 from interests.rules.compliance import (
     DeclarationStatus,
 )
-from interests.services.compliance.in_scope import people_with_status
 from interests.services.compliance.overview import overview_select
-from interests.services.compliance.terms import TYPE_CODES, Cutoffs, OverviewQuery
+from interests.services.compliance.terms import TYPE_CODES, OverviewQuery
+from interests.services.scope import Cutoffs, people_with_status
 
 # --- CSV ----------------------------------------------------------------------------------------
 

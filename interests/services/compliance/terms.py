@@ -1,61 +1,20 @@
-"""Compliance terms: the cut-off dates for a day, what an inspector asks for, and the rows and totals
-they get back."""
+"""Compliance terms: what an inspector asks for, and the rows and totals they get back. (The
+cut-off dates for a day, `Cutoffs`, are `services.scope`'s.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 from interests.rules.compliance import (
-    DECLARE_WITHIN_DAYS,
     ProviderFigures,
     Rating,
-    anniversary_of,
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPES, PROVIDER_KIND_BY_CODE, REGION_BY_CODE
 
 TYPE_CODES: tuple[str, ...] = tuple(term.code for term in ENGAGEMENT_TYPES)
 MAX_SEARCH_LENGTH = 200  # characters; longer than any provider name, CQC ID or ODS code
 MEMBER_LIST_LIMIT = 50  # people listed per engagement type and status on a provider page
-
-
-# --- Cut-off dates -----------------------------------------------------------------------------
-
-
-def first_declaration_date_counting_on(day: date) -> date:
-    """The earliest declaration date whose anniversary is after `day`.
-
-    A declaration made on or after this date still counts on `day`; one made before it has lapsed.
-    `anniversary_of` is non-decreasing, so the dates that count form one unbroken run from here.
-    """
-    candidate = date(day.year - 1, day.month, 1)  # a month before any possible answer
-    while anniversary_of(candidate) <= day:
-        candidate += timedelta(days=1)
-    return candidate
-
-
-@dataclass(frozen=True)
-class Cutoffs:
-    """The dates the SQL compares with, for one `as_of` (see the module docstring)."""
-
-    as_of: date
-    declared_from: date  # last declaration on or after this: declared
-    due_from: date  # lapsed, but last declaration on or after this: still inside 28 days: due
-    started_after: date  # engagement started after this: still inside its first 28 days: due
-    published_before: datetime  # register timestamps before this existed on `as_of`
-
-    @classmethod
-    def for_date(cls, as_of: date) -> Cutoffs:
-        grace = timedelta(days=DECLARE_WITHIN_DAYS)
-        return cls(
-            as_of=as_of,
-            declared_from=first_declaration_date_counting_on(as_of),
-            # as_of < anniversary + 28  <=>  anniversary > as_of - 28
-            due_from=first_declaration_date_counting_on(as_of - grace),
-            # as_of < start + 28  <=>  start > as_of - 28
-            started_after=as_of - grace,
-            published_before=datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC),
-        )
 
 
 # --- Filters and sorting ------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """A provider's staff: which providers an admin runs, the staff list with each person's status,
 and adding, changing and ending engagements one at a time.
 
-Status is computed by the database with the inspectors' own SQL (`interests.services.compliance`:
-`Cutoffs`, `in_scope_people`, `status_expression`), so the staff page and /inspect always agree
-with each other and with `interests.rules.compliance`: one status per professional per provider,
-taken from their earliest-started engagement active today. An engagement not yet started is
-"starts later"; one that has ended is "ended".
+Status is computed by the database from the one definition of who is in scope and their status
+(`interests.services.scope`, which /inspect, reminders and the register read too), so the staff
+page and /inspect always agree with each other and with `interests.rules.compliance`: one status
+per professional per provider, taken from their earliest-started engagement active today. An
+engagement not yet started is "starts later"; one that has ended is "ended".
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from interests.extensions import db
-from interests.models import Account, Declaration, Engagement, InvalidRecord, Professional, Provider, Reminder
+from interests.models import Account, Engagement, InvalidRecord, Professional, Provider, Reminder
 from interests.rules.compliance import DeclarationStatus
 from interests.rules.regulators import (
     find_regulator,
@@ -26,12 +26,10 @@ from interests.rules.regulators import (
     registration_number_problem,
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE
-from interests.services import audit, search_index
-from interests.services.compliance import Cutoffs, status_expression
+from interests.services import audit, scope, search_index
 from interests.services.paging import Page, page_of
+from interests.services.scope import ENDED, NOT_STARTED, Cutoffs
 
-NOT_STARTED = "not_started"
-ENDED = "ended"
 STATUS_LABELS: dict[str, str] = {
     **{status.value: status.label for status in DeclarationStatus},
     NOT_STARTED: "Starts later",
@@ -118,12 +116,13 @@ class StaffRow:
 def _staff_select(provider: Provider, today: date, where: list[Any] | None = None) -> Any:
     """Engagements at the provider (narrowed by `where`), each with the status of its professional.
 
-    The status follows `services.compliance` exactly: one status per professional per provider, from
-    the earliest start among their engagements active today and their latest declaration to this
-    provider dated on or before today. Here both come from correlated seeks on this provider's rows
-    (ix_engagement_professional_provider, ix_declaration_provider_professional_date), computed once
-    per row in an inner query (OFFSET 0 stops SQLite copying them into each CASE branch); the CASE
-    itself is `compliance.status_expression`. tests/db/test_staff_status.py holds the two together.
+    The status is `services.scope`'s, asked row by row: one status per professional per provider,
+    from the start of the engagement that counts today (`scope.first_active_start`) and their
+    latest declaration to this provider dated on or before today (`scope.last_declared_on`), both
+    correlated seeks on this provider's rows (ix_engagement_professional_provider,
+    ix_declaration_provider_professional_date), computed once per row in an inner query (OFFSET 0
+    stops SQLite copying them into each CASE branch); the CASE is `scope.engagement_status`.
+    tests/db/test_staff_status.py holds it to the rules.
 
     The latest declaration on or before today is also the one shown as "last declared": a
     declaration is dated the day it is sent (`declaring.send_declaration(on=clock.today())`, the
@@ -131,28 +130,10 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     serves both.
     """
     cutoffs = Cutoffs.for_date(today)
-    active = aliased(Engagement)
-    earliest_active_start = (
-        select(func.min(active.start_date))
-        .where(
-            active.provider_id == Engagement.provider_id,
-            active.professional_id == Engagement.professional_id,
-            active.start_date <= today,
-            or_(active.end_date.is_(None), active.end_date >= today),
-        )
-        .correlate(Engagement)
-        .scalar_subquery()
+    earliest_active_start = scope.first_active_start(
+        Engagement.provider_id, Engagement.professional_id, today
     )
-    declared_as_of = (
-        select(func.max(Declaration.declared_on))
-        .where(
-            Declaration.provider_id == Engagement.provider_id,
-            Declaration.professional_id == Engagement.professional_id,
-            Declaration.declared_on <= today,
-        )
-        .correlate(Engagement)
-        .scalar_subquery()
-    )
+    declared_as_of = scope.last_declared_on(Engagement.provider_id, Engagement.professional_id, today)
     last_reminded = (
         select(func.max(Reminder.sent_at))
         .where(
@@ -189,10 +170,8 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
         .offset(0)
         .subquery("staff_rows")
     )
-    status = case(
-        (inner.c.start_date > today, literal(NOT_STARTED)),
-        (and_(inner.c.end_date.is_not(None), inner.c.end_date < today), literal(ENDED)),
-        else_=status_expression(inner.c.last_declared_on, inner.c.earliest_active_start, cutoffs),
+    status = scope.engagement_status(
+        inner.c.start_date, inner.c.end_date, inner.c.earliest_active_start, inner.c.last_declared_on, cutoffs
     )
     return select(inner, status.label("status"))
 

@@ -34,7 +34,8 @@ from interests import unit_of_work
 from interests.extensions import db
 from interests.models import Account, Provider, StaffImportJob, utcnow
 from interests.models.staff_imports import IMPORT_JOB_RUNNING
-from interests.services import search_index, staff_import
+from interests.services import search_index
+from interests.services.staff import importing as staff_import
 from interests.unit_of_work import discard, transaction
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,299 @@
+"""Who is in scope at a provider on a day, and each person's declaration status, in SQL.
+
+The one definition that the inspectors' figures and snapshots (`services.compliance`), reminders
+(`services.reminders`), the staff page (`services.staff`) and the public register
+(`services.register`) build on. It lives here, beside them rather than inside `compliance/`,
+because four rooms read it and none of them owns it. The rules themselves are plain Python in
+`interests.rules.compliance`; this module says the same in SQL, and
+tests/db/test_compliance_queries.py and tests/db/test_staff_status.py hold the two together.
+
+The definitions:
+
+- **Engaged between two days** (`engaged_between`): an engagement that started on or before the
+  last day and had not ended before the first (no end date, or an end date on or after it).
+- **In scope on a day** (`active_on`): engaged between that day and itself. The public register
+  keeps someone listed while engaged at any time from six months ago to today
+  (`rules.publication.engagement_cutoff`): `engagement_exists` between those days.
+- **One person, one status per provider**: a professional with two engagements in scope at one
+  provider counts once, by the one that started first (then the lowest id): its start date and
+  engagement type are theirs. (Someone who is both an employee and bank staff at one trust is one
+  person to declare.)
+- **Last declared** (`last_declared_on`): their latest declaration to that provider dated on or
+  before the day. A nil return is a declaration like any other.
+- **Status** (`status_expression`): declared, due, overdue or missing, from the last declaration
+  and the start date, compared with `Cutoffs` worked out in Python. The calendar-month anniversary
+  (29 February + 12 months = 28 February) cannot be written portably in SQL, so the cut-off dates
+  come from the rules' own `anniversary_of` and are passed as parameters: "declared" is
+  `last >= declared_from`, where declared_from is the earliest declaration date whose anniversary
+  is after the day. Because the anniversary only moves forward as the declaration date does, that
+  one comparison is exactly the rules' `day < anniversary_of(last)`; likewise for the 28 days
+  after an anniversary (`due_from`) and after a start (`started_after`).
+- **An engagement's own state** on the staff page (`engagement_status`): "starts later" before it
+  starts, "ended" after it ends, otherwise its professional's status.
+
+Two ways to ask, one definition. Every provider at once, or a range of them, is set-based
+(`in_scope_people`, `people_with_status`: the figures, snapshots and reminders). One provider's
+rows, a page at a time, are per-row correlated seeks (`first_active_start`, `last_declared_on`:
+the staff page, which works out the status only for the page it shows). Each is the plan measured
+fastest for its caller (bench/compliance.py, bench/staff_page.py); both read the conditions above.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from interests.extensions import db
+from interests.models import Declaration, Engagement
+from interests.rules.compliance import DECLARE_WITHIN_DAYS, DeclarationStatus, anniversary_of
+
+NOT_STARTED = "not_started"  # an engagement on the staff page that starts after the day
+ENDED = "ended"  # an engagement on the staff page that ended before the day
+
+
+# --- Cut-off dates -----------------------------------------------------------------------------
+
+
+def first_declaration_date_counting_on(day: date) -> date:
+    """The earliest declaration date whose anniversary is after `day`.
+
+    A declaration made on or after this date still counts on `day`; one made before it has lapsed.
+    `anniversary_of` is non-decreasing, so the dates that count form one unbroken run from here.
+    """
+    candidate = date(day.year - 1, day.month, 1)  # a month before any possible answer
+    while anniversary_of(candidate) <= day:
+        candidate += timedelta(days=1)
+    return candidate
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    """The dates the SQL compares with, for one `as_of` (see the module docstring)."""
+
+    as_of: date
+    declared_from: date  # last declaration on or after this: declared
+    due_from: date  # lapsed, but last declaration on or after this: still inside 28 days: due
+    started_after: date  # engagement started after this: still inside its first 28 days: due
+    published_before: datetime  # register timestamps before this existed on `as_of`
+
+    @classmethod
+    def for_date(cls, as_of: date) -> Cutoffs:
+        grace = timedelta(days=DECLARE_WITHIN_DAYS)
+        return cls(
+            as_of=as_of,
+            declared_from=first_declaration_date_counting_on(as_of),
+            # as_of < anniversary + 28  <=>  anniversary > as_of - 28
+            due_from=first_declaration_date_counting_on(as_of - grace),
+            # as_of < start + 28  <=>  start > as_of - 28
+            started_after=as_of - grace,
+            published_before=datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=UTC),
+        )
+
+
+# --- Who is engaged ----------------------------------------------------------------------------
+
+
+def engaged_between(engagement: type[Engagement], first_day: date, last_day: date) -> ColumnElement[bool]:
+    """The engagement (the table or an alias of it) started by `last_day` and had not ended before
+    `first_day`."""
+    return and_(
+        engagement.start_date <= last_day,
+        or_(engagement.end_date.is_(None), engagement.end_date >= first_day),
+    )
+
+
+def active_on(engagement: type[Engagement], day: date) -> ColumnElement[bool]:
+    """In scope on `day`: the engagement has started and has not ended."""
+    return engaged_between(engagement, day, day)
+
+
+def engagement_exists(
+    professional_col: Any, provider_col: Any, first_day: date, last_day: date
+) -> ColumnElement[bool]:
+    """The professional has an engagement at the provider `engaged_between` the two days.
+
+    A seek per row on ix_engagement_professional_provider. coalesce() keeps SQLite's planner on
+    that index: with a bare start_date it chose (provider, start_date) and scanned a whole trust
+    per row (1.5 s per 2,000 professionals at 20k; measured on the register).
+    """
+    return exists().where(
+        Engagement.professional_id == professional_col,
+        Engagement.provider_id == provider_col,
+        func.coalesce(Engagement.start_date, Engagement.start_date) <= last_day,
+        or_(Engagement.end_date.is_(None), Engagement.end_date >= first_day),
+    )
+
+
+# --- Per row: one provider's people, a page at a time -------------------------------------------
+
+
+def first_active_start(provider_col: Any, professional_col: Any, day: date) -> Any:
+    """The start date of the engagement that counts for this professional at this provider on
+    `day` (the earliest start among those in scope), as a correlated scalar subquery."""
+    active = aliased(Engagement, name="active")
+    return (
+        select(func.min(active.start_date))
+        .where(
+            active.provider_id == provider_col,
+            active.professional_id == professional_col,
+            active_on(active, day),
+        )
+        .correlate_except(active)
+        .scalar_subquery()
+    )
+
+
+def last_declared_on(
+    provider_col: Any, professional_col: Any, day: date, *narrowed: ColumnElement[bool]
+) -> Any:
+    """The latest declaration of this professional to this provider dated on or before `day`, as a
+    correlated scalar subquery (one seek on ix_declaration_provider_professional_date). `narrowed`
+    adds conditions on Declaration that the caller's query already implies (a provider, a range
+    of them), which keep the planner on that index."""
+    return (
+        select(func.max(Declaration.declared_on))
+        .where(
+            Declaration.provider_id == provider_col,
+            Declaration.professional_id == professional_col,
+            Declaration.declared_on <= day,
+            *narrowed,
+        )
+        .correlate_except(Declaration)
+        .scalar_subquery()
+    )
+
+
+# --- Status ------------------------------------------------------------------------------------
+
+
+def status_expression(last: ColumnElement[Any], start: ColumnElement[Any], cutoffs: Cutoffs) -> Any:
+    """The rules' `engagement_status` as a SQL CASE, with the cut-offs as parameters."""
+    started_recently = start > cutoffs.started_after
+    return case(
+        (last >= cutoffs.declared_from, literal(DeclarationStatus.DECLARED.value)),
+        (
+            and_(last.is_not(None), or_(last >= cutoffs.due_from, started_recently)),
+            literal(DeclarationStatus.DUE.value),
+        ),
+        (last.is_not(None), literal(DeclarationStatus.OVERDUE.value)),
+        (started_recently, literal(DeclarationStatus.DUE.value)),
+        else_=literal(DeclarationStatus.MISSING.value),
+    )
+
+
+def engagement_status(
+    start: ColumnElement[Any],
+    end: ColumnElement[Any],
+    counted_start: ColumnElement[Any],
+    last: ColumnElement[Any],
+    cutoffs: Cutoffs,
+) -> Any:
+    """One engagement's state on `cutoffs.as_of`: NOT_STARTED, ENDED, or (in scope) its
+    professional's status, from the start of the engagement that counts (`counted_start`, see
+    `first_active_start`) and their last declaration."""
+    day = cutoffs.as_of
+    return case(
+        (start > day, literal(NOT_STARTED)),
+        (and_(end.is_not(None), end < day), literal(ENDED)),
+        else_=status_expression(last, counted_start, cutoffs),
+    )
+
+
+# --- Set-based: every provider at once, or a range of them ---------------------------------------
+
+
+def in_scope_people(
+    cutoffs: Cutoffs, provider_id: int | None = None, id_range: tuple[int, int] | None = None
+) -> Any:
+    """One row per professional in scope at each provider: type, start and last declaration.
+
+    A professional's engagements at one provider are numbered by start date (then id) and only the
+    first is kept. The covering index ix_engagement_provider_professional_start gives the window
+    its order without a sort. `provider_id` narrows everything to one provider, `id_range` to the
+    providers with ids from its first to its last (inclusive; the nightly snapshot goes in chunks).
+    """
+    engagement = Engagement
+    as_of = cutoffs.as_of
+    conditions: list[ColumnElement[bool]] = [active_on(engagement, as_of)]
+    if provider_id is not None:
+        conditions.append(engagement.provider_id == provider_id)
+    if id_range is not None:
+        conditions.append(engagement.provider_id.between(*id_range))
+    ranked = (
+        select(
+            engagement.provider_id,
+            engagement.professional_id,
+            engagement.engagement_type,
+            engagement.start_date,
+            func.row_number()
+            .over(
+                partition_by=(engagement.provider_id, engagement.professional_id),
+                order_by=(engagement.start_date, engagement.id),
+            )
+            .label("position"),
+        )
+        .where(*conditions)
+        .subquery("ranked")
+    )
+    narrowed: list[ColumnElement[bool]] = []
+    if provider_id is not None:
+        narrowed.append(Declaration.provider_id == provider_id)
+    if id_range is not None:
+        narrowed.append(Declaration.provider_id.between(*id_range))
+    if db.session.get_bind().dialect.name == "sqlite":
+        # SQLite joins by nested loops only: one seek per person into the index
+        # ix_declaration_provider_professional_date is the cheapest way.
+        last = last_declared_on(ranked.c.provider_id, ranked.c.professional_id, as_of, *narrowed)
+        statement = select(
+            ranked.c.provider_id,
+            ranked.c.professional_id,
+            ranked.c.engagement_type,
+            ranked.c.start_date,
+            last.label("last_declared_on"),
+        ).where(ranked.c.position == 1)
+        # OFFSET 0 keeps SQLite from flattening this into the outer query, which would copy the
+        # correlated subquery into every CASE that reads it (measured: ten times slower).
+        return statement.offset(0).subquery("in_scope")
+    # PostgreSQL: the latest declaration per (provider, professional) grouped once, hash-joined.
+    latest = (
+        select(
+            Declaration.provider_id,
+            Declaration.professional_id,
+            func.max(Declaration.declared_on).label("last_declared_on"),
+        )
+        .where(Declaration.declared_on <= as_of, *narrowed)
+        .group_by(Declaration.provider_id, Declaration.professional_id)
+        .subquery("latest")
+    )
+    return (
+        select(
+            ranked.c.provider_id,
+            ranked.c.professional_id,
+            ranked.c.engagement_type,
+            ranked.c.start_date,
+            latest.c.last_declared_on,
+        )
+        .outerjoin(
+            latest,
+            and_(
+                latest.c.provider_id == ranked.c.provider_id,
+                latest.c.professional_id == ranked.c.professional_id,
+            ),
+        )
+        .where(ranked.c.position == 1)
+        .subquery("in_scope")
+    )
+
+
+def people_with_status(
+    cutoffs: Cutoffs, provider_id: int | None = None, id_range: tuple[int, int] | None = None
+) -> Any:
+    """`in_scope_people` with each person's status worked out once (OFFSET 0: not flattened)."""
+    people = in_scope_people(cutoffs, provider_id, id_range)
+    status = status_expression(people.c.last_declared_on, people.c.start_date, cutoffs)
+    return select(people, status.label("status")).offset(0).subquery("people")
