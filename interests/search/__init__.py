@@ -33,6 +33,6 @@ __all__ = [
 
 def backend_for(config: Mapping[str, Any]) -> Backend:
     """The search engine this configuration names (Whoosh under SEARCH_INDEX_DIR)."""
-    from interests.search.whoosh_backend import WhooshBackend
+    from interests.search.whoosh import WhooshBackend
 
     return WhooshBackend(str(config["SEARCH_INDEX_DIR"]))

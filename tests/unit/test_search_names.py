@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from interests.search import names, whoosh_backend
-from interests.search.whoosh_backend import registration_number
+from interests.search import names
+from interests.search.whoosh import searching as whoosh_backend
+from interests.search.whoosh.searching import registration_number
 
 
 @pytest.mark.parametrize(
