@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from interests.search.whoosh.searching import WhooshBackend
+from interests.search.whoosh.backend import WhooshBackend
 
 __all__ = ["WhooshBackend"]
