@@ -91,7 +91,7 @@ def test_at_most_one_edit(a: str, b: str, expected: bool) -> None:
 
 def test_top_ranks_by_weight_then_document_order_and_cuts_at_the_limit() -> None:
     scores = {9: 1.0, 3: 4.0, 7: 4.0, 1: 1.0, 5: 2.0, 2: 1.0}
-    assert postings._top(scores, 10) == [3, 7, 5, 1, 2, 9]
-    assert postings._top(scores, 4) == [3, 7, 5, 1]
-    assert postings._top(scores, 2) == [3, 7]
-    assert postings._top({}, 5) == []
+    assert postings.top(scores, 10) == [3, 7, 5, 1, 2, 9]
+    assert postings.top(scores, 4) == [3, 7, 5, 1]
+    assert postings.top(scores, 2) == [3, 7]
+    assert postings.top({}, 5) == []

@@ -18,7 +18,7 @@ from interests.search.documents import Found, Hit, PersonDocument
 from interests.search.whoosh.indexes import close_searchers, doc_count, exists
 from interests.search.whoosh.schema import people_document
 from interests.search.whoosh.searching import search
-from interests.search.whoosh.writer import _Writer
+from interests.search.whoosh.writer import Writer
 
 # Beside the index: the UK day up to which the whole index was last made current (by a rebuild or a
 # refresh). It lives with the index because each copy of the app has its own (SEARCH_INDEX_DIR).
@@ -38,8 +38,8 @@ class WhooshBackend:
         return doc_count(self.directory)
 
     @contextmanager
-    def writing(self, *, rebuild: bool = False) -> Iterator[_Writer]:
-        w = _Writer(self.directory, rebuild)
+    def writing(self, *, rebuild: bool = False) -> Iterator[Writer]:
+        w = Writer(self.directory, rebuild)
         try:
             yield w
             w.commit()

@@ -23,7 +23,7 @@ from whoosh.searching import Searcher
 # document order (stable between requests and pages). bench/search.py at 200k: engine p95 ~13 ms.
 
 
-class _Postings:
+class Postings:
     """Documents per term, read straight from each segment's posting lists (deleted documents
     left out), cached for one request."""
 
@@ -149,7 +149,7 @@ def _all_ids(matcher: Any) -> list[int]:
     return ids
 
 
-def _add(scores: dict[int, float], ids: frozenset[int], weight: float) -> None:
+def add_weight(scores: dict[int, float], ids: frozenset[int], weight: float) -> None:
     """Add ``weight`` to each document in ``ids`` (set operations: no Python loop over the
     documents not already scored)."""
     if not ids:
@@ -167,7 +167,7 @@ def _add(scores: dict[int, float], ids: frozenset[int], weight: float) -> None:
 Ways = list[tuple[frozenset[int], float]]
 
 
-def _and(per_word: list[Ways]) -> dict[int, float]:
+def match_every_word(per_word: list[Ways]) -> dict[int, float]:
     """Documents matched by every word, with the weights of all the ways they matched summed.
     The documents are found with set operations first, so the Python work is only over those
     (a sound-alike code can match tens of thousands of documents that the other word excludes)."""
@@ -183,11 +183,11 @@ def _and(per_word: list[Ways]) -> dict[int, float]:
     scores: dict[int, float] = {}
     for ways in per_word:
         for ids, weight in ways:
-            _add(scores, ids & candidates, weight)
+            add_weight(scores, ids & candidates, weight)
     return scores
 
 
-def _top(scores: dict[int, float], limit: int) -> list[int]:
+def top(scores: dict[int, float], limit: int) -> list[int]:
     """The ``limit`` best documents, best first, ties in document order. Weights take few
     distinct values, so the cut-off is found by counting them, and only documents above it are
     sorted (a common surname matches thousands)."""

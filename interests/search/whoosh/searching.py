@@ -25,10 +25,10 @@ from interests.search.queries import (
     registration_number,
 )
 from interests.search.whoosh.indexes import ORGS, PEOPLE, searcher
-from interests.search.whoosh.postings import Ways, _add, _and, _Postings, _top
+from interests.search.whoosh.postings import Postings, Ways, add_weight, match_every_word, top
 
 
-def _word_ways(p: _Postings, word: str, tier: int) -> Ways:
+def _word_ways(p: Postings, word: str, tier: int) -> Ways:
     """The ways one query word matches: (documents, weight) per indexed term. Tier 0: the exact
     word and its equivalents; 1: also one typing mistake (unless the word is a common name) and
     sound-alikes; 2: also two typing mistakes."""
@@ -50,16 +50,16 @@ def _word_ways(p: _Postings, word: str, tier: int) -> Ways:
     return ways
 
 
-def name_matches(p: _Postings, query_words: list[str], tier: int) -> dict[int, float] | None:
+def name_matches(p: Postings, query_words: list[str], tier: int) -> dict[int, float] | None:
     """Documents matching every name word (initials are dropped unless they are all there is:
     "Dr W Williams" - they narrow nothing reliably); None when there are no words."""
     query_words = [w for w in query_words if len(w) > 1] or query_words
     if not query_words:
         return None
-    return _and([_word_ways(p, w, tier) for w in dict.fromkeys(query_words)])
+    return match_every_word([_word_ways(p, w, tier) for w in dict.fromkeys(query_words)])
 
 
-def _org_scores(p: _Postings, query_words: list[str]) -> dict[int, float] | None:
+def _org_scores(p: Postings, query_words: list[str]) -> dict[int, float] | None:
     kept = [w for w in query_words if w not in ORG_WORDS_IGNORED]
     if not kept:
         return None
@@ -71,16 +71,16 @@ def _org_scores(p: _Postings, query_words: list[str]) -> dict[int, float] | None
         if i == len(kept) - 1 and len(word) >= 3:  # "Medtr" while still typing
             ways.extend((p.ids("words", longer), 1.0) for longer in p.prefixed("words", word))
         per_word.append(ways)
-    return _and(per_word)
+    return match_every_word(per_word)
 
 
 def resolve_orgs(directory: str, query: str) -> list[OrgMatch]:
     s = searcher(directory, ORGS)
-    scores = _org_scores(_Postings(s), names.words(query))
+    scores = _org_scores(Postings(s), names.words(query))
     if not scores:
         return []
     found = []
-    for docnum in _top(scores, MAX_ORG_MATCHES):
+    for docnum in top(scores, MAX_ORG_MATCHES):
         stored = s.stored_fields(docnum)
         found.append(
             OrgMatch(
@@ -92,20 +92,20 @@ def resolve_orgs(directory: str, query: str) -> list[OrgMatch]:
 
 def search(directory: str, query: str, page: int, per_page: int) -> Found:
     people = searcher(directory, PEOPLE)
-    p = _Postings(people)
+    p = Postings(people)
     limit = page * per_page
     number = registration_number(query)
     orgs: list[OrgMatch] = []
     scores: dict[int, float] = {}
     matches: dict[int, float] = {}
     if number is not None:
-        _add(scores, p.ids("reg", number), W_EXACT)
+        add_weight(scores, p.ids("reg", number), W_EXACT)
     else:
         orgs = resolve_orgs(directory, query)
         org_scores: dict[int, float] = {}
         for org in orgs:
             field_name = "providers" if org.kind == "provider" else "companies"
-            _add(org_scores, p.ids(field_name, org.key.split(":", 1)[1]), W_ORG)
+            add_weight(org_scores, p.ids(field_name, org.key.split(":", 1)[1]), W_ORG)
         query_words = names.name_words(query)
         # Tiered, as search-notes.md found fastest: when exact names (and equivalents) already
         # fill the page, the typing-mistake and sound-alike tier is not run at all.
@@ -120,13 +120,13 @@ def search(directory: str, query: str, page: int, per_page: int) -> Found:
         if exact is not None and not fills_page and not names_an_org:
             matches = name_matches(p, query_words, tier=1) or {}
         scores = dict(matches)
-        _add(scores, frozenset(org_scores), W_ORG)
+        add_weight(scores, frozenset(org_scores), W_ORG)
         if not scores and exact is not None:
             # Nothing: allow two typing mistakes before giving up.
             matches = name_matches(p, query_words, tier=2) or {}
             scores = dict(matches)
     # Only the page's documents are ranked in full and loaded; the total is exact.
-    ranked = _top(scores, limit)
+    ranked = top(scores, limit)
     companies = {org.key.split(":", 1)[1]: org.label for org in orgs if org.kind == "company"}
     hits = []
     for docnum in ranked[(page - 1) * per_page : limit]:

@@ -38,7 +38,7 @@ def _unused_company_keys(directory: str, keys: set[str], being_rewritten: set[in
     return unused
 
 
-class _Writer:
+class Writer:
     """Both indexes' write locks (people, then orgs: one order everywhere), and the changes."""
 
     def __init__(self, directory: str, rebuild: bool) -> None:
