@@ -1,6 +1,8 @@
 """A realistic, deterministic synthetic register: `flask --app interests demo seed`.
 
-Rooms: `vocabulary` (settings and words), `providers`, `people`, `generate`, `writer`, `cli`.
+Rooms: `vocabulary` (settings and words), `providers`, `people` (professionals and their
+engagements), `declared_interests`, `declarations` (and withholding requests), `generate`,
+`writer`, `cli`.
 
 Two halves, kept apart so each can be tested and timed on its own:
 

@@ -1,20 +1,21 @@
-"""Making professionals: their names, engagements, interests, declarations and withholding requests."""
+"""Making professionals: their names, other names and engagements. Their interests are made in
+`declared_interests`, their declarations and withholding requests in `declarations`."""
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
+from interests.demo.declarations import _send
+from interests.demo.declared_interests import _interest
 from interests.demo.providers import (
     _at,
     _department,
-    _other_party,
     _person,
     _pick_provider,
-    _reference,
     _registration_number,
     _role,
     _slugify,
@@ -24,27 +25,16 @@ from interests.demo.providers import (
 )
 from interests.demo.vocabulary import (
     CLINICAL_INTERESTS,
-    DECLARATION_STATEMENT,
     FAMILY_NAMES,
-    FAMILY_RELATIONSHIPS,
     GIVES_INTERESTS_BY_REGULATOR,
     HISTORY_YEARS,
-    INTEREST_TEMPLATES,
-    MANAGEMENT_ACTIONS,
     NICKNAMES,
-    NIL_STATEMENT,
-    PRIVATE_HOSPITALS,
     PROFESSIONS_BY_REGULATOR,
     REGULATOR_SHARE,
     SPELLING_VARIANTS,
-    WITHHOLDING_DECISIONS,
-    WITHHOLDING_REASONS,
     Profession,
 )
 from interests.rules.months import add_months
-from interests.rules.vocabulary import (
-    TYPES_WITH_VALUE,
-)
 
 
 @dataclass
@@ -357,211 +347,3 @@ def _other_name(rng: random.Random, given: str, family: str, sex: str) -> str:
     if sex == "f":
         return f"{given} {rng.choice(FAMILY_NAMES)}"  # name before marriage
     return f"{given} {rng.choice(FAMILY_NAMES)}"  # name before a change by deed poll
-
-
-def _interest(
-    world: _World, person: _Person, start: date, last: date | None, forced_index: int | None
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    rng, today = world.rng, world.today
-    if forced_index is not None:
-        template = INTEREST_TEMPLATES[(0, 1, 8)[forced_index]]
-    elif world.template_turn < len(INTEREST_TEMPLATES):  # every category and type appears
-        template = INTEREST_TEMPLATES[world.template_turn]
-        world.template_turn += 1
-    else:
-        template = rng.choices(INTEREST_TEMPLATES, weights=[t[2] for t in INTEREST_TEMPLATES])[0]
-    category, interest_type, _, pool, descriptions, value_range = template
-    earliest = max(start - timedelta(days=365 * 2), today - timedelta(days=365 * HISTORY_YEARS + 200))
-    # Most interests arose before the professional's last declaration, so it covers them.
-    latest = last if last is not None and last >= earliest and rng.random() < 0.8 else today
-    one_off = interest_type in ("gifts", "hospitality", "sponsored_events", "donations")
-    if one_off:  # a meal or a gift counts for the year of the declaration that covers it
-        earliest = max(earliest, latest - timedelta(days=360))
-    date_from = earliest + timedelta(days=rng.randint(0, max(0, (latest - earliest).days)))
-    if one_off:
-        date_to: date | None = date_from
-    elif forced_index is None and rng.random() < 0.25:
-        date_to = date_from + timedelta(days=rng.randint(30, 900))
-        if date_to > today:
-            date_to = None
-    else:
-        date_to = None
-    if forced_index is not None:
-        date_from, date_to = today - timedelta(days=400 + 30 * forced_index), None
-        if one_off:
-            date_from = date_to = today - timedelta(days=60)
-    other_party = _other_party(world, pool)
-    if interest_type == "clinical_private_practice" and person.engagements:
-        other_party = _private_practice_place(world, person)
-    if value_range is None or interest_type not in TYPES_WITH_VALUE:
-        value = None
-    else:
-        low, high = value_range
-        value = rng.randint(low // 100, high // 100) * 100
-        if interest_type == "hospitality" and rng.random() < 0.05:
-            value = rng.randint(80, 150) * 100  # over £75: approved and declared
-    relationship = rng.choice(FAMILY_RELATIONSHIPS) if category == "indirect" else None
-    interest_id = world.ids.next("interest")
-    if rng.random() < 0.015:  # ~1.5% of interests: a request to withhold it at one provider
-        world.flagged.add(interest_id)
-    yield "interest", {"id": interest_id, "professional_id": person.id, "created_at": _at(date_from, rng)}
-    # Later versions: the professional edited the description or added an end date.
-    version_count = 1 if forced_index is not None else rng.choices((1, 2, 3), (80, 15, 5))[0]
-    versions: list[dict[str, Any]] = []
-    changed_on = date_from
-    for number in range(1, version_count + 1):
-        if number > 1:
-            gap = (today - changed_on).days
-            if gap < 2:
-                break
-            changed_on = changed_on + timedelta(days=rng.randint(1, gap))
-        description = rng.choice(descriptions)
-        if number > 1 and not one_off:
-            description += rng.choice(
-                (
-                    " (role now includes chairing the board)",
-                    " (hours reduced)",
-                    " - updated to add the dates",
-                    " (renewed for another year)",
-                )
-            )
-        version_to = date_to
-        if number == version_count and number > 1 and date_to is None and rng.random() < 0.3:
-            version_to = max(changed_on, date_from)  # this change recorded the end of the interest
-        version = {
-            "id": world.ids.next("interest_version"),
-            "interest_id": interest_id,
-            "version_number": number,
-            "category": category,
-            "interest_type": interest_type,
-            "other_party": other_party,
-            "description": description,
-            "value_pence": value,
-            "relationship_to_professional": relationship,
-            "date_from": date_from,
-            "date_to": version_to,
-            "created_at": _at(changed_on, rng),
-            "created_by_account_id": None,
-        }
-        versions.append(version)
-        yield "interest_version", version
-    person.versions.append(versions)
-
-
-def _private_practice_place(world: _World, person: _Person) -> str:
-    for engagement in person.engagements:
-        if engagement["engagement_type"] == "practising_privileges":
-            return str(world.providers[engagement["provider_id"] - 1]["name"])
-    return world.rng.choice(PRIVATE_HOSPITALS)
-
-
-def _send(
-    world: _World, person: _Person, send_on: date, only_one: bool
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    rng = world.rng
-    recipients: list[int] = []
-    for engagement in person.engagements:
-        active = engagement["start_date"] <= send_on and (
-            engagement["end_date"] is None or engagement["end_date"] >= send_on
-        )
-        if active and engagement["provider_id"] not in recipients:
-            recipients.append(engagement["provider_id"])
-    if not recipients:
-        return
-    if only_one:
-        recipients = recipients[:1]
-    # The versions current that day: interests live then or ended in the 12 months it covers.
-    current: list[dict[str, Any]] = []
-    for versions in person.versions:
-        latest = None
-        for version in versions:
-            if version["created_at"].date() <= send_on:
-                latest = version
-        if latest is None or latest["date_from"] > send_on:
-            continue
-        if latest["date_to"] is not None and latest["date_to"] < send_on - timedelta(days=365):
-            continue
-        current.append(latest)
-    signed_at = _at(send_on, rng)
-    if signed_at > world.now:
-        signed_at = world.now - timedelta(minutes=rng.randint(1, 120))
-    submission_key = f"{rng.getrandbits(128):032x}"
-    for provider_id in recipients:
-        declaration_id = world.ids.next("declaration")
-        yield (
-            "declaration",
-            {
-                "id": declaration_id,
-                "reference": _reference(world, declaration_id),
-                "professional_id": person.id,
-                "provider_id": provider_id,
-                "nil_return": not current,
-                "declared_on": send_on,
-                "signed_at": signed_at,
-                "signed_by_account_id": None,
-                "statement": DECLARATION_STATEMENT if current else NIL_STATEMENT,
-                "submission_key": submission_key,
-            },
-        )
-        previous = world.register_updated.get(provider_id)
-        if previous is None or signed_at > previous:
-            world.register_updated[provider_id] = signed_at
-        for version in current:
-            action = None
-            recorded = None
-            if rng.random() < 0.6:
-                recorded = signed_at + timedelta(days=rng.randint(1, 30), minutes=rng.randint(0, 600))
-                if recorded <= world.now:
-                    action = rng.choice(MANAGEMENT_ACTIONS)
-                else:
-                    recorded = None
-            yield (
-                "declaration_item",
-                {
-                    "id": world.ids.next("declaration_item"),
-                    "declaration_id": declaration_id,
-                    "interest_version_id": version["id"],
-                    "management_action": action,
-                    "action_recorded_at": recorded,
-                    "action_recorded_by_account_id": None,
-                },
-            )
-            interest_id = version["interest_id"]
-            # The first three requests take each status in turn so even a tiny seed shows all three.
-            if interest_id not in world.requested and (
-                interest_id in world.flagged or len(world.requested) < 3
-            ):
-                world.requested.add(interest_id)
-                yield from _withholding(world, version, provider_id, signed_at)
-
-
-def _withholding(
-    world: _World, version: dict[str, Any], provider_id: int, signed_at: datetime
-) -> Iterator[tuple[str, dict[str, Any]]]:
-    rng = world.rng
-    turn = len(world.requested)
-    status = (
-        ("approved", "pending", "refused")[turn - 1]
-        if turn <= 3
-        else rng.choices(("approved", "pending", "refused"), (70, 18, 12))[0]
-    )
-    requested_at = min(signed_at + timedelta(minutes=rng.randint(1, 60)), world.now)
-    decided_at = None
-    if status != "pending":
-        decided_at = min(requested_at + timedelta(days=rng.randint(2, 20)), world.now)
-    yield (
-        "withholding_request",
-        {
-            "id": world.ids.next("withholding_request"),
-            "interest_id": version["interest_id"],
-            "provider_id": provider_id,
-            "reason": rng.choice(WITHHOLDING_REASONS),
-            "requested_at": requested_at,
-            "requested_by_account_id": None,
-            "status": status,
-            "decided_at": decided_at,
-            "decided_by_account_id": None,
-            "decision_reason": WITHHOLDING_DECISIONS.get(status),
-            "review_on": add_months(decided_at.date(), 12) if status == "approved" and decided_at else None,
-        },
-    )

@@ -1,6 +1,6 @@
 """The seam between the register and a search engine: what any backend must do.
 
-Whoosh (interests/search/whoosh_backend.py) is the embedded one; the PostgreSQL one of the
+Whoosh (interests/search/whoosh/) is the embedded one; the PostgreSQL one of the
 national path will be the second. A backend knows nothing of the database models or the
 services: it is given typed documents and answers with typed hits.
 """

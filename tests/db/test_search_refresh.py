@@ -96,7 +96,7 @@ def refresh(app: Flask, *args: str) -> str:
 
 def index_holds_company(app: Flask, name: str) -> bool:
     """Whether the index (read straight from disk, not through the page) still lists the company."""
-    from interests.search import whoosh_backend as backend
+    from interests.search.whoosh import searching as backend
 
     with app.app_context():
         found = backend.resolve_orgs(app.config["SEARCH_INDEX_DIR"], name)

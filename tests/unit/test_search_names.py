@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from interests.search import names, whoosh_backend
-from interests.search.whoosh_backend import registration_number
+from interests.search import names
+from interests.search.queries import registration_number
+from interests.search.whoosh import postings
 
 
 @pytest.mark.parametrize(
@@ -85,12 +86,12 @@ def test_registration_numbers_are_found_with_or_without_regulator(query: str, nu
     ],
 )
 def test_at_most_one_edit(a: str, b: str, expected: bool) -> None:
-    assert whoosh_backend._at_most_one_edit(a, b) is expected
+    assert postings._at_most_one_edit(a, b) is expected
 
 
 def test_top_ranks_by_weight_then_document_order_and_cuts_at_the_limit() -> None:
     scores = {9: 1.0, 3: 4.0, 7: 4.0, 1: 1.0, 5: 2.0, 2: 1.0}
-    assert whoosh_backend._top(scores, 10) == [3, 7, 5, 1, 2, 9]
-    assert whoosh_backend._top(scores, 4) == [3, 7, 5, 1]
-    assert whoosh_backend._top(scores, 2) == [3, 7]
-    assert whoosh_backend._top({}, 5) == []
+    assert postings.top(scores, 10) == [3, 7, 5, 1, 2, 9]
+    assert postings.top(scores, 4) == [3, 7, 5, 1]
+    assert postings.top(scores, 2) == [3, 7]
+    assert postings.top({}, 5) == []

@@ -1,0 +1,77 @@
+"""`WhooshBackend`: the `Backend` protocol (interests/search/backend.py) over the two Whoosh indexes.
+
+Whoosh is unmaintained: only ``interests.search`` imports this package, and the register reaches it
+through ``WhooshBackend``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from interests.search import names
+from interests.search.documents import Found, Hit, PersonDocument
+from interests.search.whoosh.indexes import close_searchers, doc_count, exists
+from interests.search.whoosh.schema import people_document
+from interests.search.whoosh.searching import search
+from interests.search.whoosh.writer import Writer
+
+# Beside the index: the UK day up to which the whole index was last made current (by a rebuild or a
+# refresh). It lives with the index because each copy of the app has its own (SEARCH_INDEX_DIR).
+_REFRESHED_ON_FILE = "refreshed-on"
+
+
+class WhooshBackend:
+    """The embedded backend: two Whoosh indexes in one directory on this server's disk."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+
+    def exists(self) -> bool:
+        return exists(self.directory)
+
+    def document_count(self) -> int:
+        return doc_count(self.directory)
+
+    @contextmanager
+    def writing(self, *, rebuild: bool = False) -> Iterator[Writer]:
+        w = Writer(self.directory, rebuild)
+        try:
+            yield w
+            w.commit()
+        except BaseException:
+            w.cancel()
+            raise
+
+    def search(self, query: str, page: int, per_page: int) -> Found:
+        return search(self.directory, query, page, per_page)
+
+    def recheck(self, hit: Hit, document: PersonDocument) -> Hit | None:
+        fields = people_document(document)
+        linked = {f"p:{p}" for p in document.provider_ids} | {f"c:{k}" for k in fields["companies"].split()}
+        if not hit.by_name and not linked.intersection(hit.org_keys):
+            return None
+        labels = {names.company_key(c): c for c in document.companies}
+        hit.companies = [labels[k[2:]] for k in hit.org_keys if k in linked and k.startswith("c:")]
+        hit.display = json.loads(fields["display"])
+        return hit
+
+    def refreshed_on(self) -> date | None:
+        try:
+            return date.fromisoformat((Path(self.directory) / _REFRESHED_ON_FILE).read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def note_refreshed(self, day: date) -> None:
+        path = Path(self.directory) / _REFRESHED_ON_FILE
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(day.isoformat() + "\n")
+        temporary.replace(path)
+
+    def remove(self) -> None:
+        close_searchers()
+        shutil.rmtree(self.directory, ignore_errors=True)
