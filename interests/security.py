@@ -396,6 +396,7 @@ def init_app(app: Flask) -> None:
     # Before any blueprint is registered: rules take their converter when they are added. A route
     # that answers a too-big number itself (the API's JSON message) asks for "<any_int:...>".
     app.url_map.converters["any_int"] = IntegerConverter
+    app.url_map.converters["any_text"] = UnicodeConverter  # a token page answers a forged one itself
     app.url_map.converters["int"] = _DatabaseId
     app.url_map.converters["default"] = app.url_map.converters["string"] = _PathText
     from interests.models import Account
