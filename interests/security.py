@@ -13,7 +13,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 
 # argon2id with argon2-cffi's defaults (m=65536 KiB, t=3, p=4): OWASP ASVS 5.0 V11.4. Tests
@@ -381,13 +381,24 @@ class _DatabaseId(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class _PathText(UnicodeConverter):
+    """``<slug>``, ``<token>`` and every other text in a URL: one holding a NUL matches no route (a
+    404), rather than reaching the database, which refuses it (PostgreSQL: "cannot contain NUL")."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00]")
+
+
 def init_app(app: Flask) -> None:
     from interests.extensions import db, login_manager
 
     # Before any blueprint is registered: rules take their converter when they are added. A route
     # that answers a too-big number itself (the API's JSON message) asks for "<any_int:...>".
     app.url_map.converters["any_int"] = IntegerConverter
+    app.url_map.converters["any_text"] = UnicodeConverter  # a token page answers a forged one itself
     app.url_map.converters["int"] = _DatabaseId
+    app.url_map.converters["default"] = app.url_map.converters["string"] = _PathText
     from interests.models import Account
 
     app.extensions["interests.password_hasher"] = _Hasher(

@@ -45,7 +45,7 @@ def request_link() -> Any:
     return render_template("auth/reset_request.html", form=form)
 
 
-@bp.route("/<token>", methods=["GET", "POST"])
+@bp.route("/<any_text:token>", methods=["GET", "POST"])
 def choose_password(token: str) -> Any:
     if password_resets.find_usable(token) is None:
         return render_template("auth/reset_invalid.html"), 404

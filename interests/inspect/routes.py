@@ -33,6 +33,7 @@ from interests.inspect.presenters import (
 )
 from interests.pagination import pagination, requested_page
 from interests.rules.compliance import DeclarationStatus, Rating
+from interests.rules.text import without_controls
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE, ENGAGEMENT_TYPES
 from interests.security import fresh_sign_in_required, roles_required
 from interests.services import compliance, downloads, register, security_log
@@ -73,7 +74,7 @@ def _read_overview_request() -> tuple[OverviewFilterForm, OverviewQuery, dict[st
         region=clean(form.region),
         kind=clean(form.kind),
         rating=clean(form.rating),
-        search=clean(form.q),
+        search=without_controls(clean(form.q)),  # PostgreSQL refuses a NUL: searched for as U+FFFD
         sort=sort,
         descending=descending,
         **_thresholds(),

@@ -54,7 +54,7 @@ def _signed_in() -> Account | None:
     return None
 
 
-@bp.route("/<token>", methods=["GET", "POST"])
+@bp.route("/<any_text:token>", methods=["GET", "POST"])
 def accept(token: str) -> Any:
     invitation = invitations.find_usable(token)
     if invitation is None:

@@ -33,6 +33,7 @@ from interests.manage.forms import (
 )
 from interests.models import InvalidRecord
 from interests.pagination import requested_page
+from interests.rules.text import without_controls
 from interests.rules.vocabulary import (
     ENGAGEMENT_TYPE_BY_CODE,
 )
@@ -58,7 +59,7 @@ def staff_list(slug: str) -> Any:
         else "",
         department=form.department.data if form.department.data in departments else "",
         decision_maker=form.decision_maker.data if form.decision_maker.data in ("yes", "no") else "",
-        q=(form.q.data or "")[: staff.MAX_SEARCH_LENGTH],
+        q=without_controls((form.q.data or "")[: staff.MAX_SEARCH_LENGTH]),  # PostgreSQL refuses a NUL
     )
     page = staff.staff_page(provider, filters, clock.today(), requested_page(), per_page())
     args = {k: v for k, v in request.args.items() if k != "page" and v}

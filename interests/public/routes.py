@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from interests import clock
 from interests.pagination import requested_page
 from interests.public import export
+from interests.rules.text import without_controls
 from interests.rules.vocabulary import (
     CATEGORIES,
     CATEGORY_BY_CODE,
@@ -38,7 +39,8 @@ def _choice(name: str, allowed: dict[str, Any]) -> str | None:
 
 
 def _query() -> str:
-    return " ".join(request.args.get("q", "").split())[:MAX_QUERY_LENGTH]
+    # A control character (NUL, which PostgreSQL refuses in text) is searched for as U+FFFD: no match.
+    return without_controls(" ".join(request.args.get("q", "").split())[:MAX_QUERY_LENGTH])
 
 
 def _ask_url(slug: str) -> str | None:
