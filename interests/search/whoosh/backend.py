@@ -6,17 +6,15 @@ through ``WhooshBackend``.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from interests.search import names
+from interests.search import fields
 from interests.search.documents import Found, Hit, PersonDocument
 from interests.search.whoosh.indexes import close_searchers, doc_count, exists
-from interests.search.whoosh.schema import people_document
 from interests.search.whoosh.searching import search
 from interests.search.whoosh.writer import Writer
 
@@ -51,14 +49,7 @@ class WhooshBackend:
         return search(self.directory, query, page, per_page)
 
     def recheck(self, hit: Hit, document: PersonDocument) -> Hit | None:
-        fields = people_document(document)
-        linked = {f"p:{p}" for p in document.provider_ids} | {f"c:{k}" for k in fields["companies"].split()}
-        if not hit.by_name and not linked.intersection(hit.org_keys):
-            return None
-        labels = {names.company_key(c): c for c in document.companies}
-        hit.companies = [labels[k[2:]] for k in hit.org_keys if k in linked and k.startswith("c:")]
-        hit.display = json.loads(fields["display"])
-        return hit
+        return fields.recheck(hit, document)
 
     def refreshed_on(self) -> date | None:
         try:

@@ -11,7 +11,6 @@ The name terms, codes and keys come from interests/search/names.py, shared by ev
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from whoosh.analysis import SpaceSeparatedTokenizer
@@ -19,6 +18,7 @@ from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from interests.search import names
 from interests.search.documents import PersonDocument, ProviderDocument
+from interests.search.fields import company_words, display, person_terms, provider_words
 
 
 def _terms() -> Any:
@@ -50,47 +50,18 @@ ORGS_SCHEMA = Schema(
 
 
 def people_document(doc: PersonDocument) -> dict[str, str]:
-    """Fields for one professional (published data only)."""
-    all_names = [doc.given_name, doc.family_name, *doc.other_names]
-    terms: list[str] = []
-    for name in all_names:
-        terms.extend(names.index_words(name))
-    terms = list(dict.fromkeys(terms))
-    codes: list[str] = []
-    keys: list[str] = []
-    for term in terms:
-        codes.extend(names.sound_codes(term))
-        keys.extend(names.equivalence_keys(term))
-    number = re.sub(r"[^A-Z0-9]", "", doc.registration_number.upper())
-    return {
-        "id": str(doc.professional_id),
-        "name": " ".join(terms),
-        "name_dm": " ".join(dict.fromkeys(codes)),
-        "name_eq": " ".join(dict.fromkeys(keys)),
-        "reg": " ".join(dict.fromkeys([number, doc.regulator.upper() + number])),
-        "providers": " ".join(str(p) for p in doc.provider_ids),
-        "companies": " ".join(sorted({names.company_key(c) for c in doc.companies})),
-        "display": json.dumps(
-            {
-                "name": doc.display_name,
-                "profession": doc.profession,
-                "specialty": doc.specialty,
-                "registration": f"{doc.regulator} {doc.registration_number}",
-                "providers": [list(p) for p in doc.providers],
-                "fresh_until": doc.fresh_until.isoformat() if doc.fresh_until else None,
-            }
-        ),
-    }
+    """Fields for one professional (published data only): the shared terms (fields.py), joined."""
+    fields = {name: " ".join(terms) for name, terms in person_terms(doc).items()}
+    return {"id": str(doc.professional_id), **fields, "display": json.dumps(display(doc))}
 
 
 def provider_document(provider: ProviderDocument) -> dict[str, str]:
-    org_words = names.words(provider.name) + ([provider.ods_code.lower()] if provider.ods_code else [])
     return {
         "key": f"p:{provider.provider_id}",
         "kind": "provider",
         "label": provider.name,
         "slug": provider.slug,
-        "words": " ".join(org_words),
+        "words": " ".join(provider_words(provider)),
     }
 
 
@@ -100,5 +71,5 @@ def company_document(label: str) -> dict[str, str]:
         "kind": "company",
         "label": label,
         "slug": "",
-        "words": " ".join(names.words(label)),
+        "words": " ".join(company_words(label)),
     }

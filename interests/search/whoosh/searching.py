@@ -11,67 +11,32 @@ from __future__ import annotations
 
 import json
 
-from interests.search import names
+from interests.search import names, tiers
 from interests.search.documents import Found, Hit, OrgMatch
-from interests.search.queries import (
-    COMMON_WORD_DOCUMENTS,
-    MAX_ORG_MATCHES,
-    ORG_WORDS_IGNORED,
-    W_EQUIVALENT,
-    W_EXACT,
-    W_ORG,
-    W_SOUND,
-    W_TYPO,
-    registration_number,
-)
+from interests.search.queries import MAX_ORG_MATCHES, W_EXACT, W_ORG, registration_number
+from interests.search.tiers import Way
 from interests.search.whoosh.indexes import ORGS, PEOPLE, searcher
 from interests.search.whoosh.postings import Postings, Ways, add_weight, match_every_word, top
 
 
-def _word_ways(p: Postings, word: str, tier: int) -> Ways:
-    """The ways one query word matches: (documents, weight) per indexed term. Tier 0: the exact
-    word and its equivalents; 1: also one typing mistake (unless the word is a common name) and
-    sound-alikes; 2: also two typing mistakes."""
-    ways: Ways = [(p.ids("name", word), W_EXACT)]
-    ways.extend((p.ids("name_eq", key), W_EQUIVALENT) for key in names.equivalence_keys(word))
-    if tier == 0:
-        return ways
-    common = tier == 1 and p.frequency("name", word) >= COMMON_WORD_DOCUMENTS
-    if len(word) >= 2 and not common:
-        # One typing mistake outranks a mere sound-alike (bench: "Priya Johnso" lost Johnson
-        # to a page of Priya Joneses when the phonetic code weighed more).
-        # Each counts once however many near words or codes a name has (a name matching both
-        # sound-alike codes of "Johnso" must not outrank one a single letter away).
-        near = [p.ids("name", w) for w in p.within("name", word, 1 if tier == 1 else 2)]
-        near.extend(p.ids("name", swap) for swap in names.swaps(word))
-        ways.append((frozenset().union(*near), W_TYPO))
-    sounds = [p.ids("name_dm", code) for code in names.sound_codes(word)]
-    ways.append((frozenset().union(*sounds), W_SOUND))
-    return ways
+def _ids(p: Postings, ways: list[Way]) -> Ways:
+    """The documents each way matches (the union over its terms), with its weight."""
+    return [(frozenset().union(*(p.ids(f, t) for f, t in terms)), weight) for terms, weight in ways]
 
 
 def name_matches(p: Postings, query_words: list[str], tier: int) -> dict[int, float] | None:
-    """Documents matching every name word (initials are dropped unless they are all there is:
-    "Dr W Williams" - they narrow nothing reliably); None when there are no words."""
-    query_words = [w for w in query_words if len(w) > 1] or query_words
-    if not query_words:
+    """Documents matching every name word (tiers.py); None when there are no words."""
+    kept = tiers.query_name_words(query_words)
+    if not kept:
         return None
-    return match_every_word([_word_ways(p, w, tier) for w in dict.fromkeys(query_words)])
+    return match_every_word([_ids(p, tiers.word_ways(p, w, tier)) for w in kept])
 
 
 def _org_scores(p: Postings, query_words: list[str]) -> dict[int, float] | None:
-    kept = [w for w in query_words if w not in ORG_WORDS_IGNORED]
-    if not kept:
+    per_word = tiers.org_word_ways(p, query_words)
+    if per_word is None:
         return None
-    per_word: list[Ways] = []
-    for i, word in enumerate(kept):
-        ways: Ways = [(p.ids("words", word), 3.0)]
-        if len(word) >= 4:
-            ways.extend((p.ids("words", near), 1.0) for near in p.within("words", word, 1))
-        if i == len(kept) - 1 and len(word) >= 3:  # "Medtr" while still typing
-            ways.extend((p.ids("words", longer), 1.0) for longer in p.prefixed("words", word))
-        per_word.append(ways)
-    return match_every_word(per_word)
+    return match_every_word([_ids(p, ways) for ways in per_word])
 
 
 def resolve_orgs(directory: str, query: str) -> list[OrgMatch]:
