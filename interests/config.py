@@ -1,7 +1,11 @@
 """Settings: every one has an embedded default that works on a laptop, overridden by environment.
 
 DATABASE_URL       default sqlite:///<instance>/interests.sqlite3 (PostgreSQL: postgresql+psycopg://...)
-SEARCH_INDEX_DIR   default <instance>/search-index
+SEARCH_INDEX_DIR   default <instance>/search-index (the Whoosh engine's files)
+SEARCH_BACKEND     whoosh | postgres. Unset, search is answered by PostgreSQL's own tables when
+                   DATABASE_URL is PostgreSQL (every server shares them, written in the change's own
+                   transaction), and by Whoosh under SEARCH_INDEX_DIR otherwise. postgres needs a
+                   PostgreSQL DATABASE_URL; whoosh with PostgreSQL suits a single server only.
 SECRET_KEY         signs sessions. Required (32+ characters) when INTERESTS_ENV=production. In
                    development, when unset, a random key is made once and kept in <instance>/secret_key
                    (readable by its owner only); no key is ever written in the source.
@@ -230,6 +234,19 @@ def _check_production(settings: dict[str, Any]) -> None:
         raise ConfigurationError("Cannot start in production: " + "; ".join(problems) + ".")
 
 
+def _search_backend(settings: dict[str, Any]) -> str:
+    """SEARCH_BACKEND as given or chosen from the database (interests.search.engine_name)."""
+    from interests.search import engine_name
+
+    try:
+        chosen = engine_name(settings)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
+    if chosen == "postgres" and not str(settings["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        raise ConfigurationError("SEARCH_BACKEND=postgres needs DATABASE_URL to name a PostgreSQL database")
+    return chosen
+
+
 def _normalise_database_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; SQLAlchemy 2 needs the driver named.
     if url.startswith("postgres://"):
@@ -252,6 +269,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             env.get("DATABASE_URL", f"sqlite:///{instance / 'interests.sqlite3'}")
         ),
         "SEARCH_INDEX_DIR": env.get("SEARCH_INDEX_DIR", str(instance / "search-index")),
+        "SEARCH_BACKEND": env.get("SEARCH_BACKEND", ""),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -309,6 +327,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])
     settings["TRUSTED_PROXY_COUNT"] = _trusted_proxy_count(settings["TRUSTED_PROXY_COUNT"])
     settings["SECURITY_LOG_KEEP_DAYS"] = _keep_days(settings["SECURITY_LOG_KEEP_DAYS"])
+    settings["SEARCH_BACKEND"] = _search_backend(settings)
     if not settings["RATELIMIT_STORAGE_URI"]:
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"] or "memory://"
     for name in (

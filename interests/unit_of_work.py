@@ -14,7 +14,9 @@ to whatever started the work, and this module is the one place that ends it:
 
 `after_commit(callback)` runs `callback` once the current transaction has been committed (and
 never if it is rolled back): work that must see the saved rows, such as starting a staff import's
-worker on the job just recorded.
+worker on the job just recorded. `before_commit(callback)` runs it just before the commit, inside
+the transaction: work that must be saved with the change or not at all (the PostgreSQL search
+engine writes a change's index rows there). Either registers a given callback once per transaction.
 
 A test (tests/test_unit_of_work.py) proves nothing else in interests/ calls commit or rollback.
 """
@@ -29,6 +31,7 @@ from flask import Flask, Response, g, has_app_context
 from interests.extensions import db
 
 _CALLBACKS = "_unit_of_work_after_commit"
+_BEFORE = "_unit_of_work_before_commit"
 
 
 def init_app(app: Flask) -> None:
@@ -47,6 +50,7 @@ def _end_request(response: Response) -> Response:
 
 def _forget_callbacks(exc: BaseException | None) -> None:
     g.pop(_CALLBACKS, None)
+    g.pop(_BEFORE, None)
 
 
 @contextmanager
@@ -65,15 +69,33 @@ def discard() -> None:
     db.session.rollback()
     if has_app_context():
         g.pop(_CALLBACKS, None)
+        g.pop(_BEFORE, None)
 
 
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` when the current transaction has been committed."""
-    g.setdefault(_CALLBACKS, []).append(callback)
+    callbacks = g.setdefault(_CALLBACKS, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
+
+
+def before_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` inside the current transaction, just before it is committed."""
+    callbacks = g.setdefault(_BEFORE, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def _commit() -> None:
-    db.session.commit()
+    try:
+        # A callback may register more (work that leads to more work): run until none is left.
+        while has_app_context() and g.get(_BEFORE):
+            for callback in g.pop(_BEFORE):
+                callback()
+        db.session.commit()
+    except BaseException:
+        discard()
+        raise
     callbacks: list[Callable[[], None]] = g.pop(_CALLBACKS, []) if has_app_context() else []
     for callback in callbacks:
         callback()

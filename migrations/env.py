@@ -33,6 +33,12 @@ def render_item(type_: str, obj: Any, autogen_context: Any) -> Any:
     return False
 
 
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """The PostgreSQL search engine's tables (search_index_*) are its own, made by a rebuild
+    (interests/search/postgres/schema.py): autogenerate must not propose dropping them."""
+    return not (type_ == "table" and name is not None and name.startswith("search_index_"))
+
+
 def run_migrations_offline() -> None:
     context.configure(
         url=config.get_main_option("sqlalchemy.url"),
@@ -56,6 +62,7 @@ def run_migrations_online() -> None:
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     conf_args.setdefault("compare_type", True)
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
 
     with get_engine().connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

@@ -13,9 +13,13 @@ Shared by every engine:
 One package per engine, chosen by `backend_for()`:
 
 - `whoosh/`: the embedded engine, two indexes under SEARCH_INDEX_DIR (`schema`, `indexes`,
-  `postings`, `searching`, `writer`, and `backend` for `WhooshBackend`).
+  `postings`, `searching`, `writer`, and `backend` for `WhooshBackend`);
+- `postgres/`: the national path's engine, tables in the register's PostgreSQL database written
+  in the change's own transaction (`schema`, `searching`, `writer`, and `backend` for
+  `PostgresBackend`).
 
-A second engine (PostgreSQL, for the national path) belongs beside it as its own package.
+Both use `fields.py` (what a document's fields hold) and `tiers.py` (the ways a query word
+matches, tier by tier), so they find the same people.
 
 This package imports nothing from the services or the models: the services
 (interests/services/search_index.py) decide what is published, build the documents and keep the
@@ -24,7 +28,7 @@ index in step with the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from interests.search.backend import Backend, IndexWriter
@@ -42,8 +46,30 @@ __all__ = [
 ]
 
 
-def backend_for(config: Mapping[str, Any]) -> Backend:
-    """The search engine this configuration names (Whoosh under SEARCH_INDEX_DIR)."""
+ENGINES = ("whoosh", "postgres")
+
+
+def engine_name(config: Mapping[str, Any]) -> str:
+    """SEARCH_BACKEND when set; otherwise PostgreSQL's own tables when the register is in
+    PostgreSQL, and Whoosh otherwise."""
+    chosen = str(config.get("SEARCH_BACKEND") or "").strip().lower()
+    if chosen:
+        if chosen not in ENGINES:
+            raise ValueError(f"SEARCH_BACKEND must be one of {', '.join(ENGINES)}, not {chosen!r}")
+        return chosen
+    database = str(config.get("SQLALCHEMY_DATABASE_URI") or "")
+    return "postgres" if database.startswith("postgresql") else "whoosh"
+
+
+def backend_for(config: Mapping[str, Any], connection: Callable[[], Any] | None = None) -> Backend:
+    """The search engine this configuration names. ``connection`` gives the PostgreSQL engine the
+    database connection of the current transaction."""
+    if engine_name(config) == "postgres":
+        from interests.search.postgres import PostgresBackend
+
+        if connection is None:
+            raise ValueError("The PostgreSQL search engine needs the database connection")
+        return PostgresBackend(connection)
     from interests.search.whoosh import WhooshBackend
 
     return WhooshBackend(str(config["SEARCH_INDEX_DIR"]))

@@ -1,7 +1,7 @@
 """The seam between the register and a search engine: what any backend must do.
 
-Whoosh (interests/search/whoosh/) is the embedded one; the PostgreSQL one of the
-national path will be the second. A backend knows nothing of the database models or the
+Whoosh (interests/search/whoosh/) is the embedded one; PostgreSQL (interests/search/postgres/)
+the national path's. A backend knows nothing of the database models or the
 services: it is given typed documents and answers with typed hits.
 """
 
@@ -16,6 +16,11 @@ from interests.search.documents import Found, Hit, PersonDocument, ProviderDocum
 
 
 class IndexWriter(Protocol):
+    def reserve(self, professional_ids: Iterable[int]) -> None:
+        """Called before these professionals' documents are read from the database: an engine
+        written inside the change's transaction locks them here, so two changes to one person are
+        indexed one after the other (the second reads what the first committed)."""
+
     def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
         """Index these professionals as given; None means nothing of theirs is published now."""
 
@@ -24,6 +29,11 @@ class IndexWriter(Protocol):
 
 
 class Backend(Protocol):
+    # True when the index is written inside the caller's transaction (PostgreSQL): the services
+    # then apply a change's index work before its commit, and commit the engine's own writes.
+    # False when the engine keeps its own store and commits it itself (Whoosh).
+    in_transaction: bool
+
     def exists(self) -> bool:
         """Whether the index has been built."""
 

@@ -3,9 +3,16 @@
 The database is the truth; the index (any `interests.search.Backend`) is rebuilt from it at any
 time. This module builds the typed documents (with `register`) and hands them to the backend.
 
-Callers that change what is published call ``schedule(...)`` inside their transaction; the
-pending work is applied after the commit (``init_app`` hooks the end of each request and CLI
-command) and by ``flask --app interests search reindex``.
+Callers that change what is published call ``schedule(...)`` inside their transaction. How the
+work is applied depends on the engine:
+
+- **PostgreSQL** (``in_transaction``): just before the change's own commit (``before_commit``), in
+  the same transaction, so the index rows are saved with the change or not at all and every
+  server sees them at once. Work on more than ``IN_TRANSACTION_MAX_PROFESSIONALS`` people (a big
+  staff import, a provider's publication settings) is applied right after the commit instead, in
+  transactions of its own, and by the worker's ``search apply`` if that is interrupted.
+- **Whoosh**: once the request, command or job step that committed it ends (its app context is
+  torn down), and by the worker's ``search apply``.
 
 Why tasks in the database: Whoosh's AsyncWriter lost 247 of 300 acknowledged updates when its
 process was killed (search-notes.md). A task row is committed with the change; ``apply_pending``
@@ -28,16 +35,16 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, has_app_context
+from flask import Flask, current_app, g
 from sqlalchemy import delete, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from interests import clock
 from interests.extensions import db
 from interests.models import SearchTask
-from interests.search import Backend, Hit, ProviderDocument, backend_for
+from interests.search import Backend, Hit, IndexWriter, ProviderDocument, backend_for
 from interests.services import register
-from interests.unit_of_work import discard, transaction
+from interests.unit_of_work import after_commit, before_commit, discard, transaction
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +54,32 @@ TASKS_PER_ROUND = 500
 REBUILD_CHUNK = 2000
 # A missing index is built inside a request only for a register this small (about a second).
 INLINE_BUILD_MAX_PROFESSIONALS = 2000
+# PostgreSQL: a change touching more people than this is indexed just after its commit, not in it.
+IN_TRANSACTION_MAX_PROFESSIONALS = 500
+# The search tasks recorded in the session's current transaction (session.info).
+_OWN_TASKS = "search_tasks_recorded"
 
 
 def schedule(*, professional_id: int | None = None, provider_id: int | None = None) -> None:
     """Record, in the caller's transaction, that these search documents must be rebuilt."""
     if professional_id is None and provider_id is None:
         raise ValueError("schedule() needs a professional or a provider")
-    db.session.add(SearchTask(professional_id=professional_id, provider_id=provider_id))
+    task = SearchTask(professional_id=professional_id, provider_id=provider_id)
+    db.session.add(task)
+    db.session.info.setdefault(_OWN_TASKS, []).append(task)
+    if _backend().in_transaction:
+        before_commit(_apply_own_tasks)
+    else:
+        after_commit(_note_work_committed)
+
+
+def _connection() -> object:
+    """The database connection of the session's current transaction (for the PostgreSQL engine)."""
+    return db.session.connection().connection.driver_connection
 
 
 def _backend() -> Backend:
-    return backend_for(current_app.config)
+    return backend_for(current_app.config, _connection)
 
 
 def _today() -> date:
@@ -69,6 +91,33 @@ def index_exists() -> bool:
 
 
 # --- applying pending work ------------------------------------------------------------------------
+
+
+def _apply(index: IndexWriter, tasks: list[tuple[int, int | None, int | None]], today: date) -> None:
+    """Rebuild the documents these tasks (id, professional, provider) name, in ``index``. The people
+    are reserved before their documents are read (backend.py: ``IndexWriter.reserve``)."""
+    professional_ids = {pid for _, pid, _ in tasks if pid is not None}
+    provider_ids = {prid for _, _, prid in tasks if prid is not None}
+    for provider_id in provider_ids:
+        professional_ids.update(register.professionals_at_provider(provider_id, today))
+    index.reserve(professional_ids)
+    docs = register.search_documents(sorted(professional_ids), today)
+    index.put_providers(
+        ProviderDocument(p.id, p.name, p.slug, p.ods_code)
+        for p in register.providers_by_ids(sorted(provider_ids)).values()
+    )
+    index.put_people({pid: docs.get(pid) for pid in professional_ids})
+
+
+def _waiting_tasks(locked: bool) -> list[tuple[int, int | None, int | None]]:
+    statement = (
+        select(SearchTask.id, SearchTask.professional_id, SearchTask.provider_id)
+        .order_by(SearchTask.id)
+        .limit(TASKS_PER_ROUND)
+    )
+    if locked:  # PostgreSQL: two servers applying at once each take different tasks
+        statement = statement.with_for_update(skip_locked=True)
+    return [(t.id, t.professional_id, t.provider_id) for t in db.session.execute(statement)]
 
 
 def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> int:
@@ -89,31 +138,51 @@ def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> in
         return 0
     applied = 0
     for _ in range(max_rounds):
-        with backend.writing() as index:
-            # Tasks are read after the index's lock is taken and before the data: a change
-            # committed meanwhile either is read here or leaves its own task for the next round.
-            tasks = db.session.execute(
-                select(SearchTask.id, SearchTask.professional_id, SearchTask.provider_id)
-                .order_by(SearchTask.id)
-                .limit(TASKS_PER_ROUND)
-            ).all()
-            if not tasks:
-                break
-            today = _today()
-            professional_ids = {t.professional_id for t in tasks if t.professional_id is not None}
-            provider_ids = {t.provider_id for t in tasks if t.provider_id is not None}
-            for provider_id in provider_ids:
-                professional_ids.update(register.professionals_at_provider(provider_id, today))
-            docs = register.search_documents(sorted(professional_ids), today)
-            index.put_providers(
-                ProviderDocument(p.id, p.name, p.slug, p.ods_code)
-                for p in register.providers_by_ids(sorted(provider_ids)).values()
-            )
-            index.put_people({pid: docs.get(pid) for pid in professional_ids})
-        with transaction():
-            db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t.id for t in tasks])))
+        if backend.in_transaction:
+            # One transaction: the tasks, the index rows they make, and the tasks' deletion.
+            with transaction():
+                tasks = _waiting_tasks(locked=True)
+                if tasks:
+                    with backend.writing() as index:
+                        _apply(index, tasks, _today())
+                    db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
+        else:
+            with backend.writing() as index:
+                # Tasks are read after the index's lock is taken and before the data: a change
+                # committed meanwhile either is read here or leaves its own task for the next round.
+                tasks = _waiting_tasks(locked=False)
+                if tasks:
+                    _apply(index, tasks, _today())
+            with transaction():
+                db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
+        if not tasks:
+            break
         applied += len(tasks)
     return applied
+
+
+def _apply_own_tasks() -> None:
+    """PostgreSQL, just before a change's commit: index the work it recorded, in its transaction."""
+    recorded: list[SearchTask] = db.session.info.pop(_OWN_TASKS, [])
+    if not recorded:
+        return
+    db.session.flush()
+    backend = _backend()
+    if not backend.exists():
+        if register.max_professional_id() <= INLINE_BUILD_MAX_PROFESSIONALS:
+            _rebuild_into(backend)  # a new register's first declaration: build it now
+        return  # otherwise the work stays recorded until `search reindex` builds the index
+    tasks = [(t.id, t.professional_id, t.provider_id) for t in recorded]
+    today = _today()
+    if any(provider_id is not None for _, _, provider_id in tasks) and (
+        sum(len(register.professionals_at_provider(prid, today)) for _, _, prid in tasks if prid is not None)
+        > IN_TRANSACTION_MAX_PROFESSIONALS
+    ):
+        after_commit(_note_work_committed)  # too many people for this transaction
+        return
+    with backend.writing() as index:
+        _apply(index, tasks, today)
+    db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
 
 
 def record_failure(error: BaseException) -> None:
@@ -133,28 +202,42 @@ def record_failure(error: BaseException) -> None:
 def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild both indexes from the database; return the number of professionals indexed.
 
-    The write locks are held throughout, so concurrent ``apply_pending`` calls wait (or fail
-    and leave their tasks). Tasks recorded before the rebuild read the database are deleted;
-    later ones are applied afterwards.
+    Whoosh: the write locks are held throughout, so concurrent ``apply_pending`` calls wait (or
+    fail and leave their tasks). Tasks recorded before the rebuild read the database are deleted;
+    later ones are applied afterwards. PostgreSQL: one transaction, which drops and refills the
+    tables (searches and changes wait for it: a rebuild is for setting up and recovering).
     """
     discard()  # end the transaction: what follows reads what is committed
     backend = _backend()
+    if backend.in_transaction:
+        with transaction():
+            return _rebuild_into(backend, progress)
+    indexed = _rebuild_into(backend, progress)
+    return indexed
+
+
+def _rebuild_into(backend: Backend, progress: Callable[[int, int], None] | None = None) -> int:
     indexed = 0
+    today = _today()
     with backend.writing(rebuild=True) as index:
         covered_task_id = db.session.scalar(select(func.max(SearchTask.id))) or 0
-        today = _today()
         last_id = register.max_professional_id()
         for start in range(0, last_id, REBUILD_CHUNK):
             docs = register.search_documents(range(start + 1, start + REBUILD_CHUNK + 1), today)
             index.put_people(docs)
             indexed += len(docs)
-            db.session.expunge_all()
+            if not backend.in_transaction:
+                db.session.expunge_all()  # (in a transaction, the caller's objects must stay)
             if progress is not None:
                 progress(min(start + REBUILD_CHUNK, last_id), last_id)
         index.put_providers(
             ProviderDocument(provider_id, name, slug, ods_code)
             for provider_id, name, slug, ods_code in register.all_providers()
         )
+    if backend.in_transaction:
+        db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
+        backend.note_refreshed(today)
+        return indexed
     with transaction():
         db.session.execute(delete(SearchTask).where(SearchTask.id <= covered_task_id))
     backend.note_refreshed(today)
@@ -163,7 +246,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
 
 def remove_index() -> None:
     """Delete the index (tests and the health check's "missing" case)."""
-    _backend().remove()
+    with transaction():
+        _backend().remove()
 
 
 # --- querying -----------------------------------------------------------------------------------
@@ -297,8 +381,9 @@ def refresh(days: int = REFRESH_DAYS) -> Refreshed:
                 [{"professional_id": pid} for pid in professional_ids[start : start + REBUILD_CHUNK]],
             )
     apply_pending(max_rounds=1_000_000)
-    if db.session.scalar(select(func.count(SearchTask.id))) == 0:
-        _backend().note_refreshed(today)
+    with transaction():
+        if db.session.scalar(select(func.count(SearchTask.id))) == 0:
+            _backend().note_refreshed(today)
     return Refreshed(since, today, len(professional_ids))
 
 
@@ -325,27 +410,21 @@ def health() -> tuple[str, dict[str, Any]]:
 
 # --- wiring -------------------------------------------------------------------------------------
 
-_FLAG = "search_tasks_written"
-
-
-@event.listens_for(Session, "after_flush")
-def _note_tasks(session: Session, flush_context: Any) -> None:
-    if any(isinstance(obj, SearchTask) for obj in session.new):
-        session.info[_FLAG] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _committed(session: Session) -> None:
-    if session.info.pop(_FLAG, False) and has_app_context():
-        g._search_work_committed = True
-
 
 @event.listens_for(Session, "after_soft_rollback")
 def _rolled_back(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_FLAG, None)
+    session.info.pop(_OWN_TASKS, None)
+
+
+def _note_work_committed() -> None:
+    db.session.info.pop(_OWN_TASKS, None)
+    g._search_work_committed = True
 
 
 def _apply_after_commit(exc: BaseException | None) -> None:
+    """When the app context that committed index work ends: apply it (Whoosh; or PostgreSQL's big
+    batches). Not at once after the commit: the caller may go on using what it loaded, and a
+    command committing in steps has its work applied once."""
     if not g.pop("_search_work_committed", False):
         return
     try:

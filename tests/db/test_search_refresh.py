@@ -95,12 +95,13 @@ def refresh(app: Flask, *args: str) -> str:
 
 
 def index_holds_company(app: Flask, name: str) -> bool:
-    """Whether the index (read straight from disk, not through the page) still lists the company."""
-    from interests.search.whoosh import searching as backend
+    """Whether the index (asked directly, not through the page's freshness check) still lists the
+    company, whichever engine holds it."""
+    from interests.services import search_index
 
     with app.app_context():
-        found = backend.resolve_orgs(app.config["SEARCH_INDEX_DIR"], name)
-    return any(org.kind == "company" for org in found)
+        found = search_index._backend().search(name, 1, 20)
+    return any(org.kind == "company" for org in found.companies)
 
 
 def test_company_of_an_interest_ended_6_months_ago_is_found_until_then_and_gone_after_refresh(

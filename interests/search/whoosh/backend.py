@@ -26,6 +26,8 @@ _REFRESHED_ON_FILE = "refreshed-on"
 class WhooshBackend:
     """The embedded backend: two Whoosh indexes in one directory on this server's disk."""
 
+    in_transaction = False
+
     def __init__(self, directory: str) -> None:
         self.directory = directory
 

@@ -56,6 +56,9 @@ class Writer:
         self.providers: list[ProviderDocument] = []
         self.companies: dict[str, str] = {}  # key -> label, for a rebuild
 
+    def reserve(self, professional_ids: Iterable[int]) -> None:
+        """Nothing to do: the indexes' write locks, taken above, already keep other writers out."""
+
     def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
         if not self.rebuild:
             self.changed.update(documents)

@@ -1,0 +1,97 @@
+"""The search tables in PostgreSQL, and how a document's terms are written in them.
+
+- ``search_index_person``: one row per professional with something published: every term of the
+  shared fields (fields.py) in one ``text[]`` under a GIN index, each prefixed with its field
+  (``n:`` name, ``d:`` sound-alike code, ``e:`` equivalence key, ``r:`` registration number,
+  ``p:`` provider id, ``c:`` company key), and what a result shows (``display``).
+  A query word's ways become array overlaps (``terms && ARRAY[...]``): PostgreSQL intersects the
+  words' posting lists in the GIN index, and only the people matching every word are read.
+- ``search_index_org``: providers and companies (``p:<id>``, ``c:<key>``) and their name words.
+- ``search_index_word``: the distinct words of names (``name``) and of organisations (``words``),
+  for one or two typing mistakes (``levenshtein_less_equal`` over the words of the same first
+  letter and about the same length) and prefixes. Words are added, never removed, except by a
+  rebuild or a refresh's pruning; a word nobody holds any more matches nobody.
+- ``search_index_state``: the UK day up to which the whole index was made current; its one row
+  also says the index has been built.
+
+The tables belong to the search engine, not to the register's schema: a rebuild drops and makes
+them again (Alembic leaves them alone: migrations/env.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from interests.search.fields import person_terms
+
+TABLE_PREFIX = "search_index_"
+FIELD_PREFIX = {"name": "n", "name_dm": "d", "name_eq": "e", "reg": "r", "providers": "p", "companies": "c"}
+
+TABLES = ("search_index_person", "search_index_org", "search_index_word", "search_index_state")
+
+_CREATE_TABLES = (
+    """CREATE TABLE search_index_person (
+        professional_id integer PRIMARY KEY,
+        terms text[] NOT NULL,
+        display jsonb NOT NULL
+    )""",
+    """CREATE TABLE search_index_org (
+        key text PRIMARY KEY,
+        kind text NOT NULL,
+        label text NOT NULL,
+        slug text NOT NULL,
+        words text[] NOT NULL
+    )""",
+    """CREATE TABLE search_index_word (
+        field text NOT NULL,
+        word text COLLATE "C" NOT NULL,
+        PRIMARY KEY (field, word)
+    )""",
+    """CREATE TABLE search_index_state (
+        id integer PRIMARY KEY CHECK (id = 1),
+        refreshed_on date
+    )""",
+)
+
+# Made after a rebuild's rows are copied in (much faster than keeping them up to date row by row).
+_CREATE_INDEXES = (
+    # fastupdate off: a change is searchable at once, with no pending list for every query to scan.
+    "CREATE INDEX search_index_person_terms ON search_index_person USING gin (terms) WITH (fastupdate = off)",
+    "CREATE INDEX search_index_org_words ON search_index_org USING gin (words) WITH (fastupdate = off)",
+    "CREATE INDEX search_index_word_shape ON search_index_word (field, left(word, 1), length(word))",
+)
+
+
+def term(field: str, text: str) -> str:
+    return f"{FIELD_PREFIX[field]}:{text}"
+
+
+def encoded_terms(doc: Any) -> list[str]:
+    """Every term of a professional's document, prefixed with its field."""
+    return [term(field, t) for field, terms in person_terms(doc).items() for t in terms]
+
+
+def exists(conn: Any) -> bool:
+    if conn.execute("SELECT to_regclass('search_index_state')").fetchone()[0] is None:
+        return False
+    return conn.execute("SELECT 1 FROM search_index_state").fetchone() is not None
+
+
+def recreate(conn: Any) -> None:
+    """Drop the tables and make them again, empty, without their indexes (``add_indexes``)."""
+    if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'fuzzystrmatch'").fetchone() is None:
+        conn.execute("CREATE EXTENSION fuzzystrmatch")
+    drop(conn)
+    for statement in _CREATE_TABLES:
+        conn.execute(statement)
+
+
+def add_indexes(conn: Any) -> None:
+    for statement in _CREATE_INDEXES:
+        conn.execute(statement)
+    for table in TABLES:
+        conn.execute(f"ANALYZE {table}")
+
+
+def drop(conn: Any) -> None:
+    conn.execute(f"DROP TABLE IF EXISTS {', '.join(TABLES)}")

@@ -1,0 +1,233 @@
+"""Answering a query from the search tables: a registration number, or names in tiers (tiers.py,
+the same ways of matching as the Whoosh engine), and the providers and companies a query names.
+
+Each tier is one statement: the people matching every query word (an overlap of the GIN-indexed
+terms with each word's terms), or linked to a named organisation, scored by the ways they
+matched; the total, and only the page's rows read in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+
+from interests.search import names, tiers
+from interests.search.documents import Found, Hit, OrgMatch
+from interests.search.postgres import schema
+from interests.search.queries import (
+    COMMON_WORD_DOCUMENTS,
+    MAX_ORG_MATCHES,
+    W_EXACT,
+    W_ORG,
+    registration_number,
+)
+from interests.search.tiers import Way
+
+
+class Vocabulary:
+    """The words table and the people's terms, as tiers.py asks for them (cached per query)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.cache: dict[tuple[str, str, int], Any] = {}
+
+    def frequency(self, fieldname: str, text: str) -> int:
+        """How many people hold the term, counted up to COMMON_WORD_DOCUMENTS."""
+        key = ("frequency", f"{fieldname}:{text}", 0)
+        if key not in self.cache:
+            self.cache[key] = self.conn.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM search_index_person WHERE terms @> ARRAY[%s] LIMIT %s) "
+                "AS s",
+                (schema.term(fieldname, text), COMMON_WORD_DOCUMENTS),
+            ).fetchone()[0]
+        return int(self.cache[key])
+
+    def within(self, fieldname: str, text: str, maxdist: int) -> list[str]:
+        key = (fieldname, text, maxdist)
+        if key not in self.cache and text:
+            self.cache[key] = [
+                word
+                for (word,) in self.conn.execute(
+                    "SELECT word FROM search_index_word "
+                    "WHERE field = %(field)s AND left(word, 1) = %(first)s "
+                    "AND length(word) BETWEEN %(shortest)s AND %(longest)s "
+                    "AND levenshtein_less_equal(word, %(text)s, %(maxdist)s) <= %(maxdist)s",
+                    {
+                        "field": fieldname,
+                        "first": text[0],
+                        "shortest": len(text) - maxdist,
+                        "longest": len(text) + maxdist,
+                        "text": text,
+                        "maxdist": maxdist,
+                    },
+                )
+            ]
+        return list(self.cache.get(key, []))
+
+    def prefixed(self, fieldname: str, prefix: str) -> list[str]:
+        return [
+            word
+            for (word,) in self.conn.execute(
+                "SELECT word FROM search_index_word WHERE field = %s AND word >= %s AND word < %s",
+                (fieldname, prefix, prefix + "\x7f"),
+            )
+        ]
+
+
+@dataclass
+class _Tier:
+    rows: list[tuple[int, bool, Any, list[str]]]  # (professional id, by name, display, terms)
+    total: int
+    linked: int  # how many of the total are linked to a named organisation
+
+
+def _people(conn: Any, per_word: list[list[Way]], org_keys: list[str], limit: int, offset: int) -> _Tier:
+    params: dict[str, Any] = {"orgs": org_keys, "w_org": W_ORG, "limit": limit, "offset": offset}
+    every_word: list[str] = []
+    scores: list[str] = []
+    for i, ways in enumerate(per_word):
+        params[f"w{i}"] = sorted({schema.term(f, t) for terms, _ in ways for f, t in terms})
+        every_word.append(f"terms && %(w{i})s::text[]")
+        for j, (terms, weight) in enumerate(ways):
+            if terms:
+                params[f"w{i}_{j}"] = [schema.term(f, t) for f, t in terms]
+                params[f"s{i}_{j}"] = weight
+                scores.append(f"CASE WHEN terms && %(w{i}_{j})s::text[] THEN %(s{i}_{j})s ELSE 0 END")
+    by_name = " AND ".join(every_word) or "FALSE"
+    linked = "terms && %(orgs)s::text[]" if org_keys else "FALSE"
+    name_score = " + ".join(scores) or "0"
+    # Only fixed SQL and placeholders' names are composed in; every value is a parameter.
+    statement = sql.SQL(
+        """
+        WITH matched AS (
+            SELECT professional_id, by_name, linked,
+                   (CASE WHEN by_name THEN {name_score} ELSE 0 END)
+                   + (CASE WHEN linked THEN %(w_org)s ELSE 0 END) AS score
+            FROM (
+                SELECT professional_id, terms, ({by_name}) AS by_name, ({linked}) AS linked
+                FROM search_index_person WHERE ({by_name}) OR ({linked})
+            ) AS m
+        ),
+        counts AS (SELECT count(*) AS total, count(*) FILTER (WHERE linked) AS linked FROM matched),
+        page AS (SELECT * FROM matched ORDER BY score DESC, professional_id LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT counts.total, counts.linked, page.professional_id, page.by_name, p.display, p.terms
+        FROM counts
+        LEFT JOIN page ON TRUE
+        LEFT JOIN search_index_person AS p ON p.professional_id = page.professional_id
+        ORDER BY page.score DESC, page.professional_id
+        """
+    ).format(by_name=sql.SQL(by_name), linked=sql.SQL(linked), name_score=sql.SQL(name_score))
+    rows = conn.execute(statement, params).fetchall()
+    total, linked_total = rows[0][0], rows[0][1]
+    return _Tier(
+        rows=[(r[2], r[3], r[4], r[5]) for r in rows if r[2] is not None], total=total, linked=linked_total
+    )
+
+
+def resolve_orgs(conn: Any, vocabulary: Vocabulary, query: str) -> list[OrgMatch]:
+    per_word = tiers.org_word_ways(vocabulary, names.words(query))
+    if per_word is None:
+        return []
+    params: dict[str, Any] = {"limit": MAX_ORG_MATCHES}
+    every_word: list[str] = []
+    scores: list[str] = []
+    for i, ways in enumerate(per_word):
+        params[f"w{i}"] = sorted({t for terms, _ in ways for _, t in terms})
+        every_word.append(f"words && %(w{i})s::text[]")
+        for j, (terms, weight) in enumerate(ways):
+            params[f"w{i}_{j}"] = [t for _, t in terms]
+            params[f"s{i}_{j}"] = weight
+            scores.append(f"CASE WHEN words && %(w{i}_{j})s::text[] THEN %(s{i}_{j})s ELSE 0 END")
+    where, score = " AND ".join(every_word), " + ".join(scores)
+    statement = sql.SQL(
+        "SELECT key, kind, label, slug FROM search_index_org WHERE {where} "
+        "ORDER BY {score} DESC, key LIMIT %(limit)s"
+    ).format(where=sql.SQL(where), score=sql.SQL(score))
+    rows = conn.execute(statement, params).fetchall()
+    return [OrgMatch(kind=kind, key=key, label=label, slug=slug) for key, kind, label, slug in rows]
+
+
+def search(conn: Any, query: str, page: int, per_page: int) -> Found:
+    vocabulary = Vocabulary(conn)
+    limit = page * per_page
+    offset = (page - 1) * per_page
+    number = registration_number(query)
+    orgs: list[OrgMatch] = []
+    if number is not None:
+        result = _people(conn, [[((("reg", number),), W_EXACT)]], [], per_page, offset)
+    else:
+        orgs = resolve_orgs(conn, vocabulary, query)
+        org_keys = [o.key for o in orgs]
+        query_words = names.name_words(query)
+        words = tiers.query_name_words(query_words)
+        # Tiered, as search-notes.md found fastest: when exact names (and equivalents) already
+        # fill the page, the typing-mistake and sound-alike tier is not run at all.
+        result = _people(conn, [tiers.word_ways(vocabulary, w, 0) for w in words], org_keys, per_page, offset)
+        if not words and result.linked == 0:
+            return Found([], 0, [], [])
+        # A query of three or more words that names an organisation is not a misspelt person's
+        # name: the fuzzy tier over those words was the slowest case measured.
+        names_an_org = result.linked > 0 and len(query_words) >= 3
+        if words and result.total < limit and not names_an_org:
+            result = _people(
+                conn, [tiers.word_ways(vocabulary, w, 1) for w in words], org_keys, per_page, offset
+            )
+        if result.total == 0 and words:
+            # Nothing: allow two typing mistakes before giving up.
+            result = _people(conn, [tiers.word_ways(vocabulary, w, 2) for w in words], [], per_page, offset)
+    companies = {org.key: org.label for org in orgs if org.kind == "company"}
+    provider_keys = [org.key for org in orgs if org.kind == "provider"]
+    hits = []
+    for professional_id, by_name, shown, terms in result.rows:
+        held = set(terms)
+        company_keys = sorted(k for k in held if k in companies)
+        hits.append(
+            Hit(
+                professional_id=professional_id,
+                companies=[companies[k] for k in company_keys],
+                display=shown,
+                by_name=number is not None or bool(by_name),
+                org_keys=[k for k in provider_keys if k in held] + company_keys,
+            )
+        )
+    found = Found(
+        hits=hits,
+        total=result.total,
+        providers=[o for o in orgs if o.kind == "provider"],
+        companies=[o for o in orgs if o.kind == "company"],
+    )
+    if found.total == 0 and not found.providers and not found.companies and number is None:
+        found.suggestion = suggest(conn, query)
+    return found
+
+
+def suggest(conn: Any, query: str) -> str | None:
+    """ "Did you mean": the closest word someone still holds, for each query word, only when nothing
+    was found."""
+    changed = False
+    suggested: list[str] = []
+    for word in names.name_words(query):
+        best = conn.execute(
+            """
+            SELECT w.word FROM search_index_word AS w
+            WHERE length(w.word) BETWEEN %(shortest)s AND %(longest)s
+              AND levenshtein_less_equal(w.word, %(word)s, 2) <= 2
+              AND (
+                (w.field = 'name' AND EXISTS (
+                    SELECT 1 FROM search_index_person AS p WHERE p.terms @> ARRAY['n:' || w.word]))
+                OR (w.field = 'words' AND EXISTS (
+                    SELECT 1 FROM search_index_org AS o WHERE o.words @> ARRAY[w.word::text]))
+              )
+            ORDER BY w.field, levenshtein(w.word, %(word)s), w.word
+            LIMIT 1
+            """,
+            {"word": word, "shortest": len(word) - 2, "longest": len(word) + 2},
+        ).fetchone()
+        if best is not None and best[0] != word:
+            suggested.append(best[0])
+            changed = True
+        else:
+            suggested.append(word)
+    return " ".join(suggested) if changed else None

@@ -1,0 +1,216 @@
+"""Writing the search tables inside the caller's transaction: a rebuild from scratch, or the
+professionals and providers that changed, with the companies nobody publishes any more taken out.
+
+Nothing here commits: the rows are written in the transaction that made the change, so they are
+saved with it or not at all, and every server sees them the moment it commits.
+
+Two transactions changing the same people would each build their documents from what they can
+see, and the second to commit would overwrite the first's change with a document missing it. So
+a writer first takes transaction-scoped advisory locks on the people it will rewrite (``reserve``,
+by bucket: at most ``LOCK_BUCKETS`` locks however many people), and the services read the
+documents only after that: under READ COMMITTED, a statement that starts after the lock was granted
+sees everything the previous holder committed. Words and company keys are locked the same way
+while they are added or removed (a word or company nobody holds any more is taken out: a name or
+company that is no longer published leaves no trace). Locks are taken in one order: buckets,
+then words, then companies, each ascending.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from interests.search import names
+from interests.search.documents import PersonDocument, ProviderDocument
+from interests.search.fields import company_words, display, provider_words
+from interests.search.postgres import schema
+
+LOCK_BUCKETS = 256
+# The first key of the two-key advisory locks: one for people's buckets, one for company keys.
+PEOPLE_LOCK = 0x5EA1
+COMPANY_LOCK = 0x5EA2
+WORD_LOCK = 0x5EA3
+
+
+def _lock(conn: Any, lock_class: int, keys: Iterable[int]) -> None:
+    ordered = sorted(set(keys))
+    if ordered:
+        conn.execute(
+            "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT unnest(%s::int[]) AS k ORDER BY 1) AS keys",
+            (lock_class, ordered),
+        )
+
+
+def _lock_key(text: str) -> int:
+    return zlib.crc32(text.encode()) - 2**31
+
+
+def _company_row(label: str) -> tuple[str, str, str, str, list[str]]:
+    return (f"c:{names.company_key(label)}", "company", label, "", company_words(label))
+
+
+def _provider_row(provider: ProviderDocument) -> tuple[str, str, str, str, list[str]]:
+    return (f"p:{provider.provider_id}", "provider", provider.name, provider.slug, provider_words(provider))
+
+
+def _add_words(conn: Any, field: str, words: Iterable[str]) -> None:
+    # One statement, in order: two writers adding the same new words wait for each other, never
+    # in a cycle.
+    ordered = sorted(set(words))
+    if ordered:
+        conn.execute(
+            "INSERT INTO search_index_word (field, word) SELECT %s, w FROM unnest(%s::text[]) AS w "
+            "ORDER BY w ON CONFLICT DO NOTHING",
+            (field, ordered),
+        )
+
+
+class Writer:
+    def __init__(self, conn: Any, rebuild: bool) -> None:
+        self.conn = conn
+        self.rebuild = rebuild
+        self.companies: dict[str, str] = {}  # key -> label, for a rebuild
+        self.name_words: set[str] = set()  # for a rebuild
+        self.providers: list[ProviderDocument] = []
+        if rebuild:
+            schema.recreate(conn)
+
+    def reserve(self, professional_ids: Iterable[int]) -> None:
+        if not self.rebuild:
+            _lock(self.conn, PEOPLE_LOCK, (pid % LOCK_BUCKETS for pid in professional_ids))
+
+    def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
+        if self.rebuild:
+            self._copy_people([d for d in documents.values() if d is not None])
+        else:
+            self._change_people(documents)
+
+    def put_providers(self, providers: Iterable[ProviderDocument]) -> None:
+        self.providers.extend(providers)
+
+    def finish(self) -> None:
+        rows = [_provider_row(p) for p in self.providers]
+        if self.rebuild:
+            rows.extend(_company_row(label) for label in self.companies.values())
+        if rows:
+            self.conn.cursor().executemany(
+                "INSERT INTO search_index_org (key, kind, label, slug, words) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET label = excluded.label, slug = excluded.slug, "
+                "words = excluded.words",
+                rows,
+            )
+            _add_words(self.conn, "words", (w for row in rows for w in row[4]))
+        if self.rebuild:
+            _add_words(self.conn, "name", self.name_words)
+            schema.add_indexes(self.conn)
+            self.conn.execute("INSERT INTO search_index_state (id) VALUES (1)")
+
+    # --- a rebuild: rows copied in, indexes made at the end --------------------------------------
+
+    def _copy_people(self, documents: list[PersonDocument]) -> None:
+        with self.conn.cursor().copy(
+            "COPY search_index_person (professional_id, terms, display) FROM STDIN"
+        ) as copy:
+            for doc in documents:
+                terms = schema.encoded_terms(doc)
+                copy.write_row((doc.professional_id, terms, json.dumps(display(doc))))
+                self.name_words.update(t[2:] for t in terms if t.startswith("n:"))
+                for company in doc.companies:
+                    self.companies.setdefault(names.company_key(company), company)
+
+    # --- a change: the rows of these people replaced ----------------------------------------------
+
+    def _change_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
+        if not documents:
+            return
+        self.reserve(documents)  # no-op for people already reserved by this transaction
+        ids = sorted(documents)
+        old_terms = {
+            t
+            for (terms,) in self.conn.execute(
+                "SELECT terms FROM search_index_person WHERE professional_id = ANY(%s)", (ids,)
+            )
+            for t in terms
+        }
+        old_keys = {t[2:] for t in old_terms if t.startswith("c:")}
+        old_words = {t[2:] for t in old_terms if t.startswith("n:")}
+        gone = [pid for pid in ids if documents[pid] is None]
+        if gone:
+            self.conn.execute("DELETE FROM search_index_person WHERE professional_id = ANY(%s)", (gone,))
+        rows = []
+        words: set[str] = set()
+        labels: dict[str, str] = {}
+        for pid in ids:
+            doc = documents[pid]
+            if doc is None:
+                continue
+            terms = schema.encoded_terms(doc)
+            rows.append((pid, terms, json.dumps(display(doc))))
+            words.update(t[2:] for t in terms if t.startswith("n:"))
+            for company in doc.companies:
+                labels.setdefault(names.company_key(company), company)
+        if rows:
+            self.conn.cursor().executemany(
+                "INSERT INTO search_index_person (professional_id, terms, display) VALUES (%s, %s, %s) "
+                "ON CONFLICT (professional_id) DO UPDATE "
+                "SET terms = excluded.terms, display = excluded.display",
+                rows,
+            )
+        new = [_company_row(label) for label in labels.values()]
+        maybe_gone = sorted(old_keys - set(labels))
+        gone_org_words = {
+            w
+            for (org_words,) in self.conn.execute(
+                "SELECT words FROM search_index_org WHERE key = ANY(%s)", ([f"c:{k}" for k in maybe_gone],)
+            )
+            for w in org_words
+        }
+        _lock(
+            self.conn,
+            WORD_LOCK,
+            [_lock_key("name:" + w) for w in words | old_words]
+            + [_lock_key("words:" + w) for row in new for w in row[4]]
+            + [_lock_key("words:" + w) for w in gone_org_words],
+        )
+        _add_words(self.conn, "name", words)
+        _prune_name_words(self.conn, old_words - words)
+        # Companies: add the new, remove those nobody publishes any more.
+        _lock(self.conn, COMPANY_LOCK, (_lock_key(k) for k in old_keys | set(labels)))
+        if new:
+            self.conn.cursor().executemany(
+                "INSERT INTO search_index_org (key, kind, label, slug, words) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (key) DO NOTHING",
+                new,
+            )
+            _add_words(self.conn, "words", (w for row in new for w in row[4]))
+        if maybe_gone:
+            self.conn.execute(
+                "DELETE FROM search_index_org o WHERE o.key = ANY(%s) AND NOT EXISTS ("
+                "SELECT 1 FROM search_index_person p WHERE p.terms @> ARRAY[o.key])",
+                ([f"c:{k}" for k in maybe_gone],),
+            )
+            _prune_org_words(self.conn, gone_org_words)
+
+
+def _prune_name_words(conn: Any, words: Iterable[str]) -> None:
+    """Take out of the vocabulary the name words nobody holds any more."""
+    ordered = sorted(set(words))
+    if ordered:
+        conn.execute(
+            "DELETE FROM search_index_word w WHERE w.field = 'name' AND w.word = ANY(%s) AND NOT EXISTS ("
+            "SELECT 1 FROM search_index_person p WHERE p.terms @> ARRAY['n:' || w.word])",
+            (ordered,),
+        )
+
+
+def _prune_org_words(conn: Any, words: Iterable[str]) -> None:
+    """Take out of the vocabulary the organisation words no provider or company has any more."""
+    ordered = sorted(set(words))
+    if ordered:
+        conn.execute(
+            "DELETE FROM search_index_word w WHERE w.field = 'words' AND w.word = ANY(%s) AND NOT EXISTS ("
+            "SELECT 1 FROM search_index_org o WHERE o.words @> ARRAY[w.word::text])",
+            (ordered,),
+        )
