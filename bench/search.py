@@ -1,12 +1,15 @@
 """Search speed and recall over a realistic register.
 
     python bench/search.py --professionals 20000 [--queries 600] [--reuse-index]
+        [--database-url postgresql://user:password@host/db]
 
 Seeds (or reuses) a deterministic demo dataset in bench/.data/ (gitignored), builds the search
-index from it, then sends a fixed mix of queries through the Flask test client (GET /search, the
-page a patient uses) and prints: index build time and size, p50/p95 latency per kind of query
-and overall, and recall@10 for misspelt and variant names (a hit: the intended professional, or
-a namesake with exactly the same name, is in the first 10 results). Not a test: it prints numbers.
+index from it (with --database-url: copies the dataset into that PostgreSQL database, whose public
+schema is dropped first, and searches with the PostgreSQL engine), then sends a fixed mix of
+queries through the Flask test client (GET /search, the page a patient uses) and prints: index
+build time and size, p50/p95 latency per kind of query and overall, and recall@10 for misspelt
+and variant names (a hit: the intended professional, or a namesake with exactly the same name, is
+in the first 10 results). Not a test: it prints numbers.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from interests import create_app  # noqa: E402
 from interests.extensions import db  # noqa: E402
@@ -163,6 +166,46 @@ def build_queries(count: int, rng: random.Random) -> list[tuple[str, str, int | 
     return queries
 
 
+def copy_into_postgres(sqlite_path: Path, url: str) -> None:
+    """Copy the SQLite dataset, table by table, into an emptied PostgreSQL database (COPY)."""
+    from psycopg.types.json import Jsonb
+    from sqlalchemy import JSON, create_engine, text
+
+    from interests.config import _normalise_database_url
+
+    url = _normalise_database_url(url)
+    target = create_engine(url)
+    with target.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    db.metadata.create_all(target)
+    source = create_engine(f"sqlite:///{sqlite_path}")
+    started = time.perf_counter()
+    rows = 0
+    with source.connect() as read, target.begin() as write:
+        raw = write.connection.driver_connection
+        for table in db.metadata.sorted_tables:
+            columns = [c.name for c in table.columns]
+            json_at = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
+            with raw.cursor().copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in read.execute(select(table)).yield_per(5000):
+                    values = list(row)
+                    for i in json_at:
+                        values[i] = None if values[i] is None else Jsonb(values[i])
+                    copy.write_row(values)
+                    rows += 1
+            key = [c for c in table.primary_key.columns if c.autoincrement is True or c.name == "id"]
+            if len(key) == 1 and str(key[0].type) == "INTEGER":
+                write.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', '{key[0].name}'), "
+                        f"COALESCE((SELECT max({key[0].name}) FROM {table.name}), 0) + 1, false)"
+                    )
+                )
+        write.execute(text("ANALYZE"))
+    print(f"copied into PostgreSQL: {rows:,} rows in {time.perf_counter() - started:.1f}s")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -175,17 +218,23 @@ def main() -> None:
     parser.add_argument("--professionals", type=int, default=20_000)
     parser.add_argument("--queries", type=int, default=600)
     parser.add_argument("--reuse-index", action="store_true", help="Skip the rebuild if an index exists.")
+    parser.add_argument(
+        "--database-url",
+        help="A PostgreSQL database to copy the dataset into and search with its engine (emptied first).",
+    )
     args = parser.parse_args()
 
     db_path = dataset(args.professionals)
     index_dir = DATA / f"index-{args.professionals}"
+    database = f"sqlite:///{db_path}"
+    if args.database_url:
+        if not args.reuse_index:
+            copy_into_postgres(db_path, args.database_url)
+        database = args.database_url
     app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
-            "SEARCH_INDEX_DIR": str(index_dir),
-            "SECRET_KEY": "b" * 40,
-        }
+        {"SQLALCHEMY_DATABASE_URI": database, "SEARCH_INDEX_DIR": str(index_dir), "SECRET_KEY": "b" * 40}
     )
+    print(f"search engine: {app.config['SEARCH_BACKEND']}")
     with app.app_context():
         if not (args.reuse_index and search_index.index_exists()):
             shutil.rmtree(index_dir, ignore_errors=True)
@@ -194,7 +243,15 @@ def main() -> None:
             print(
                 f"index build: {time.perf_counter() - started:.1f}s for {indexed:,} published professionals"
             )
-        size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
+        if app.config["SEARCH_BACKEND"] == "postgres":
+            size = db.session.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "WHERE c.relname LIKE 'search_index_%'"
+                )
+            ).scalar_one()
+        else:
+            size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
         print(f"index size: {size / 1e6:.1f} MB")
         queries = build_queries(args.queries, random.Random(2026))
 
