@@ -22,12 +22,14 @@ import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
 from interests import create_app  # noqa: E402
+from interests.demo.vocabulary import FAMILY_NAMES  # noqa: E402
 from interests.extensions import db  # noqa: E402
 from interests.models import Provider  # noqa: E402
 from interests.search import names  # noqa: E402
@@ -119,14 +121,20 @@ def variant(given: str, family: str, rng: random.Random) -> str | None:
 
 
 def build_queries(count: int, rng: random.Random) -> list[tuple[str, str, int | None, str]]:
-    """(kind, query, expected professional id, expected name) - a fixed mix."""
+    """(kind, query, expected professional id, expected name) - a fixed mix, from the register."""
     top = register.max_professional_id()
     docs: list = []
     while len(docs) < count:
         sample = sorted(rng.sample(range(1, top + 1), min(top, 400)))
         docs.extend(register.search_documents(sample, date.today()).values())
-    rng.shuffle(docs)
     providers = list(db.session.scalars(select(Provider.name).order_by(func.random()).limit(60)))
+    return queries_from(docs, providers, count, rng)
+
+
+def queries_from(
+    docs: list, providers: list[str], count: int, rng: random.Random
+) -> list[tuple[str, str, int | None, str]]:
+    rng.shuffle(docs)
     companies = [c for d in docs for c in d.companies]
     plan = {
         "exact": 0.22,
@@ -206,6 +214,77 @@ def copy_into_postgres(sqlite_path: Path, url: str) -> None:
     print(f"copied into PostgreSQL: {rows:,} rows in {time.perf_counter() - started:.1f}s")
 
 
+PLACES = ("Medical Centre", "Surgery", "Dental Practice", "Pharmacy", "Hospital", "Health Centre", "Clinic")
+
+
+def synthetic_index(url: str, professionals: int, providers: int) -> tuple[list, list[str]]:
+    """Fill the PostgreSQL engine's tables with generated professionals (the demo seed's names,
+    regulators and companies) without the register's own rows, as fast as COPY allows: for sizes
+    the demo seed would take hours to make. Returns a sample of the documents and provider names."""
+    import psycopg
+
+    from interests.demo.providers import _person
+    from interests.demo.vocabulary import COMPANY_FIELDS, COMPANY_STEMS, COMPANY_SUFFIXES, REGULATOR_SHARE
+    from interests.search import PersonDocument, ProviderDocument
+    from interests.search.postgres import PostgresBackend
+
+    rng = random.Random(SEED)
+    regulators = list(REGULATOR_SHARE)
+    weights = list(REGULATOR_SHARE.values())
+    provider_names = [f"{rng.choice(FAMILY_NAMES)} {rng.choice(PLACES)}" for _ in range(providers)]
+    companies = [f"{s} {f} {x}" for s in COMPANY_STEMS for f in COMPANY_FIELDS for x in COMPANY_SUFFIXES]
+    sample: list = []
+    started = time.perf_counter()
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        backend = PostgresBackend(lambda: conn)
+        with backend.writing(rebuild=True) as index:
+            chunk: dict[int, PersonDocument | None] = {}
+            for pid in range(1, professionals + 1):
+                given, family, _ = _person(rng)
+                regulator = rng.choices(regulators, weights)[0]
+                at = sorted({rng.randrange(1, providers + 1) for _ in range(rng.choice((1, 1, 1, 2, 3)))})
+                doc = PersonDocument(
+                    professional_id=pid,
+                    given_name=given,
+                    family_name=family,
+                    other_names=(),
+                    regulator=regulator,
+                    registration_number=str(7_000_000 + pid),
+                    provider_ids=tuple(at),
+                    companies=tuple(rng.sample(companies, rng.choice((0, 0, 1, 1, 2, 3)))),
+                    title="Dr" if regulator == "GMC" else None,
+                    profession="Doctor" if regulator == "GMC" else "Professional",
+                    providers=tuple((f"p{p}", provider_names[p - 1], "Consultant") for p in at),
+                )
+                chunk[pid] = doc
+                if len(sample) < 4000 and rng.random() < 4000 / professionals:
+                    sample.append(doc)
+                if len(chunk) == 20_000:
+                    index.put_people(chunk)
+                    chunk = {}
+                    if pid % 200_000 == 0:
+                        print(
+                            f"  {pid:,} professionals written in {time.perf_counter() - started:.0f}s",
+                            flush=True,
+                        )
+            index.put_people(chunk)
+            index.put_providers(
+                ProviderDocument(p, name, f"p{p}", None) for p, name in enumerate(provider_names, start=1)
+            )
+        backend.note_refreshed(date.today())
+        conn.commit()
+    print(f"synthetic index: {professionals:,} professionals in {time.perf_counter() - started:.0f}s")
+    return sample, rng.sample(provider_names, 60)
+
+
+def postgres_index_bytes() -> int:
+    return int(
+        db.session.execute(
+            text("SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE relname LIKE 'search_index_%'")
+        ).scalar_one()
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -219,11 +298,20 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=600)
     parser.add_argument("--reuse-index", action="store_true", help="Skip the rebuild if an index exists.")
     parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="With --database-url: write generated professionals straight into the search tables "
+        "(no register rows; for 2,000,000 professionals, which the demo seed would take hours to make).",
+    )
+    parser.add_argument(
         "--database-url",
         help="A PostgreSQL database to copy the dataset into and search with its engine (emptied first).",
     )
     args = parser.parse_args()
 
+    if args.synthetic:
+        synthetic(args)
+        return
     db_path = dataset(args.professionals)
     index_dir = DATA / f"index-{args.professionals}"
     database = f"sqlite:///{db_path}"
@@ -244,17 +332,16 @@ def main() -> None:
                 f"index build: {time.perf_counter() - started:.1f}s for {indexed:,} published professionals"
             )
         if app.config["SEARCH_BACKEND"] == "postgres":
-            size = db.session.execute(
-                text(
-                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c "
-                    "WHERE c.relname LIKE 'search_index_%'"
-                )
-            ).scalar_one()
+            size = postgres_index_bytes()
         else:
             size = sum(f.stat().st_size for f in index_dir.rglob("*") if f.is_file())
         print(f"index size: {size / 1e6:.1f} MB")
         queries = build_queries(args.queries, random.Random(2026))
 
+    measure(app, queries)
+
+
+def measure(app: Any, queries: list[tuple[str, str, int | None, str]]) -> None:
     client = app.test_client()
     for _, q, _, _ in queries[:30]:  # warm up: open searchers, compile templates
         client.get("/search", query_string={"q": q})
@@ -304,6 +391,26 @@ def main() -> None:
     if misses:
         print("some misses:")
         print("\n".join(misses))
+
+
+def synthetic(args: argparse.Namespace) -> None:
+    from interests.config import _normalise_database_url
+
+    if not args.database_url:
+        raise SystemExit("--synthetic needs --database-url")
+    url = _normalise_database_url(args.database_url)
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(DATA / "unused"), "SECRET_KEY": "b" * 40}
+    )
+    with app.app_context():
+        db.session.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        db.session.execute(text("CREATE SCHEMA public"))
+        db.session.commit()
+        db.create_all()
+    sample, providers = synthetic_index(url, args.professionals, max(30, args.professionals // 65))
+    with app.app_context():
+        print(f"index size: {postgres_index_bytes() / 1e6:.1f} MB")
+    measure(app, queries_from(sample, providers, args.queries, random.Random(2026)))
 
 
 if __name__ == "__main__":

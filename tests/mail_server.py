@@ -1,6 +1,8 @@
 """A small local SMTP server for tests that deliver the outbox: fixtures `smtp_server` (accepts every
 message) and `unreliable_smtp` (refuses chosen recipients, or hangs up), loaded by tests/conftest.py.
-Each records the messages it accepted in `.messages`; its port is `.server_address[1]`."""
+Each records the messages it accepted in `.messages`; its port is `.server_address[1]`. On the
+unreliable one, add addresses to `.refused` (550 at RCPT) or set `.hang_up` (the connection is
+closed instead of answering DATA)."""
 
 from __future__ import annotations
 
@@ -13,49 +15,8 @@ import pytest
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
-    """Just enough SMTP (RFC 5321) to accept messages: records each DATA block."""
-
-    def handle(self) -> None:
-        self.wfile.write(b"220 test ESMTP\r\n")
-        while True:
-            line = self.rfile.readline()
-            if not line:
-                return
-            command = line.strip().upper()
-            if command.startswith((b"EHLO", b"HELO")):
-                self.wfile.write(b"250 test\r\n")
-            elif command == b"DATA":
-                self.wfile.write(b"354 go ahead\r\n")
-                data = []
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data.append(chunk)
-                self.server.messages.append(b"".join(data).decode())  # type: ignore[attr-defined]
-                self.wfile.write(b"250 queued\r\n")
-            elif command == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:
-                self.wfile.write(b"250 ok\r\n")
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[Any]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
-    server.daemon_threads = True
-    server.messages = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-class _UnreliableSMTPHandler(socketserver.StreamRequestHandler):
-    """Like _SMTPHandler, but refuses the recipients in `server.refused` (550 at RCPT) and hangs
-    up instead of answering DATA while `server.hang_up` is set."""
+    """Just enough SMTP (RFC 5321) to accept messages: records each DATA block, refusing the
+    recipients in `server.refused` and hanging up at DATA while `server.hang_up` is set."""
 
     def handle(self) -> None:
         server: Any = self.server
@@ -85,9 +46,8 @@ class _UnreliableSMTPHandler(socketserver.StreamRequestHandler):
                 self.wfile.write(b"250 ok\r\n")
 
 
-@pytest.fixture
-def unreliable_smtp() -> Iterator[Any]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _UnreliableSMTPHandler)
+def _running_server() -> Iterator[Any]:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SMTPHandler)
     server.daemon_threads = True
     server.messages = []  # type: ignore[attr-defined]
     server.refused = set()  # type: ignore[attr-defined]
@@ -100,3 +60,13 @@ def unreliable_smtp() -> Iterator[Any]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Any]:
+    yield from _running_server()
+
+
+@pytest.fixture
+def unreliable_smtp() -> Iterator[Any]:
+    yield from _running_server()
