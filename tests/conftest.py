@@ -70,14 +70,21 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def database_url(backend: str, tmp_path: Path, sqlite_template: Path) -> str:
-    if backend == "postgresql":
-        require_or_skip(bool(TEST_DATABASE_URL), "PostgreSQL (TEST_DATABASE_URL)")
-        from interests.config import _normalise_database_url
+def postgres_url() -> str:
+    """An emptied PostgreSQL database, for tests of the national path only (skipped without one,
+    except under CI)."""
+    require_or_skip(bool(TEST_DATABASE_URL), "PostgreSQL (TEST_DATABASE_URL)")
+    from interests.config import _normalise_database_url
 
-        url = _normalise_database_url(TEST_DATABASE_URL)
-        _reset_postgres(url)
-        return url
+    url = _normalise_database_url(TEST_DATABASE_URL)
+    _reset_postgres(url)
+    return url
+
+
+@pytest.fixture
+def database_url(backend: str, tmp_path: Path, sqlite_template: Path, request: pytest.FixtureRequest) -> str:
+    if backend == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     target = tmp_path / "test.sqlite3"
     shutil.copyfile(sqlite_template, target)
     return f"sqlite:///{target}"

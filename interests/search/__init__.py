@@ -31,13 +31,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from interests.search.backend import Backend, IndexWriter
+from interests.search.backend import Backend, IndexBusy, IndexWriter
 from interests.search.documents import Found, Hit, OrgMatch, PersonDocument, ProviderDocument
 
 __all__ = [
     "Backend",
     "Found",
     "Hit",
+    "IndexBusy",
     "IndexWriter",
     "OrgMatch",
     "PersonDocument",

@@ -15,11 +15,17 @@ from typing import Protocol
 from interests.search.documents import Found, Hit, PersonDocument, ProviderDocument
 
 
+class IndexBusy(RuntimeError):
+    """Raised by ``IndexWriter.reserve`` while a rebuild runs (PostgreSQL): the change's work stays
+    recorded and is applied once the rebuild has finished."""
+
+
 class IndexWriter(Protocol):
     def reserve(self, professional_ids: Iterable[int]) -> None:
         """Called before these professionals' documents are read from the database: an engine
         written inside the change's transaction locks them here, so two changes to one person are
-        indexed one after the other (the second reads what the first committed)."""
+        indexed one after the other (the second reads what the first committed). Raises
+        ``IndexBusy`` while the index is being rebuilt."""
 
     def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
         """Index these professionals as given; None means nothing of theirs is published now."""

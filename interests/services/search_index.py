@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 from interests import clock
 from interests.extensions import db
 from interests.models import SearchTask
-from interests.search import Backend, Hit, IndexWriter, ProviderDocument, backend_for
+from interests.search import Backend, Hit, IndexBusy, IndexWriter, ProviderDocument, backend_for
 from interests.services import register
 from interests.unit_of_work import after_commit, before_commit, discard, transaction
 
@@ -140,12 +140,15 @@ def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> in
     for _ in range(max_rounds):
         if backend.in_transaction:
             # One transaction: the tasks, the index rows they make, and the tasks' deletion.
-            with transaction():
-                tasks = _waiting_tasks(locked=True)
-                if tasks:
-                    with backend.writing() as index:
-                        _apply(index, tasks, _today())
-                    db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
+            try:
+                with transaction():
+                    tasks = _waiting_tasks(locked=True)
+                    if tasks:
+                        with backend.writing() as index:
+                            _apply(index, tasks, _today())
+                        db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
+            except IndexBusy:
+                break  # a rebuild is running; it applies what is left when it ends
         else:
             with backend.writing() as index:
                 # Tasks are read after the index's lock is taken and before the data: a change
@@ -180,8 +183,11 @@ def _apply_own_tasks() -> None:
     ):
         after_commit(_note_work_committed)  # too many people for this transaction
         return
-    with backend.writing() as index:
-        _apply(index, tasks, today)
+    try:
+        with backend.writing() as index:
+            _apply(index, tasks, today)
+    except IndexBusy:
+        return  # a rebuild is running: the work stays recorded, and is applied when it ends
     db.session.execute(delete(SearchTask).where(SearchTask.id.in_([t[0] for t in tasks])))
 
 
@@ -211,9 +217,10 @@ def rebuild(progress: Callable[[int, int], None] | None = None) -> int:
     backend = _backend()
     if backend.in_transaction:
         with transaction():
-            return _rebuild_into(backend, progress)
-    indexed = _rebuild_into(backend, progress)
-    return indexed
+            indexed = _rebuild_into(backend, progress)
+        apply_pending(max_rounds=1_000_000)  # changes made while it ran left their work recorded
+        return indexed
+    return _rebuild_into(backend, progress)
 
 
 def _rebuild_into(backend: Backend, progress: Callable[[int, int], None] | None = None) -> int:

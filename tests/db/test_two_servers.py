@@ -14,21 +14,18 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from interests.config import _normalise_database_url
 from interests.extensions import db
 from interests.services import search_index
 from tests import factories
-from tests.conftest import TEST_DATABASE_URL, _reset_postgres, make_app, require_or_skip
+from tests.conftest import make_app
 from tests.web.declare.helpers import add, send_all
 
 WRONG = {"email": "nobody@example.org", "password": "not the password at all"}
 
 
 @pytest.fixture
-def two_servers(tmp_path: Path, redis_url: str) -> Iterator[tuple[Flask, Flask]]:
-    require_or_skip(bool(TEST_DATABASE_URL), "PostgreSQL (TEST_DATABASE_URL)")
-    url = _normalise_database_url(TEST_DATABASE_URL)
-    _reset_postgres(url)
+def two_servers(postgres_url: str, tmp_path: Path, redis_url: str) -> Iterator[tuple[Flask, Flask]]:
+    url = postgres_url
     apps = tuple(
         make_app(
             url,

@@ -14,8 +14,10 @@
 - ``search_index_state``: the UK day up to which the whole index was made current; its one row
   also says the index has been built.
 
-The tables belong to the search engine, not to the register's schema: a rebuild drops and makes
-them again (Alembic leaves them alone: migrations/env.py).
+The tables belong to the search engine, not to the register's schema (Alembic leaves them alone:
+migrations/env.py). A rebuild makes new ones in a schema of their own (``BUILD_SCHEMA``), fills and
+indexes them while searches go on reading the old, then swaps them in (``swap_in``): searches wait
+only for that moment, not for the whole rebuild.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ TABLE_PREFIX = "search_index_"
 FIELD_PREFIX = {"name": "n", "name_dm": "d", "name_eq": "e", "reg": "r", "providers": "p", "companies": "c"}
 
 TABLES = ("search_index_person", "search_index_org", "search_index_word", "search_index_state")
+BUILD_SCHEMA = "search_index_build"
 
 _CREATE_TABLES = (
     """CREATE TABLE search_index_person (
@@ -77,20 +80,35 @@ def exists(conn: Any) -> bool:
     return conn.execute("SELECT 1 FROM search_index_state").fetchone() is not None
 
 
-def recreate(conn: Any) -> None:
-    """Drop the tables and make them again, empty, without their indexes (``add_indexes``)."""
+def start_build(conn: Any) -> None:
+    """Make empty tables, without their indexes, in BUILD_SCHEMA, and put that schema first on this
+    transaction's search path, so the writer's statements fill them (the register's own tables,
+    and the current index, stay where they are)."""
     if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'fuzzystrmatch'").fetchone() is None:
         conn.execute("CREATE EXTENSION fuzzystrmatch")
-    drop(conn)
+    conn.execute(f"DROP SCHEMA IF EXISTS {BUILD_SCHEMA} CASCADE")
+    conn.execute(f"CREATE SCHEMA {BUILD_SCHEMA}")
+    path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    conn.execute("SELECT set_config('search_path', %s, true)", (f"{BUILD_SCHEMA}, {path}",))
     for statement in _CREATE_TABLES:
         conn.execute(statement)
 
 
-def add_indexes(conn: Any) -> None:
+def swap_in(conn: Any) -> None:
+    """Index the built tables, then replace the current ones with them (in the caller's
+    transaction: other sessions see the old tables until it commits)."""
     for statement in _CREATE_INDEXES:
         conn.execute(statement)
     for table in TABLES:
-        conn.execute(f"ANALYZE {table}")
+        conn.execute(f"ANALYZE {BUILD_SCHEMA}.{table}")
+    path = conn.execute("SELECT current_setting('search_path')").fetchone()[0]
+    home = path.split(",", 1)[1].strip()
+    conn.execute("SELECT set_config('search_path', %s, true)", (home,))
+    target = conn.execute("SELECT current_schema()").fetchone()[0]
+    drop(conn)
+    for table in TABLES:
+        conn.execute(f'ALTER TABLE {BUILD_SCHEMA}.{table} SET SCHEMA "{target}"')
+    conn.execute(f"DROP SCHEMA {BUILD_SCHEMA}")
 
 
 def drop(conn: Any) -> None:

@@ -9,7 +9,10 @@ see, and the second to commit would overwrite the first's change with a document
 a writer first takes transaction-scoped advisory locks on the people it will rewrite (``reserve``,
 by bucket: at most ``LOCK_BUCKETS`` locks however many people), and the services read the
 documents only after that: under READ COMMITTED, a statement that starts after the lock was granted
-sees everything the previous holder committed. Words and company keys are locked the same way
+sees everything the previous holder committed. While a rebuild runs (it builds new tables and
+swaps them in), a change is not written into the old tables, where it would be lost: ``reserve``
+raises ``IndexBusy`` and the change's recorded work is applied after the rebuild. Words and
+company keys are locked the same way
 while they are added or removed (a word or company nobody holds any more is taken out: a name or
 company that is no longer published leaves no trace). Locks are taken in one order: buckets,
 then words, then companies, each ascending.
@@ -23,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from interests.search import names
+from interests.search.backend import IndexBusy
 from interests.search.documents import PersonDocument, ProviderDocument
 from interests.search.fields import company_words, display, provider_words
 from interests.search.postgres import schema
@@ -32,6 +36,8 @@ LOCK_BUCKETS = 256
 PEOPLE_LOCK = 0x5EA1
 COMPANY_LOCK = 0x5EA2
 WORD_LOCK = 0x5EA3
+# Held by a rebuild (exclusively) and by every change being indexed (shared).
+REBUILD_LOCK = 0x5EA4
 
 
 def _lock(conn: Any, lock_class: int, keys: Iterable[int]) -> None:
@@ -75,11 +81,18 @@ class Writer:
         self.name_words: set[str] = set()  # for a rebuild
         self.providers: list[ProviderDocument] = []
         if rebuild:
-            schema.recreate(conn)
+            # Wait for changes being indexed now; later ones leave their work recorded (reserve).
+            conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (REBUILD_LOCK,))
+            schema.start_build(conn)
 
     def reserve(self, professional_ids: Iterable[int]) -> None:
-        if not self.rebuild:
-            _lock(self.conn, PEOPLE_LOCK, (pid % LOCK_BUCKETS for pid in professional_ids))
+        if self.rebuild:
+            return
+        if not self.conn.execute(
+            "SELECT pg_try_advisory_xact_lock_shared(%s, 0)", (REBUILD_LOCK,)
+        ).fetchone()[0]:
+            raise IndexBusy("The search index is being rebuilt")
+        _lock(self.conn, PEOPLE_LOCK, (pid % LOCK_BUCKETS for pid in professional_ids))
 
     def put_people(self, documents: Mapping[int, PersonDocument | None]) -> None:
         if self.rebuild:
@@ -104,8 +117,8 @@ class Writer:
             _add_words(self.conn, "words", (w for row in rows for w in row[4]))
         if self.rebuild:
             _add_words(self.conn, "name", self.name_words)
-            schema.add_indexes(self.conn)
             self.conn.execute("INSERT INTO search_index_state (id) VALUES (1)")
+            schema.swap_in(self.conn)
 
     # --- a rebuild: rows copied in, indexes made at the end --------------------------------------
 
