@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from interests import create_app
 from interests.extensions import db
 
-pytest_plugins = ["tests.mail_server"]
+pytest_plugins = ["tests.mail_server", "tests.worker_process"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
