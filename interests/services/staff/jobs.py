@@ -199,13 +199,12 @@ class FileBoard:
             connection.execute("DELETE FROM import_progress WHERE job_id = ?", (job_id,))
 
 
-def progress_board(app: Flask | None = None) -> Board:
+def progress_board() -> Board:
     """Where this app's database keeps a running job's progress (see the module's docstring)."""
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     board: Board | None = app.extensions.get(BOARD_KEY)
     if board is None:
-        with app.app_context():
-            engine = db.engine
+        engine = db.engine
         if engine.dialect.name == "sqlite":
             database = engine.url.database
             if database and database != ":memory:":
