@@ -13,8 +13,8 @@ to whatever started the work, and this module is the one place that ends it:
   stages, one email after another) uses one block per step.
 
 `after_commit(callback)` runs `callback` once the current transaction has been committed (and
-never if it is rolled back): work that must see the saved rows, such as starting a staff import's
-worker on the job just recorded.
+never if it is rolled back): work that must see the saved rows, such as queuing a staff import
+job just recorded for the worker.
 
 A test (tests/test_unit_of_work.py) proves nothing else in interests/ calls commit or rollback.
 """

@@ -154,6 +154,22 @@ def test_big_file_imports_in_background_then_shows_the_result(
 
 
 @pytest.mark.alldb
+def test_with_redis_the_upload_waits_in_redis_until_a_worker_takes_and_imports_it(
+    app: Flask, provider: Provider, client: FlaskClient, redis_url: str
+) -> None:
+    app.config["REDIS_URL"] = redis_url  # read when the queue is first used, by the upload
+    job_id = _job_id(_upload(client, csv_bytes(*GOOD)))
+    queue = tasks.queue_for(app)
+    assert type(queue.huey).__name__ == "RedisExpireHuey" and queue.pending() == 1
+    assert db.session.get_one(StaffImportJob, job_id).status == "waiting"
+
+    with task_consumer(app):
+        job = _wait_for_end(job_id)
+    assert job.status == "done" and queue.pending() == 0
+    assert counts()["engagements"] == 3
+
+
+@pytest.mark.alldb
 def test_refused_file_in_background_lists_every_problem_and_saves_nothing(
     app: Flask, provider: Provider, client: FlaskClient, worker: None
 ) -> None:
