@@ -35,11 +35,15 @@ nothing to count still shows the worker alive.
 whose last sign of life is older than IMPORT_STALE_AFTER_SECONDS (default 60) was interrupted, and
 its transaction was never committed. The worker's schedule looks for such jobs every minute
 (`recover_interrupted`): a job interrupted in its first attempt goes back to "waiting" and is queued
-again; one interrupted in its second is marked failed with STOPPED_MESSAGE. A job still waiting
-after QUEUE_WAIT_LIMIT (no worker running, or its queue entry lost) is marked failed the same way.
-An import that raises (a bug, the database gone away) fails at once, with FAILED_MESSAGE: it would
-most likely fail again. On SQLite a worker runs one import at a time (a lock in the process): two
-would only wait for each other's write lock.
+again; one interrupted in its second, or silent for more than QUEUE_WAIT_LIMIT (no worker ran for
+that long: nobody is still waiting for it), is marked failed with STOPPED_MESSAGE. Until then its
+page says it will start again, or that it stopped; a new upload for the provider replaces it. A
+job still waiting after QUEUE_WAIT_LIMIT (no worker running, or its queue entry lost) is marked
+failed with NOT_STARTED_MESSAGE. An import that raises (a bug, the database gone away) fails at
+once, with FAILED_MESSAGE: it would most likely fail again.
+
+On SQLite a worker runs one import at a time (a lock in the process): two would only wait for each
+other's write lock.
 """
 
 from __future__ import annotations
