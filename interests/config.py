@@ -47,6 +47,8 @@ MFA_REQUIRED_ROLES default "provider_admin,inspector,system_admin": when INTERES
                    every environment, may turn one on at /account.
 IMPORT_IN_BACKGROUND_FROM_BYTES   staff-list files this size or bigger import in the background with
                    a progress page (default 262144, about 2,500 people); smaller ones at once
+IMPORT_STALE_AFTER_SECONDS  default 60: a background import whose worker has been silent this long
+                   was interrupted (the worker died): it is tried once more, then marked failed
 """
 
 from __future__ import annotations
@@ -322,6 +324,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SECURITY_LOG_KEEP_DAYS": env.get("SECURITY_LOG_KEEP_DAYS", SECURITY_LOG_KEEP_DAYS),
         # Staff lists this big (about 2,500 people) import in the background with a progress page.
         "IMPORT_IN_BACKGROUND_FROM_BYTES": int(env.get("IMPORT_IN_BACKGROUND_FROM_BYTES", 256 * 1024)),
+        # A background import's worker beats 4 times in this; silent this long, it was interrupted.
+        "IMPORT_STALE_AFTER_SECONDS": float(env.get("IMPORT_STALE_AFTER_SECONDS", 60)),
     }
     settings.update(overrides)
     settings["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(settings["SQLALCHEMY_DATABASE_URI"])

@@ -11,6 +11,7 @@ The schedule (UK times are Europe/London wall-clock times, GMT in winter and BST
 |---|---|
 | deliver-outbox | every minute (each email has its own back-off: `services/outbox.py`) |
 | apply-search-work | every minute |
+| recover-imports | every minute (a staff import whose worker died is tried once more, then failed) |
 | refresh-search | daily at 00:05 UK time |
 | compliance-snapshot | daily at 03:15 UK time |
 | prune-security-events | daily at 03:30 UK time |
@@ -20,6 +21,11 @@ Huey checks its periodic tasks once a minute with a UTC timestamp; a daily job's
 that timestamp to UK time (`clock.in_uk_time`), so 08:00 is 08:00 on a UK clock all year. A time
 between 01:00 and 02:00 UK would happen twice on the last Sunday of October and not at all on the
 last Sunday of March: none of the jobs is scheduled then.
+
+Besides the schedule, the web queues one task: "staff-import", a big staff list to check and save
+(`services/staff/jobs.py`, which says how its progress reaches every web server and what happens
+when a worker dies mid-import). The web queues it through the function `init_app` leaves in
+`app.extensions`, so the services never import this module.
 
 Two workers (or two schedulers, or a worker and someone running the same `flask` command) may
 start the same job: each job holds a Huey lock while it runs, so a second copy is refused rather
@@ -45,6 +51,7 @@ from huey.consumer import Consumer
 
 from interests import clock
 from interests.services import compliance, outbox, reminders, search_index, security_log
+from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
 logger = logging.getLogger(__name__)
@@ -95,6 +102,16 @@ def prune_security_events() -> None:
     logger.info("Security events: deleted %d older than %d days", deleted, keep_days)
 
 
+def recover_imports() -> None:
+    with transaction():
+        again = import_jobs.recover_interrupted()
+    queue = queue_for(current_app._get_current_object())  # type: ignore[attr-defined]
+    for job_id in again:  # queued once the job is "waiting" again, so the worker can take it
+        queue.enqueue_import(job_id)
+    if again:
+        logger.info("Staff imports: %d interrupted, queued again", len(again))
+
+
 # --- When they run ----------------------------------------------------------------------------
 
 
@@ -126,6 +143,7 @@ class Job:
 SCHEDULE: tuple[Job, ...] = (
     Job("deliver-outbox", deliver_outbox, every_minute, lock_seconds=3600),
     Job("apply-search-work", apply_search_work, every_minute, lock_seconds=3600),
+    Job("recover-imports", recover_imports, every_minute, lock_seconds=3600),
     Job("refresh-search", refresh_search, daily_at_uk_time(0, 5), lock_seconds=6 * 3600),
     Job("compliance-snapshot", take_compliance_snapshot, daily_at_uk_time(3, 15), lock_seconds=6 * 3600),
     Job("prune-security-events", prune_security_events, daily_at_uk_time(3, 30), lock_seconds=6 * 3600),
@@ -158,6 +176,9 @@ class TaskQueue:
         self.tasks: dict[str, TaskWrapper] = {}
         for job in SCHEDULE:
             self.tasks[job.name] = self.huey.periodic_task(job.due, name=job.name)(self._in_app(job))
+        # No lock and no Huey retries: a job is taken by one worker (its claim), and one whose worker
+        # died is queued again by recover-imports.
+        self.import_task = self.huey.task(name="staff-import")(self._import)
 
     def _in_app(self, job: Job) -> Callable[[], None]:
         @functools.wraps(job.run)
@@ -169,8 +190,16 @@ class TaskQueue:
 
         return run
 
+    def _import(self, job_id: int) -> None:
+        with self.app.app_context():
+            import_jobs.run(job_id)
+
     def enqueue(self, name: str) -> None:
         self.tasks[name]()
+
+    def enqueue_import(self, job_id: int) -> None:
+        """Queue a staff import job (recorded and committed already) for a worker."""
+        self.import_task(job_id)
 
     def pending(self) -> int:
         return int(self.huey.pending_count())
@@ -227,3 +256,5 @@ def worker_command(workers: int | None, periodic: bool, flush_locks: bool | None
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(worker_command)
+    # How the web queues a staff import: the queue's storage is opened on the first upload.
+    app.extensions[import_jobs.QUEUE_KEY] = lambda job_id: queue_for(app).enqueue_import(job_id)

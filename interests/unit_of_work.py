@@ -13,8 +13,8 @@ to whatever started the work, and this module is the one place that ends it:
   stages, one email after another) uses one block per step.
 
 `after_commit(callback)` runs `callback` once the current transaction has been committed (and
-never if it is rolled back): work that must see the saved rows, such as starting a staff import's
-worker on the job just recorded. `before_commit(callback)` runs it just before the commit, inside
+never if it is rolled back): work that must see the saved rows, such as queuing a staff import
+job just recorded for the worker. `before_commit(callback)` runs it just before the commit, inside
 the transaction: work that must be saved with the change or not at all (the PostgreSQL search
 engine writes a change's index rows there). Either registers a given callback once per transaction.
 

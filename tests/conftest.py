@@ -9,19 +9,22 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from huey.consumer import Consumer
 from sqlalchemy import create_engine, text
 
 from interests import create_app
 from interests.extensions import db
 
-pytest_plugins = ["tests.mail_server"]
+pytest_plugins = ["tests.mail_server", "tests.worker_process"]
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
@@ -145,11 +148,46 @@ def app(database_url: str, tmp_path: Path, app_config: dict[str, Any]) -> Iterat
         db.engine.dispose()
 
 
+CONSUMER = "test_task_consumer"
+
+
 def stop_background_work(app: Flask) -> None:
-    """Let a background staff import finish before its database goes away."""
-    runner = app.extensions.get("staff_import_jobs")
-    if runner is not None:
-        runner.shutdown()
+    """Stop the app's task consumer, if a test started one, once its task in hand has finished (a
+    background staff import), before its database goes away."""
+    consumer = app.extensions.pop(CONSUMER, None)
+    if consumer is not None:
+        consumer.stop(graceful=True)
+
+
+@contextmanager
+def task_consumer(app: Flask) -> Iterator[Consumer]:
+    """A real Huey consumer on the app's task queue, its worker a thread of this process: what
+    `flask --app interests worker` runs, without the schedule, and polling the queue more often.
+
+    Must be started from the main thread (Huey sets its signal handlers; they are put back after).
+    """
+    from interests import tasks
+
+    queue = tasks.queue_for(app)
+    consumer = Consumer(
+        queue.huey,
+        workers=1,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.1,
+        max_delay=0.25,
+        flush_locks=True,
+    )
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    app.extensions[CONSUMER] = consumer
+    consumer.start()
+    try:
+        yield consumer
+    finally:
+        stop_background_work(app)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
 
 
 @pytest.fixture

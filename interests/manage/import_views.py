@@ -94,7 +94,7 @@ def import_job(slug: str, job_id: int) -> Any:
         form = ImportForm(formdata=None)
         form.file.errors = [_refused_message(job.problem_count)]
         return _import_page(provider, form, import_jobs.problems_of(job))
-    progress = import_jobs.progress_of(job, import_jobs.runner().live(job.id))
+    progress = import_jobs.progress_of(job, import_jobs.live(job), import_jobs.stale_after())
     return render_template("manage/import_job.html", provider=provider, job=job, progress=progress)
 
 
@@ -104,7 +104,7 @@ def import_job_progress(slug: str, job_id: int) -> Any:
     """How far a background import has got, for its page to show (polled every second)."""
     provider = provider_or_404(slug)
     job = found_or_404(import_jobs.job_for(provider, job_id))
-    progress = import_jobs.progress_of(job, import_jobs.runner().live(job.id))
+    progress = import_jobs.progress_of(job, import_jobs.live(job), import_jobs.stale_after())
     if progress.state == "done" and job.staff_import_id is not None:
         next_url = url_for("manage.import_result", slug=slug, import_id=job.staff_import_id)
     else:

@@ -41,6 +41,12 @@ class StaffImportJob(Base):
     The file's bytes are kept only until the job ends (they hold staff email addresses). The import
     itself is one transaction: a job that fails or is interrupted has saved nothing. ``problems`` holds
     the first problems of a refused file (line, column, message) and ``problem_count`` how many in all.
+
+    ``step``, ``done`` and ``total`` say how far the running import has got and ``heartbeat_at`` when
+    its worker last said it was alive (on PostgreSQL written as it runs, outside the import's own
+    transaction; on SQLite kept beside the database while it runs: `services/staff/jobs.py`).
+    ``attempts`` counts the workers that started it (an interrupted job is tried once more) and
+    ``message`` tells the provider's staff why a job did not finish.
     """
 
     __tablename__ = "staff_import_job"
@@ -61,6 +67,12 @@ class StaffImportJob(Base):
     problem_count: Mapped[int] = mapped_column(Integer, default=0)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     staff_import_id: Mapped[int | None] = mapped_column(ForeignKey("staff_import.id"))
+    step: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    message: Mapped[str] = mapped_column(String(255), default="", server_default="")
 
     staff_import: Mapped[StaffImport | None] = relationship()
 

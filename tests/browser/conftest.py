@@ -126,6 +126,9 @@ def live_server(tmp_path: Path, jinja_bytecode_cache: BytecodeCache) -> Iterator
         WTF_CSRF_ENABLED=True,
         # Served on 127.0.0.1:<port>, so no fixed host name.
         SERVER_NAME=None,
+        # Its own task queue (big staff imports), for a test's worker (tests.conftest.task_consumer).
+        TASK_QUEUE_FILE=str(tmp_path / "tasks.sqlite3"),
+        REDIS_URL="",
     )
     app.jinja_env.bytecode_cache = jinja_bytecode_cache
     with app.app_context():

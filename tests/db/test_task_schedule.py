@@ -19,7 +19,7 @@ from interests.extensions import db
 from interests.models import OutboxEmail
 from interests.services import outbox
 
-EVERY_MINUTE = {"deliver-outbox", "apply-search-work"}
+EVERY_MINUTE = {"deliver-outbox", "apply-search-work", "recover-imports"}
 
 
 @pytest.fixture
@@ -88,6 +88,7 @@ def test_each_daily_job_runs_exactly_once_on_a_uk_day_even_when_the_clocks_chang
     assert runs == {
         "deliver-outbox": minutes,
         "apply-search-work": minutes,
+        "recover-imports": minutes,
         "refresh-search": 1,
         "compliance-snapshot": 1,
         "prune-security-events": 1,

@@ -1,17 +1,14 @@
-"""A real worker: `flask --app interests worker` in its own process, on the embedded (SQLite) task
-queue in a temporary directory, runs a task queued by the app and delivers an outbox email to a
-local SMTP server; with its schedule on, it delivers the outbox with nothing queued by hand."""
+"""A real worker: `flask --app interests worker` in its own process (tests/worker_process.py), on
+the embedded (SQLite) task queue in a temporary directory, runs a task queued by the app and
+delivers an outbox email to a local SMTP server; with its schedule on, it delivers the outbox with
+nothing queued by hand."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -21,60 +18,12 @@ from interests import tasks
 from interests.extensions import db
 from interests.models import OutboxEmail
 from interests.services import outbox
-
-ROOT = Path(__file__).resolve().parents[2]
-WAIT_SECONDS = 60  # a generous bound on a slow machine; a passing run takes a few seconds
+from tests.worker_process import WAIT_SECONDS, Worker
 
 
 @pytest.fixture
 def app_config(tmp_path: Path) -> dict[str, Any]:
     return {"TASK_QUEUE_FILE": str(tmp_path / "instance" / "tasks.sqlite3"), "REDIS_URL": ""}
-
-
-class Worker(NamedTuple):
-    process: subprocess.Popen[bytes]
-    log: Path
-
-
-@pytest.fixture
-def start_worker(app: Flask, tmp_path: Path, smtp_server: Any) -> Iterator[Callable[..., Worker]]:
-    workers: list[Worker] = []
-
-    def start(*options: str) -> Worker:
-        log = tmp_path / f"worker-{len(workers)}.log"
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "TASK_QUEUE_FILE": app.config["TASK_QUEUE_FILE"],
-            "SEARCH_INDEX_DIR": app.config["SEARCH_INDEX_DIR"],
-            "SECRET_KEY": app.config["SECRET_KEY"],
-            "BASE_URL": app.config["BASE_URL"],
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": str(smtp_server.server_address[1]),
-            "REDIS_URL": "",
-            "PYTHONUNBUFFERED": "1",
-        }
-        with log.open("wb") as output:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "interests", "worker", "--workers", "1", *options],
-                cwd=ROOT,
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-        workers.append(Worker(process, log))
-        return workers[-1]
-
-    yield start
-    for process, log in workers:  # noqa: B007
-        process.send_signal(signal.SIGINT)  # graceful: finish the task in hand, then stop
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"the worker did not stop on Ctrl-C:\n{log.read_text()}")
 
 
 def _queue_email(app: Flask, subject: str) -> None:

@@ -1,12 +1,17 @@
-"""Big staff lists import in the background: the lead sees how far the import has got, then the
-result or every problem; nothing is saved from a refused, failed or interrupted import; one import
-runs at a time per provider; the file itself is not kept once the import ends."""
+"""Big staff lists import in the background, as tasks a worker takes from the queue (here a real Huey
+consumer in a thread of the test): the lead sees how far the import has got, then the result or
+every problem; nothing is saved from a refused, failed or interrupted import; an interrupted import
+is tried once more, then reported; one import runs at a time per provider; the file itself is not
+kept once the import ends. (tests/db/test_import_worker.py runs them in `flask worker` processes.)"""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Iterator
 from datetime import timedelta
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,17 +20,31 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from interests import tasks
 from interests.extensions import db
 from interests.models import Engagement, Provider, StaffImportJob, utcnow
+from interests.models.staff_imports import IMPORT_JOB_RUNNING
 from interests.services.staff import importing as staff_import
 from interests.services.staff import jobs as import_jobs
 from tests import factories
+from tests.conftest import task_consumer
 from tests.db.test_staff_import import GOOD, counts, csv_bytes
 
 
 @pytest.fixture
-def app_config() -> dict[str, Any]:
-    return {"IMPORT_IN_BACKGROUND_FROM_BYTES": 0}  # every file is "big" here
+def app_config(tmp_path: Path) -> dict[str, Any]:
+    return {
+        "IMPORT_IN_BACKGROUND_FROM_BYTES": 0,  # every file is "big" here
+        "TASK_QUEUE_FILE": str(tmp_path / "instance" / "tasks.sqlite3"),
+        "REDIS_URL": "",
+    }
+
+
+@pytest.fixture
+def worker(app: Flask) -> Iterator[None]:
+    """A worker taking tasks from the app's queue while the test runs."""
+    with task_consumer(app):
+        yield
 
 
 @pytest.fixture
@@ -64,10 +83,22 @@ def _job_id(response: Any) -> int:
     return int(match.group(1))
 
 
+def _wait_for_end(job_id: int, timeout: float = 60) -> StaffImportJob:
+    """The job once the worker has ended it (read afresh: the worker commits in its own session)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        db.session.rollback()
+        job = db.session.get_one(StaffImportJob, job_id)
+        db.session.refresh(job)
+        if job.status not in IMPORT_JOB_RUNNING:
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} still {job.status} after {timeout}s"
+        time.sleep(0.05)
+
+
 def _run_to_end(app: Flask, response: Any) -> int:
     job_id = _job_id(response)
-    import_jobs.runner(app).wait(job_id, timeout=60)
-    db.session.rollback()  # read what the worker committed
+    _wait_for_end(job_id)
     return job_id
 
 
@@ -76,7 +107,13 @@ def _soup(response: Any) -> BeautifulSoup:
 
 
 def _waiting_job(
-    provider: Provider, admin: Any, *, filename: str = "big.csv", age: timedelta = timedelta()
+    provider: Provider,
+    admin: Any,
+    *,
+    filename: str = "big.csv",
+    age: timedelta = timedelta(),
+    status: str = "waiting",
+    attempts: int = 0,
 ) -> int:
     """A job as the worker finds it before it starts (or as an interrupted process left it)."""
     content = csv_bytes(*GOOD)
@@ -88,7 +125,8 @@ def _waiting_job(
         file_bytes=len(content),
         expected_lines=3,
         content=content,
-        status="waiting",
+        status=status,
+        attempts=attempts,
         created_at=utcnow() - age,
     )
     db.session.add(job)
@@ -98,7 +136,7 @@ def _waiting_job(
 
 @pytest.mark.alldb
 def test_big_file_imports_in_background_then_shows_the_result(
-    app: Flask, provider: Provider, client: FlaskClient
+    app: Flask, provider: Provider, client: FlaskClient, worker: None
 ) -> None:
     job_id = _run_to_end(app, _upload(client, csv_bytes(*GOOD)))
 
@@ -116,8 +154,24 @@ def test_big_file_imports_in_background_then_shows_the_result(
 
 
 @pytest.mark.alldb
+def test_with_redis_the_upload_waits_in_redis_until_a_worker_takes_and_imports_it(
+    app: Flask, provider: Provider, client: FlaskClient, redis_url: str
+) -> None:
+    app.config["REDIS_URL"] = redis_url  # read when the queue is first used, by the upload
+    job_id = _job_id(_upload(client, csv_bytes(*GOOD)))
+    queue = tasks.queue_for(app)
+    assert type(queue.huey).__name__ == "RedisExpireHuey" and queue.pending() == 1
+    assert db.session.get_one(StaffImportJob, job_id).status == "waiting"
+
+    with task_consumer(app):
+        job = _wait_for_end(job_id)
+    assert job.status == "done" and queue.pending() == 0
+    assert counts()["engagements"] == 3
+
+
+@pytest.mark.alldb
 def test_refused_file_in_background_lists_every_problem_and_saves_nothing(
-    app: Flask, provider: Provider, client: FlaskClient
+    app: Flask, provider: Provider, client: FlaskClient, worker: None
 ) -> None:
     before = counts()
     bad = csv_bytes(GOOD[0].replace("GMC", "GMX"), GOOD[1], GOOD[2].replace("2025-01-15", "2025-02-30"))
@@ -141,7 +195,7 @@ def test_refused_file_in_background_lists_every_problem_and_saves_nothing(
 
 
 def test_failed_import_says_nothing_was_saved(
-    app: Flask, provider: Provider, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask, provider: Provider, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, worker: None
 ) -> None:
     real_save = staff_import.save
 
@@ -157,8 +211,10 @@ def test_failed_import_says_nothing_was_saved(
     page = _soup(client.get(f"/manage/riverside/import/jobs/{job_id}"))
     assert "did not finish" in page.select_one("h1").get_text()
     assert "Nothing was saved" in page.select_one("#import-stopped").get_text()
+    assert "could not be finished" in page.select_one("#import-stopped").get_text()
     assert counts() == before
-    assert db.session.get_one(StaffImportJob, job_id).content is None
+    job = db.session.get_one(StaffImportJob, job_id)
+    assert job.content is None and job.attempts == 1  # an import that raised is not tried again
 
 
 def test_running_import_page_shows_progress_and_polls(
@@ -214,11 +270,16 @@ def test_one_import_at_a_time_per_provider(
 
 
 def test_interrupted_import_is_reported_and_does_not_block_the_next(
-    app: Flask, provider: Provider, admin: Any, client: FlaskClient
+    app: Flask, provider: Provider, admin: Any, client: FlaskClient, worker: None
 ) -> None:
-    stale = _waiting_job(provider, admin, age=import_jobs.STALE_AFTER + timedelta(minutes=1))
-    db.session.get_one(StaffImportJob, stale).status = "saving"  # its process died mid-import
-    db.session.commit()
+    # Its worker died mid-import, in its last attempt (an earlier one is tried again: below).
+    stale = _waiting_job(
+        provider,
+        admin,
+        age=import_jobs.STALE_AFTER + timedelta(minutes=1),
+        status="saving",
+        attempts=import_jobs.MAX_ATTEMPTS,
+    )
 
     assert client.get(f"/manage/riverside/import/jobs/{stale}/progress").get_json()["state"] == "stopped"
     page = _soup(client.get(f"/manage/riverside/import/jobs/{stale}"))
@@ -229,6 +290,53 @@ def test_interrupted_import_is_reported_and_does_not_block_the_next(
     assert client.get(f"/manage/riverside/import/jobs/{job_id}/progress").get_json()["state"] == "done"
     old = db.session.get_one(StaffImportJob, stale)
     assert old.status == "failed" and old.content is None  # the interrupted job's file is dropped
+    assert old.message == import_jobs.STOPPED_MESSAGE
+
+
+@pytest.mark.alldb
+def test_interrupted_import_is_tried_again_by_the_worker_and_finishes(
+    app: Flask, provider: Provider, admin: Any, client: FlaskClient, worker: None
+) -> None:
+    """Its worker died in the first attempt: the page says it will start again, and the worker's
+    every-minute check (queued here by hand) queues it again; the second attempt imports it."""
+    stale = _waiting_job(
+        provider, admin, age=import_jobs.STALE_AFTER + timedelta(minutes=1), status="saving", attempts=1
+    )
+    progress = client.get(f"/manage/riverside/import/jobs/{stale}/progress").get_json()
+    assert progress["state"] == "interrupted" and progress["finished"] is False
+    assert progress["step"] == "The import was interrupted. It will start again shortly"
+    assert counts()["engagements"] == 0
+
+    tasks.queue_for(app).enqueue("recover-imports")
+    job = _wait_for_end(stale)
+
+    assert job.status == "done" and job.attempts == 2 and job.content is None
+    assert client.get(f"/manage/riverside/import/jobs/{stale}/progress").get_json()["state"] == "done"
+    assert counts()["engagements"] == 3
+
+
+@pytest.mark.alldb
+def test_import_interrupted_twice_is_marked_failed_with_a_message_and_its_file_dropped(
+    app: Flask, provider: Provider, admin: Any, client: FlaskClient, worker: None
+) -> None:
+    stale = _waiting_job(
+        provider,
+        admin,
+        age=import_jobs.STALE_AFTER + timedelta(minutes=1),
+        status="checking",
+        attempts=import_jobs.MAX_ATTEMPTS,
+    )
+    tasks.queue_for(app).enqueue("recover-imports")
+    job = _wait_for_end(stale)
+
+    assert job.status == "failed" and job.content is None and job.finished_at is not None
+    assert job.message == "The import stopped before it finished. Nothing was saved. Upload the file again."
+    progress = client.get(f"/manage/riverside/import/jobs/{stale}/progress").get_json()
+    assert progress["state"] == "failed" and progress["finished"] is True
+    page = _soup(client.get(f"/manage/riverside/import/jobs/{stale}"))
+    assert "did not finish" in page.select_one("h1").get_text()
+    assert job.message in " ".join(page.select_one("#import-stopped").get_text().split())
+    assert counts()["engagements"] == 0
 
 
 def test_small_file_still_imports_at_once(app: Flask, provider: Provider, client: FlaskClient) -> None:

@@ -1,34 +1,67 @@
-"""Big staff-list imports run in the background, so the page can show how far they have got.
+"""Big staff-list imports run as queued jobs in the worker, and every web server shows how far they got.
 
 A file smaller than IMPORT_IN_BACKGROUND_FROM_BYTES (a setting; about 2,500 people) is checked and
-imported within the request, as it always was. A bigger one is stored in a StaffImportJob and
-handed to this process's import worker (one thread: imports queue one after another); the browser
-is sent to the job's page, which asks for progress every second and moves on to the result, or
-shows the problems, when the job ends.
+imported within the request, as it always was. A bigger one is stored in a StaffImportJob; once the
+request's work is committed, the job is put on the task queue (the "staff-import" task of
+`interests/tasks.py`, which hands this module a function to queue with: QUEUE_KEY) and a worker
+(`flask --app interests worker`) runs it. The browser is sent to the job's page, which asks for
+progress every second and moves on to the result, or shows the problems, when the job ends.
 
 What stays true whatever happens:
 - The import is one transaction, committed together with the job's "done": a job that fails, or
-  whose process dies, has saved nothing - and its page says so, with the file to upload again.
-- The file's bytes (staff email addresses) are kept only while the job runs.
+  whose worker dies, has saved nothing - and its page says so, with the file to upload again.
+- The file's bytes (staff email addresses) are kept only until the job ends, however it ends.
 - One import at a time per provider: a second upload while one runs is refused with a link to it.
 
-Progress: the worker reports each step (checking lines, adding people, adding engagements,
-updating engagements, queuing invitations) to memory in its own process; the job row records
-only the phase (waiting, checking, saving) and the end. On SQLite the import's transaction holds
-the write lock for its whole length, so finer progress in the database would wait for it. With
-several web processes, a poll answered by another process shows the phase without the count.
+**Progress any web server can read.** The worker reports each step (checking lines, adding people,
+adding engagements, updating engagements, queuing invitations) with a count. The import's own
+transaction shows nothing to anybody until it commits, so progress is written outside it:
+
+- PostgreSQL: into the job's own row (step, done, total, heartbeat_at), on a connection of its own
+  in autocommit. Every web server reads the row. The import's transaction touches the row only in
+  its last statement (the job's "done"), so the two never wait for each other for long.
+- SQLite: the import's transaction holds the database's one write lock from its first insert to
+  its commit, so nothing else can write the row meanwhile. The running job's progress goes to a
+  small SQLite file beside the database (`<database file>-import-progress`, one row per running
+  job), which any process can write and read at any time; SQLite is one machine, so every web
+  process sees that file. The job's row still records each phase (waiting, checking, saving) and
+  the end.
+
+Counts are written at most every REPORT_EVERY_SECONDS, and a thread of the worker writes a heartbeat
+(the time, with the last count) every quarter of IMPORT_STALE_AFTER_SECONDS, so a long step with
+nothing to count still shows the worker alive.
+
+**A worker that dies** (killed, out of memory, its machine restarted) stops beating. A running job
+whose last sign of life is older than IMPORT_STALE_AFTER_SECONDS (default 60) was interrupted, and
+its transaction was never committed. The worker's schedule looks for such jobs every minute
+(`recover_interrupted`): a job interrupted in its first attempt goes back to "waiting" and is queued
+again; one interrupted in its second, or silent for more than QUEUE_WAIT_LIMIT (no worker ran for
+that long: nobody is still waiting for it), is marked failed with STOPPED_MESSAGE. Until then its
+page says it will start again, or that it stopped; a new upload for the provider replaces it. A
+job still waiting after QUEUE_WAIT_LIMIT (no worker running, or its queue entry lost) is marked
+failed with NOT_STARTED_MESSAGE. An import that raises (a bug, the database gone away) fails at
+once, with FAILED_MESSAGE: it would most likely fail again.
+
+On SQLite a worker runs one import at a time (a lock in the process): two would only wait for each
+other's write lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
 
 from flask import Flask, current_app
 from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 
 from interests import unit_of_work
 from interests.extensions import db
@@ -40,10 +73,21 @@ from interests.unit_of_work import discard, transaction
 
 log = logging.getLogger(__name__)
 
-# A job still running after this long was interrupted: a 50,000-line file takes under a minute, and
-# the biggest file accepted (20 MB, about 180,000 lines) a few.
-STALE_AFTER = timedelta(minutes=10)
-EXTENSION_KEY = "staff_import_jobs"
+# The default of IMPORT_STALE_AFTER_SECONDS: a running job silent this long was interrupted. Its
+# worker beats four times in that time, so a busy machine missing a beat or two is not mistaken.
+STALE_AFTER = timedelta(seconds=60)
+# A job nobody has started after this long will not be: no worker runs, or its queue entry was lost.
+QUEUE_WAIT_LIMIT = timedelta(hours=1)
+MAX_ATTEMPTS = 2  # the first run, and one more after an interruption
+REPORT_EVERY_SECONDS = 0.5  # counts within a step: the page asks once a second
+
+STOPPED_MESSAGE = "The import stopped before it finished. Nothing was saved. Upload the file again."
+NOT_STARTED_MESSAGE = "The import did not start. Nothing was saved. Upload the file again."
+FAILED_MESSAGE = "The import could not be finished. Nothing was saved. Upload the file again."
+INTERRUPTED_TEXT = "The import was interrupted. It will start again shortly"
+
+QUEUE_KEY = "staff_import_queue"  # app.extensions: a function that queues a job's id (interests/tasks.py)
+BOARD_KEY = "staff_import_progress"
 
 # Each step's share of the progress bar, as (start, end) percentages.
 _BANDS = {
@@ -68,72 +112,169 @@ _STEP_TEXT = {
 
 @dataclass(frozen=True)
 class Live:
-    """What the worker last reported for a job: the step, and how far through it."""
+    """What the worker last reported for a job: the step, how far through it, and when."""
 
     stage: str
     done: int
     total: int
+    heartbeat_at: datetime | None = None
 
 
-class Runner:
-    """This process's import worker, and what it last reported for each job it runs."""
+def _from_row(job: StaffImportJob) -> Live | None:
+    return Live(job.step, job.done or 0, job.total or 0, job.heartbeat_at) if job.step else None
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._lock = threading.Lock()
-        self._executor: ThreadPoolExecutor | None = None
-        self._live: dict[int, Live] = {}
-        self._futures: dict[int, Future[None]] = {}
 
-    def submit(self, job_id: int) -> None:
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="staff-import")
-            self._live[job_id] = Live("waiting", 0, 0)
-            self._futures[job_id] = self._executor.submit(self._run, job_id)
+# --- Where a running job's progress is kept -----------------------------------------------------
 
-    def live(self, job_id: int) -> Live | None:
-        with self._lock:
-            return self._live.get(job_id)
 
-    def wait(self, job_id: int, timeout: float | None = None) -> None:
-        """Block until the job has ended (for the command line, tests and benchmarks)."""
-        with self._lock:
-            future = self._futures.get(job_id)
-        if future is not None:
-            future.result(timeout=timeout)
+class Board(Protocol):
+    def write(self, job_id: int, live: Live) -> None: ...
 
-    def shutdown(self) -> None:
-        with self._lock:
-            executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.shutdown(wait=True)
+    def read(self, job: StaffImportJob) -> Live | None: ...
 
-    def _report(self, job_id: int, stage: str, done: int, total: int) -> None:
-        with self._lock:
-            self._live[job_id] = Live(stage, done, total)
+    def forget(self, job_id: int) -> None: ...
 
-    def _run(self, job_id: int) -> None:
+
+class RowBoard:
+    """PostgreSQL: the job's own row, written on a connection of its own in autocommit."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def write(self, job_id: int, live: Live) -> None:
+        statement = (
+            update(StaffImportJob)
+            .where(StaffImportJob.id == job_id)
+            .values(step=live.stage, done=live.done, total=live.total, heartbeat_at=live.heartbeat_at)
+        )
+        with self.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement)
+
+    def read(self, job: StaffImportJob) -> Live | None:
+        return _from_row(job)
+
+    def forget(self, job_id: int) -> None:
+        pass  # the row keeps its last step; the job's status says it has ended
+
+
+class FileBoard:
+    """SQLite: a small SQLite file beside the database, one row per running job."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @contextlib.contextmanager
+    def _connection(self) -> Any:
+        connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
         try:
-            with self.app.app_context():
-                try:
-                    run(job_id, lambda stage, done, total: self._report(job_id, stage, done, total))
-                finally:
-                    db.session.remove()
-        except Exception:  # never let a worker thread die with an unhandled error
-            log.exception("Staff import job %s could not be run", job_id)
+            connection.execute("PRAGMA journal_mode=WAL")  # a reader never waits for the worker
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS import_progress (job_id INTEGER PRIMARY KEY, "
+                "step TEXT NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL, heartbeat_at TEXT)"
+            )
+            yield connection
         finally:
+            connection.close()
+
+    def write(self, job_id: int, live: Live) -> None:
+        beat = live.heartbeat_at.isoformat() if live.heartbeat_at else None
+        with self._connection() as connection:
+            connection.execute(
+                "INSERT INTO import_progress (job_id, step, done, total, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (job_id) DO UPDATE SET step = excluded.step, done = excluded.done, "
+                "total = excluded.total, heartbeat_at = excluded.heartbeat_at",
+                (job_id, live.stage, live.done, live.total, beat),
+            )
+
+    def read(self, job: StaffImportJob) -> Live | None:
+        if self.path.exists():
+            with self._connection() as connection:
+                found = connection.execute(
+                    "SELECT step, done, total, heartbeat_at FROM import_progress WHERE job_id = ?", (job.id,)
+                ).fetchone()
+            if found is not None:
+                step, done, total, beat = found
+                return Live(step, done, total, datetime.fromisoformat(beat) if beat else None)
+        return _from_row(job)
+
+    def forget(self, job_id: int) -> None:
+        with self._connection() as connection:
+            connection.execute("DELETE FROM import_progress WHERE job_id = ?", (job_id,))
+
+
+def progress_board() -> Board:
+    """Where this app's database keeps a running job's progress (see the module's docstring)."""
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    board: Board | None = app.extensions.get(BOARD_KEY)
+    if board is None:
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            database = engine.url.database
+            if database and database != ":memory:":
+                path = Path(database).with_name(Path(database).name + "-import-progress")
+            else:
+                path = Path(app.instance_path) / "import-progress.sqlite3"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            board = FileBoard(path)
+        else:
+            board = RowBoard(engine)
+        app.extensions[BOARD_KEY] = board
+    return board
+
+
+def live(job: StaffImportJob) -> Live | None:
+    """What the worker running this job last reported, read from any process."""
+    return progress_board().read(job)
+
+
+class _Reporter:
+    """A running job's reports: each new step at once, counts at most every REPORT_EVERY_SECONDS, and
+    a heartbeat (the time and the last count) every `beat_every` seconds from a thread of its own."""
+
+    def __init__(self, board: Board, job_id: int, beat_every: float) -> None:
+        self.board = board
+        self.job_id = job_id
+        self.beat_every = beat_every
+        self._lock = threading.Lock()
+        self._live = Live("checking", 0, 0)
+        self._written = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"staff-import-{job_id}-heartbeat", daemon=True
+        )
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        with self._lock:
+            new_step = stage != self._live.stage
+            self._live = Live(stage, done, total)
+            if new_step or time.monotonic() - self._written >= REPORT_EVERY_SECONDS:
+                self._write()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.beat_every):
             with self._lock:
-                self._live.pop(job_id, None)
-                self._futures.pop(job_id, None)
+                self._write()
+
+    def _write(self) -> None:  # with the lock held, so reports reach the board in order
+        self._written = time.monotonic()
+        try:
+            self.board.write(self.job_id, replace(self._live, heartbeat_at=utcnow()))
+        except Exception:  # progress is for the page; the import carries on without it
+            log.exception("Progress of staff import job %s could not be written", self.job_id)
+
+    def __enter__(self) -> _Reporter:
+        with self._lock:
+            self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
 
 
-def runner(app: Flask | None = None) -> Runner:
-    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
-    found = app.extensions.get(EXTENSION_KEY)
-    if found is None:
-        found = app.extensions[EXTENSION_KEY] = Runner(app)
-    return found
+# --- Starting a job, and running it in the worker -----------------------------------------------
 
 
 def in_background(content: bytes) -> bool:
@@ -141,13 +282,31 @@ def in_background(content: bytes) -> bool:
     return len(content) >= int(current_app.config["IMPORT_IN_BACKGROUND_FROM_BYTES"])
 
 
-def _stale_before() -> datetime:
-    return utcnow() - STALE_AFTER
+def stale_after() -> timedelta:
+    """IMPORT_STALE_AFTER_SECONDS: how long a running job may be silent before it counts as stopped."""
+    return timedelta(seconds=float(current_app.config["IMPORT_STALE_AFTER_SECONDS"]))
 
 
-def is_stale(job: StaffImportJob) -> bool:
-    """A job still marked as running long after it began was interrupted: nothing was saved."""
-    return job.status in IMPORT_JOB_RUNNING and (job.started_at or job.created_at) < _stale_before()
+def last_sign_of_life(job: StaffImportJob, live: Live | None) -> datetime:
+    beats = (job.heartbeat_at, live.heartbeat_at if live else None, job.started_at, job.created_at)
+    return max(beat for beat in beats if beat is not None)
+
+
+def is_stale(job: StaffImportJob, live: Live | None = None, after: timedelta = STALE_AFTER) -> bool:
+    """A job marked as running whose worker has been silent too long: it was interrupted."""
+    if job.status not in IMPORT_JOB_RUNNING:
+        return False
+    limit = QUEUE_WAIT_LIMIT if job.status == "waiting" else after
+    return last_sign_of_life(job, live) < utcnow() - limit
+
+
+def _tried_again(job: StaffImportJob, live: Live | None) -> bool:
+    """Whether an interrupted job will be tried once more (rather than marked failed)."""
+    return (
+        job.status != "waiting"
+        and (job.attempts or 0) < MAX_ATTEMPTS
+        and last_sign_of_life(job, live) >= utcnow() - QUEUE_WAIT_LIMIT
+    )
 
 
 def running_job(provider: Provider) -> StaffImportJob | None:
@@ -157,7 +316,8 @@ def running_job(provider: Provider) -> StaffImportJob | None:
         .where(StaffImportJob.provider_id == provider.id, StaffImportJob.status.in_(IMPORT_JOB_RUNNING))
         .order_by(StaffImportJob.id.desc())
     )
-    return next((job for job in jobs if not is_stale(job)), None)
+    after = stale_after()
+    return next((job for job in jobs if not is_stale(job, live(job), after)), None)
 
 
 def expected_lines(content: bytes) -> int:
@@ -169,7 +329,7 @@ def expected_lines(content: bytes) -> int:
 def start(
     provider: Provider, content: bytes, *, filename: str, actor: Account | None, invite: bool = True
 ) -> StaffImportJob:
-    """Store the file as a job, commit, and hand it to this process's worker."""
+    """Store the file as a job; once the request's work is committed, queue it for a worker."""
     _close_interrupted(provider)
     job = StaffImportJob(
         provider_id=provider.id,
@@ -185,64 +345,131 @@ def start(
     db.session.add(job)
     db.session.flush()
     job_id = job.id
-    # The worker reads the job from the database: it starts once the request's work is committed.
-    unit_of_work.after_commit(lambda: runner().submit(job_id))
+    queue: Callable[[int], None] = current_app.extensions[QUEUE_KEY]
+    # The worker reads the job from the database: it is queued once the request's work is committed.
+    unit_of_work.after_commit(lambda: queue(job_id))
     return job
 
 
 def _close_interrupted(provider: Provider) -> None:
-    """Mark this provider's interrupted jobs as failed and drop the files they kept."""
-    db.session.execute(
-        update(StaffImportJob)
-        .where(
-            StaffImportJob.provider_id == provider.id,
-            StaffImportJob.status.in_(IMPORT_JOB_RUNNING),
-            StaffImportJob.created_at < _stale_before(),
+    """A new upload replaces this provider's interrupted jobs: mark them failed, drop their files."""
+    after = stale_after()
+    board = progress_board()
+    for job in db.session.scalars(
+        select(StaffImportJob).where(
+            StaffImportJob.provider_id == provider.id, StaffImportJob.status.in_(IMPORT_JOB_RUNNING)
         )
-        .values(status="failed", content=None, finished_at=utcnow())
-    )
-
-
-def run(job_id: int, report: staff_import.Progress) -> None:
-    """Check and import one waiting job; record how it ended. Never raises for a bad file."""
-    job = db.session.get(StaffImportJob, job_id)
-    if job is None or job.status != "waiting":
-        return
-    content = db.session.scalar(select(StaffImportJob.content).where(StaffImportJob.id == job_id)) or b""
-    with transaction():
-        job.status = "checking"
-        job.started_at = utcnow()
-    try:
-        checked = staff_import.check(content, progress=report)
-        del content
-        if not checked.ok:
-            with transaction():
-                job.status = "refused"
-                job.problem_count = checked.problem_count
-                job.problems = [[p.line, p.column, p.message] for p in checked.problems]
-                _finish(job)
-            return
-        with transaction():
-            job.status = "saving"
-        report("saving", 0, 0)
-        with transaction():  # the staff list and the job's end, together
-            provider = db.session.get_one(Provider, job.provider_id)
-            actor = db.session.get(Account, job.account_id) if job.account_id else None
-            outcome = staff_import.save(
-                provider, checked, filename=job.filename, actor=actor, progress=report, invite=job.invite
-            )
-            job.status = "done"
-            job.staff_import_id = outcome.staff_import.id
+    ):
+        if is_stale(job, board.read(job), after):
+            job.message = NOT_STARTED_MESSAGE if job.status == "waiting" else STOPPED_MESSAGE
+            job.status = "failed"
             _finish(job)
+            board.forget(job.id)
+
+
+def recover_interrupted() -> list[int]:
+    """Deal with the jobs whose worker stopped (see the module's docstring), in the caller's
+    transaction; answer the ids of those to queue again once it is committed."""
+    after = stale_after()
+    board = progress_board()
+    again = []
+    for job in db.session.scalars(
+        select(StaffImportJob)
+        .where(StaffImportJob.status.in_(IMPORT_JOB_RUNNING))
+        .order_by(StaffImportJob.id)
+    ):
+        found = board.read(job)
+        if not is_stale(job, found, after):
+            continue
+        if _tried_again(job, found):
+            log.warning("Staff import job %s interrupted (attempt %s): queued again", job.id, job.attempts)
+            job.status = "waiting"
+            job.heartbeat_at = utcnow()  # queued again now: its wait starts again
+            job.step, job.done, job.total = "", 0, 0
+            again.append(job.id)
+        else:
+            log.warning("Staff import job %s was interrupted: marked failed", job.id)
+            job.message = NOT_STARTED_MESSAGE if job.status == "waiting" else STOPPED_MESSAGE
+            job.status = "failed"
+            _finish(job)
+        board.forget(job.id)
+    return again
+
+
+# On SQLite, imports in one worker run one after another: they would only wait for the write lock.
+_ONE_SQLITE_IMPORT_AT_A_TIME = threading.Lock()
+
+
+def run(job_id: int) -> None:
+    """Check and import one waiting job; record how it ended. Never raises for a bad file."""
+    serial = db.engine.dialect.name == "sqlite"
+    with _ONE_SQLITE_IMPORT_AT_A_TIME if serial else contextlib.nullcontext():
+        if _claim(job_id):
+            _run(job_id)
+
+
+def _claim(job_id: int) -> bool:
+    """Take a waiting job for this worker (of two copies of its task, one takes it)."""
+    now = utcnow()
+    with transaction():
+        claimed = db.session.execute(
+            update(StaffImportJob)
+            .where(StaffImportJob.id == job_id, StaffImportJob.status == "waiting")
+            .values(
+                status="checking",
+                attempts=StaffImportJob.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                step="checking",
+                done=0,
+                total=0,
+            )
+        )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        log.info("Staff import job %s is not waiting: another worker has it, or it has ended", job_id)
+        return False
+    return True
+
+
+def _run(job_id: int) -> None:
+    job = db.session.get_one(StaffImportJob, job_id)
+    content = db.session.scalar(select(StaffImportJob.content).where(StaffImportJob.id == job_id)) or b""
+    board = progress_board()
+    try:
+        with _Reporter(board, job_id, stale_after().total_seconds() / 4) as report:
+            checked = staff_import.check(content, progress=report)
+            del content
+            if not checked.ok:
+                with transaction():
+                    job.status = "refused"
+                    job.problem_count = checked.problem_count
+                    job.problems = [[p.line, p.column, p.message] for p in checked.problems]
+                    _finish(job)
+                return
+            with transaction():
+                job.status = "saving"
+            report("saving", 0, 0)
+            with transaction():  # the staff list and the job's end, together
+                provider = db.session.get_one(Provider, job.provider_id)
+                actor = db.session.get(Account, job.account_id) if job.account_id else None
+                outcome = staff_import.save(
+                    provider, checked, filename=job.filename, actor=actor, progress=report, invite=job.invite
+                )
+                job.status = "done"
+                job.staff_import_id = outcome.staff_import.id
+                _finish(job)
     except Exception:
         log.exception("Staff import job %s failed; nothing was saved", job_id)
         discard()
         with transaction():
             failed = db.session.get(StaffImportJob, job_id)
-            if failed is not None:
+            if failed is not None and failed.status in IMPORT_JOB_RUNNING:
                 failed.status = "failed"
+                failed.message = FAILED_MESSAGE
                 _finish(failed)
         return
+    finally:
+        board.forget(job_id)
     # Roles and who works here appear on the public register: bring the index up to date now,
     # in this worker, rather than at the end of somebody's web request.
     try:
@@ -255,6 +482,9 @@ def run(job_id: int, report: staff_import.Progress) -> None:
 def _finish(job: StaffImportJob) -> None:
     job.content = None
     job.finished_at = utcnow()
+
+
+# --- What the job's page shows ------------------------------------------------------------------
 
 
 def job_for(provider: Provider, job_id: int) -> StaffImportJob | None:
@@ -275,7 +505,8 @@ def problems_of(job: StaffImportJob) -> staff_import.Checked:
 class JobProgress:
     """What the job's page shows: the state, the step in words and the bar's percentage."""
 
-    state: str  # waiting | checking | saving | done | refused | failed | stopped
+    # waiting | checking | saving | done | refused | failed | stopped | interrupted (tried again soon)
+    state: str
     step: str
     percent: int
     finished: bool
@@ -284,15 +515,18 @@ class JobProgress:
         return {"state": self.state, "step": self.step, "percent": self.percent, "finished": self.finished}
 
 
-def progress_of(job: StaffImportJob, live: Live | None) -> JobProgress:
-    if is_stale(job):
-        return JobProgress("stopped", "The import stopped before it finished. Nothing was saved", 0, True)
+def progress_of(job: StaffImportJob, live: Live | None, after: timedelta = STALE_AFTER) -> JobProgress:
+    if is_stale(job, live, after):
+        if _tried_again(job, live):
+            return JobProgress("interrupted", INTERRUPTED_TEXT, 0, False)
+        message = NOT_STARTED_MESSAGE if job.status == "waiting" else STOPPED_MESSAGE
+        return JobProgress("stopped", message, 0, True)
     if job.status == "done":
         return JobProgress("done", "Imported", 100, True)
     if job.status == "refused":
         return JobProgress("refused", "The file has problems. Nothing was saved", 0, True)
     if job.status == "failed":
-        return JobProgress("failed", "The import could not be finished. Nothing was saved", 0, True)
+        return JobProgress("failed", job.message or FAILED_MESSAGE, 0, True)
     stage = live.stage if live is not None and live.stage in _BANDS else job.status
     if stage == "checking" and job.status == "saving":
         stage = "saving"  # a report from before the phase changed
