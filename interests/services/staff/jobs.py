@@ -50,18 +50,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sqlite3
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
 
 from interests import unit_of_work
 from interests.extensions import db
@@ -69,6 +64,8 @@ from interests.models import Account, Provider, StaffImportJob, utcnow
 from interests.models.staff_imports import IMPORT_JOB_RUNNING
 from interests.services import search_index
 from interests.services.staff import importing as staff_import
+from interests.services.staff.progress import Live, Reporter, progress_board
+from interests.services.staff.progress import live as live  # what the job pages read
 from interests.unit_of_work import discard, transaction
 
 log = logging.getLogger(__name__)
@@ -79,7 +76,6 @@ STALE_AFTER = timedelta(seconds=60)
 # A job nobody has started after this long will not be: no worker runs, or its queue entry was lost.
 QUEUE_WAIT_LIMIT = timedelta(hours=1)
 MAX_ATTEMPTS = 2  # the first run, and one more after an interruption
-REPORT_EVERY_SECONDS = 0.5  # counts within a step: the page asks once a second
 
 STOPPED_MESSAGE = "The import stopped before it finished. Nothing was saved. Upload the file again."
 NOT_STARTED_MESSAGE = "The import did not start. Nothing was saved. Upload the file again."
@@ -87,7 +83,6 @@ FAILED_MESSAGE = "The import could not be finished. Nothing was saved. Upload th
 INTERRUPTED_TEXT = "The import was interrupted. It will start again shortly"
 
 QUEUE_KEY = "staff_import_queue"  # app.extensions: a function that queues a job's id (interests/tasks.py)
-BOARD_KEY = "staff_import_progress"
 
 # Each step's share of the progress bar, as (start, end) percentages.
 _BANDS = {
@@ -108,170 +103,6 @@ _STEP_TEXT = {
     "inviting": "Preparing invitations",
     "saving": "Saving your staff list",
 }
-
-
-@dataclass(frozen=True)
-class Live:
-    """What the worker last reported for a job: the step, how far through it, and when."""
-
-    stage: str
-    done: int
-    total: int
-    heartbeat_at: datetime | None = None
-
-
-def _from_row(job: StaffImportJob) -> Live | None:
-    return Live(job.step, job.done or 0, job.total or 0, job.heartbeat_at) if job.step else None
-
-
-# --- Where a running job's progress is kept -----------------------------------------------------
-
-
-class Board(Protocol):
-    def write(self, job_id: int, live: Live) -> None: ...
-
-    def read(self, job: StaffImportJob) -> Live | None: ...
-
-    def forget(self, job_id: int) -> None: ...
-
-
-class RowBoard:
-    """PostgreSQL: the job's own row, written on a connection of its own in autocommit."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def write(self, job_id: int, live: Live) -> None:
-        statement = (
-            update(StaffImportJob)
-            .where(StaffImportJob.id == job_id)
-            .values(step=live.stage, done=live.done, total=live.total, heartbeat_at=live.heartbeat_at)
-        )
-        with self.engine.connect() as connection:
-            connection.execution_options(isolation_level="AUTOCOMMIT").execute(statement)
-
-    def read(self, job: StaffImportJob) -> Live | None:
-        return _from_row(job)
-
-    def forget(self, job_id: int) -> None:
-        pass  # the row keeps its last step; the job's status says it has ended
-
-
-class FileBoard:
-    """SQLite: a small SQLite file beside the database, one row per running job."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    @contextlib.contextmanager
-    def _connection(self) -> Any:
-        connection = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode=WAL")  # a reader never waits for the worker
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS import_progress (job_id INTEGER PRIMARY KEY, "
-                "step TEXT NOT NULL, done INTEGER NOT NULL, total INTEGER NOT NULL, heartbeat_at TEXT)"
-            )
-            yield connection
-        finally:
-            connection.close()
-
-    def write(self, job_id: int, live: Live) -> None:
-        beat = live.heartbeat_at.isoformat() if live.heartbeat_at else None
-        with self._connection() as connection:
-            connection.execute(
-                "INSERT INTO import_progress (job_id, step, done, total, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (job_id) DO UPDATE SET step = excluded.step, done = excluded.done, "
-                "total = excluded.total, heartbeat_at = excluded.heartbeat_at",
-                (job_id, live.stage, live.done, live.total, beat),
-            )
-
-    def read(self, job: StaffImportJob) -> Live | None:
-        if self.path.exists():
-            with self._connection() as connection:
-                found = connection.execute(
-                    "SELECT step, done, total, heartbeat_at FROM import_progress WHERE job_id = ?", (job.id,)
-                ).fetchone()
-            if found is not None:
-                step, done, total, beat = found
-                return Live(step, done, total, datetime.fromisoformat(beat) if beat else None)
-        return _from_row(job)
-
-    def forget(self, job_id: int) -> None:
-        with self._connection() as connection:
-            connection.execute("DELETE FROM import_progress WHERE job_id = ?", (job_id,))
-
-
-def progress_board() -> Board:
-    """Where this app's database keeps a running job's progress (see the module's docstring)."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    board: Board | None = app.extensions.get(BOARD_KEY)
-    if board is None:
-        engine = db.engine
-        if engine.dialect.name == "sqlite":
-            database = engine.url.database
-            if database and database != ":memory:":
-                path = Path(database).with_name(Path(database).name + "-import-progress")
-            else:
-                path = Path(app.instance_path) / "import-progress.sqlite3"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            board = FileBoard(path)
-        else:
-            board = RowBoard(engine)
-        app.extensions[BOARD_KEY] = board
-    return board
-
-
-def live(job: StaffImportJob) -> Live | None:
-    """What the worker running this job last reported, read from any process."""
-    return progress_board().read(job)
-
-
-class _Reporter:
-    """A running job's reports: each new step at once, counts at most every REPORT_EVERY_SECONDS, and
-    a heartbeat (the time and the last count) every `beat_every` seconds from a thread of its own."""
-
-    def __init__(self, board: Board, job_id: int, beat_every: float) -> None:
-        self.board = board
-        self.job_id = job_id
-        self.beat_every = beat_every
-        self._lock = threading.Lock()
-        self._live = Live("checking", 0, 0)
-        self._written = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._beat, name=f"staff-import-{job_id}-heartbeat", daemon=True
-        )
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        with self._lock:
-            new_step = stage != self._live.stage
-            self._live = Live(stage, done, total)
-            if new_step or time.monotonic() - self._written >= REPORT_EVERY_SECONDS:
-                self._write()
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self.beat_every):
-            with self._lock:
-                self._write()
-
-    def _write(self) -> None:  # with the lock held, so reports reach the board in order
-        self._written = time.monotonic()
-        try:
-            self.board.write(self.job_id, replace(self._live, heartbeat_at=utcnow()))
-        except Exception:  # progress is for the page; the import carries on without it
-            log.exception("Progress of staff import job %s could not be written", self.job_id)
-
-    def __enter__(self) -> _Reporter:
-        with self._lock:
-            self._write()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 # --- Starting a job, and running it in the worker -----------------------------------------------
@@ -436,7 +267,7 @@ def _run(job_id: int) -> None:
     content = db.session.scalar(select(StaffImportJob.content).where(StaffImportJob.id == job_id)) or b""
     board = progress_board()
     try:
-        with _Reporter(board, job_id, stale_after().total_seconds() / 4) as report:
+        with Reporter(board, job_id, stale_after().total_seconds() / 4) as report:
             checked = staff_import.check(content, progress=report)
             del content
             if not checked.ok:
