@@ -82,6 +82,11 @@ services_pg_start() {
             sed -i 's/^local\(\s\+\)all\(\s\+\)all\(\s\+\)peer/local\1all\2all\3trust/' "$dir/data/pg_hba.conf"
         fi
     fi
+    if services_as_pg "$SERVICES_PG_BIN/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+        # Left running by an earlier run that was killed (kept data only): stop it, then start afresh.
+        echo "PostgreSQL in $dir/data is still running from an earlier run: stopping it"
+        services_as_pg "$SERVICES_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    fi
     SERVICES_PG_PORT="$(services_free_port "$first_port")"
     SERVICES_PG_DIR=$dir
     # shellcheck disable=SC2086 # $options is a list of words
@@ -131,10 +136,17 @@ SQL
 # services_redis_start DIR FIRST_PORT: a redis-server on 127.0.0.1, nothing saved to disk (the
 # register needs no persistence in Redis), its log in DIR/redis.log.
 services_redis_start() {
-    local dir=$1 first_port=$2 port
+    local dir=$1 first_port=$2 port stale
     [[ -x $SERVICES_REDIS_SERVER && -x $SERVICES_REDIS_CLI ]] \
         || services_fail "redis-server is not installed: apt-get install redis-server"
     mkdir -p "$dir"
+    stale="$(cat "$dir/redis.pid" 2>/dev/null || true)"
+    if [[ $stale =~ ^[0-9]+$ ]] && grep -q redis-server "/proc/$stale/cmdline" 2>/dev/null; then
+        # Left running by an earlier run that was killed: it keeps nothing, so stop it.
+        echo "Redis from an earlier run is still running: stopping it"
+        kill "$stale" 2>/dev/null || true
+        for _ in $(seq 50); do [[ -e /proc/$stale ]] || break; sleep 0.1; done
+    fi
     port="$(services_free_port "$first_port")"
     "$SERVICES_REDIS_SERVER" --port "$port" --bind 127.0.0.1 --protected-mode yes --daemonize yes \
         --save "" --appendonly no --dir "$dir" --logfile "$dir/redis.log" --pidfile "$dir/redis.pid" \
