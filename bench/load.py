@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -333,6 +334,7 @@ def run_locust(
         f"against {', '.join(hosts)}",
         flush=True,
     )
+    load_before = os.getloadavg()[0]
     with log.open("w") as out:
         subprocess.run(
             [
@@ -359,6 +361,11 @@ def run_locust(
             stderr=subprocess.STDOUT,
             check=False,
         )
+    print(
+        f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end "
+        f"({load_before:.1f} before): other work on the machine slows every page",
+        flush=True,
+    )
     if not results.exists():
         sys.stderr.write(log.read_text(errors="replace")[-4000:])
         raise SystemExit(f"locust wrote no results (see {log})")
@@ -419,9 +426,27 @@ def check(database_url: str, accepted: dict[str, Any], run: str) -> bool:
     return not missing_interests and not missing_declarations
 
 
+def warm_up(hosts: list[str], data: dict[str, Any], workers: int) -> None:
+    """A few requests to each public page of each server, unmeasured: a gunicorn worker's first
+    requests take seconds (imports, templates), which a short run would otherwise count."""
+    paths = [
+        "/",
+        "/sign-in",
+        "/search?q=" + urllib.parse.quote(data["queries"][0]),
+        f"/providers/{data['slugs'][0]}",
+        f"/professionals/{data['professional_ids'][0]}",
+    ]
+    for host in hosts:
+        for _ in range(workers * 3):
+            for path in paths:
+                with contextlib.suppress(OSError), urllib.request.urlopen(host + path, timeout=60):  # noqa: S310
+                    pass
+
+
 def bench(label: str, hosts: list[str], database_url: str, args: argparse.Namespace, work: Path) -> bool:
     run = secrets.token_hex(4)
     data = prepare(database_url, args.users, work, run)
+    warm_up(hosts, data, args.web_workers)
     results = run_locust(hosts, data, args, work, label)
     report(results)
     return check(database_url, results, run)
