@@ -2,6 +2,8 @@
 #   make run    install, migrate, seed demo data on first run, then serve http://127.0.0.1:5000
 #               and run the worker (Procfile, with honcho): Ctrl-C stops both
 #   make test   install, lint, and the whole test suite
+#   make run-national   the same on a private PostgreSQL and Redis (data in instance/national/), with two
+#               web servers (gunicorn, ports 5000 and 5001) and the worker: Ctrl-C stops them all
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -10,13 +12,18 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 DEMO_PASSWORD ?= demo-password-2026
 
-.PHONY: run test install lint format check-python bench clean
+.PHONY: run run-national test install lint format check-python bench clean
 
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty --password "$(DEMO_PASSWORD)"
 	$(FLASK) search reindex --if-missing
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho --procfile Procfile start --port $(PORT)
+
+# scripts/run-national starts PostgreSQL and Redis (scripts/services.sh, as .ci/run does), migrates,
+# seeds on the first run, then runs Procfile.national with honcho; Ctrl-C stops everything.
+run-national: install
+	BIN="$(abspath $(BIN))" HOST=$(HOST) PORT=$(PORT) DEMO_PASSWORD="$(DEMO_PASSWORD)" bash scripts/run-national
 
 test: install lint
 	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
