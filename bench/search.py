@@ -177,7 +177,7 @@ def queries_from(
 def copy_into_postgres(sqlite_path: Path, url: str) -> None:
     """Copy the SQLite dataset, table by table, into an emptied PostgreSQL database (COPY)."""
     from psycopg.types.json import Jsonb
-    from sqlalchemy import JSON, create_engine, text
+    from sqlalchemy import JSON, create_engine, inspect, text
 
     from interests.config import _normalise_database_url
 
@@ -193,10 +193,13 @@ def copy_into_postgres(sqlite_path: Path, url: str) -> None:
     with source.connect() as read, target.begin() as write:
         raw = write.connection.driver_connection
         for table in db.metadata.sorted_tables:
-            columns = [c.name for c in table.columns]
-            json_at = [i for i, c in enumerate(table.columns) if isinstance(c.type, JSON)]
+            # A dataset seeded before a migration lacks its new columns: they take their defaults.
+            present = {c["name"] for c in inspect(source).get_columns(table.name)}
+            kept = [c for c in table.columns if c.name in present]
+            columns = [c.name for c in kept]
+            json_at = [i for i, c in enumerate(kept) if isinstance(c.type, JSON)]
             with raw.cursor().copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in read.execute(select(table)).yield_per(5000):
+                for row in read.execute(select(*kept)).yield_per(5000):
                     values = list(row)
                     for i in json_at:
                         values[i] = None if values[i] is None else Jsonb(values[i])
