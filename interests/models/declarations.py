@@ -194,6 +194,9 @@ class LatestDeclaration(Base):
         # Whether any latest declaration is dated after a day (`services.scope.latest_answers`).
         Index("ix_latest_declaration_declared_on", "declared_on"),
         Index("ix_latest_declaration_declaration_id", "declaration_id"),
+        # On SQLite the rows live in the primary key's b-tree, so a lookup by (provider,
+        # professional) reads the date without a second seek into the table.
+        {"sqlite_with_rowid": False},
     )
 
 

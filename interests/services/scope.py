@@ -38,9 +38,12 @@ The definitions:
 
 Two ways to ask, one definition. Every provider at once, or a range of them, is set-based
 (`in_scope_people`, `people_with_status`: the figures, snapshots and reminders). One provider's
-rows, a page at a time, are per-row correlated seeks (`first_active_start`, `last_declared_on`:
-the staff page, which works out the status only for the page it shows). Each is the plan measured
-fastest for its caller (bench/compliance.py, bench/staff_page.py); both read the conditions above.
+rows, a page at a time, are per-row correlated seeks (`first_active_start`, `last_declared_on`,
+`latest_declared_on`: the staff page, which works out the status only for the page it shows). A
+filter on one status is `status_conditions`: the CASE taken apart into one WHERE per status, on the
+latest declaration and `started_recently`, so nobody's status is worked out only to be filtered
+away. Each is the plan measured fastest for its caller (bench/compliance.py, bench/staff_page.py);
+all read the conditions above.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ def upgrade():
             ["provider_id"], ["provider.id"], name="fk_latest_declaration_provider_id_provider"
         ),
         sa.PrimaryKeyConstraint("provider_id", "professional_id", name="pk_latest_declaration"),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("latest_declaration", schema=None) as batch_op:
         batch_op.create_index(

@@ -139,7 +139,8 @@ def test_0013_fills_latest_declaration_with_each_persons_latest_declaration_to_e
         with db.engine.connect() as c:
             rows = c.execute(
                 text(
-                    "SELECT provider_id, professional_id, declaration_id, declared_on FROM latest_declaration "
+                    "SELECT provider_id, professional_id, declaration_id, declared_on "
+                    "FROM latest_declaration "
                     "ORDER BY provider_id, professional_id"
                 )
             ).all()

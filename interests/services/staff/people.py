@@ -213,10 +213,19 @@ def _with_statuses(statement: Any, provider: Provider, today: date) -> tuple[Any
                 latest.professional_id == Engagement.professional_id,
             ),
         )
-        last: Any = latest.declared_on
+        # coalesce(): SQLite would otherwise walk ix_latest_declaration_provider_date for the
+        # "declared" range and seek each engagement at random: slower than reading the provider's
+        # engagements in order from their covering index and looking each one up here.
+        last: Any = func.coalesce(latest.declared_on, latest.declared_on)
     else:  # a declaration dated after today: search the declarations up to today
         last = scope.last_declared_on(Engagement.provider_id, Engagement.professional_id, today)
-    in_scope = scope.active_on(Engagement, today)
+    # In scope today. coalesce() keeps SQLite off ix_engagement_provider_dates (a range on the start
+    # date, then a seek into the table for every row) and on the covering
+    # ix_engagement_provider_professional_start, as in `scope.engagement_exists`.
+    in_scope = and_(
+        func.coalesce(Engagement.start_date, Engagement.start_date) <= today,
+        or_(Engagement.end_date.is_(None), Engagement.end_date >= today),
+    )
     states: dict[str, Any] = {
         NOT_STARTED: Engagement.start_date > today,
         ENDED: and_(Engagement.end_date.is_not(None), Engagement.end_date < today),
@@ -262,16 +271,15 @@ def staff_page(provider: Provider, filters: StaffFilters, today: date, page: int
     offset = (page - 1) * per_page
     # Case-sensitive order (names are capitalised) so the index on family_name can serve it.
     order = (Professional.family_name, Professional.given_name, Engagement.id)
-    chosen = (
-        select(Engagement.id)
-        .join(Professional, Professional.id == Engagement.professional_id)
-        .where(Engagement.provider_id == provider.id, *conditions)
-    )
+    chosen = select(Engagement.id).where(Engagement.provider_id == provider.id, *conditions)
     if filters.status:
         chosen, states = _with_statuses(chosen, provider, today)
         chosen = chosen.where(states.get(filters.status, false()))
-    total = int(db.session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
-    ids = list(db.session.scalars(chosen.order_by(*order).limit(per_page).offset(offset)))
+    named = chosen.join(Professional, Professional.id == Engagement.professional_id)
+    # Every engagement has its professional: the count needs their row only to search their name.
+    counted = named if filters.q.strip() else chosen
+    total = int(db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    ids = list(db.session.scalars(named.order_by(*order).limit(per_page).offset(offset)))
     rows = _staff_select(provider, today, [Engagement.id.in_(ids)]).subquery("staff")
     statement = select(rows).order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
     result = db.session.execute(statement)
