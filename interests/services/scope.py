@@ -324,7 +324,13 @@ def in_scope_people(
     )
     if latest_answers(as_of, provider_id, id_range):
         # Each person's latest declaration, one lookup by (provider, professional): a hash join on
-        # PostgreSQL, a primary-key seek per person on SQLite.
+        # PostgreSQL, a primary-key seek per person on SQLite. The providers asked about are said
+        # again of the table: the planner cannot carry them into it through the window.
+        latest_narrowed: list[ColumnElement[bool]] = []
+        if provider_id is not None:
+            latest_narrowed.append(LatestDeclaration.provider_id == provider_id)
+        if id_range is not None:
+            latest_narrowed.append(LatestDeclaration.provider_id.between(*id_range))
         return (
             select(
                 ranked.c.provider_id,
@@ -338,6 +344,7 @@ def in_scope_people(
                 and_(
                     LatestDeclaration.provider_id == ranked.c.provider_id,
                     LatestDeclaration.professional_id == ranked.c.professional_id,
+                    *latest_narrowed,
                 ),
             )
             .where(ranked.c.position == 1)

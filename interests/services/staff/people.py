@@ -209,7 +209,7 @@ def _with_statuses(statement: Any, provider: Provider, today: date) -> tuple[Any
         statement = statement.outerjoin(
             latest,
             and_(
-                latest.provider_id == Engagement.provider_id,
+                latest.provider_id == provider.id,
                 latest.professional_id == Engagement.professional_id,
             ),
         )
