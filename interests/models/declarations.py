@@ -188,10 +188,17 @@ class LatestDeclaration(Base):
     declared_on: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (
-        # A provider's people by the date of their latest declaration ("declared" is a range of it),
-        # and the professional for the join, read from the index alone.
-        Index("ix_latest_declaration_provider_date", "provider_id", "declared_on", "professional_id"),
-        # Whether any latest declaration is dated after a day (`services.scope.latest_answers`).
+        # Whether any latest declaration at a provider is dated after a day (`scope.latest_answers`).
+        Index("ix_latest_declaration_provider_date", "provider_id", "declared_on"),
+        # A person's date by (provider, professional) from the index alone on PostgreSQL. With the
+        # professional after the date instead, its planner probed a whole provider's rows per person.
+        Index(
+            "ix_latest_declaration_provider_professional_date",
+            "provider_id",
+            "professional_id",
+            "declared_on",
+        ),
+        # The same for every provider at once.
         Index("ix_latest_declaration_declared_on", "declared_on"),
         Index("ix_latest_declaration_declaration_id", "declaration_id"),
         # On SQLite the rows live in the primary key's b-tree, so a lookup by (provider,

@@ -40,8 +40,10 @@ def upgrade():
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("latest_declaration", schema=None) as batch_op:
+        batch_op.create_index("ix_latest_declaration_provider_date", ["provider_id", "declared_on"])
         batch_op.create_index(
-            "ix_latest_declaration_provider_date", ["provider_id", "declared_on", "professional_id"]
+            "ix_latest_declaration_provider_professional_date",
+            ["provider_id", "professional_id", "declared_on"],
         )
         batch_op.create_index("ix_latest_declaration_declared_on", ["declared_on"])
         batch_op.create_index("ix_latest_declaration_declaration_id", ["declaration_id"])
@@ -61,5 +63,6 @@ def downgrade():
     with op.batch_alter_table("latest_declaration", schema=None) as batch_op:
         batch_op.drop_index("ix_latest_declaration_declaration_id")
         batch_op.drop_index("ix_latest_declaration_declared_on")
+        batch_op.drop_index("ix_latest_declaration_provider_professional_date")
         batch_op.drop_index("ix_latest_declaration_provider_date")
     op.drop_table("latest_declaration")
