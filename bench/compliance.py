@@ -35,7 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,7 @@ from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
 from interests import create_app  # noqa: E402
 from interests.config import _normalise_database_url  # noqa: E402
 from interests.extensions import db  # noqa: E402
+from interests.models import rebuild_latest  # noqa: E402
 from interests.rules.vocabulary import PROVIDER_KINDS, REGIONS  # noqa: E402
 
 TODAY = date(2026, 6, 1)  # fixed, so every run generates the same data
@@ -114,7 +115,7 @@ class Generator:
         rnd = random.Random(2)
         types = list(TYPE_WEIGHTS)
         weights = list(TYPE_WEIGHTS.values())
-        declaration_id = 0
+        declarations = Declarations()
         for i in range(1, self.engagements + 1):
             # Bigger providers first: provider sizes follow roughly 1/rank.
             provider_id = min(self.providers, int(self.providers ** rnd.random()))
@@ -142,26 +143,40 @@ class Generator:
             latest = TODAY - timedelta(days=rnd.randint(0, 540 if roll < 0.3 else 360))
             if latest < start:
                 latest = start + timedelta(days=rnd.randint(0, 27))
-            day = latest
-            for _ in range(rnd.randint(1, 3)):
-                if day < start or day > TODAY:
-                    break
-                declaration_id += 1
-                yield (
-                    "declaration",
-                    (
-                        declaration_id,
-                        f"B-{declaration_id:09d}",
-                        professional_id,
-                        provider_id,
-                        True,
-                        iso(day),
-                        iso(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
-                        "",
-                        f"bench-{declaration_id}",
-                    ),
-                )
-                day -= timedelta(days=365)
+            yield from declarations.yearly(rnd, professional_id, provider_id, start, latest)
+
+
+class Declarations:
+    """Nil returns for the bulk loader, numbered from 1 in the order they are made."""
+
+    def __init__(self) -> None:
+        self.last_id = 0
+
+    def yearly(
+        self, rnd: random.Random, professional_id: int, provider_id: int, start: date, latest: date
+    ) -> Iterator[tuple[str, tuple[Any, ...]]]:
+        """One to three yearly nil returns to the provider, the last on `latest`, none before the
+        engagement's start or after TODAY."""
+        day = latest
+        for _ in range(rnd.randint(1, 3)):
+            if day < start or day > TODAY:
+                break
+            self.last_id += 1
+            yield (
+                "declaration",
+                (
+                    self.last_id,
+                    f"B-{self.last_id:09d}",
+                    professional_id,
+                    provider_id,
+                    True,
+                    iso(day),
+                    iso(datetime.combine(day, datetime.min.time(), tzinfo=UTC)),
+                    "",
+                    f"bench-{self.last_id}",
+                ),
+            )
+            day -= timedelta(days=365)
 
 
 COLUMNS = {
@@ -243,9 +258,14 @@ class Loader:
             self.pending[name] = []
 
 
-def generate(url: str, providers: int, engagements: int) -> dict[str, int]:
+def write(
+    url: str, rows: Iterable[tuple[str, tuple[Any, ...]]], finish: Callable[[Any], None] | None = None
+) -> dict[str, int]:
+    """Bulk-load (table, row) pairs, parents first (providers, then professionals, then the rest),
+    and return how many rows of each table. `finish(connection)` adds what else the bench needs, in
+    the transaction that then catches PostgreSQL's sequences up, works out the latest declarations
+    (the session keeps them in the app; a bulk load goes around it) and runs ANALYZE."""
     postgres = url.startswith("postgresql")
-    generator = Generator(providers, engagements)
     engine = create_engine(url)
     counts: dict[str, int] = {}
     raw = engine.raw_connection()
@@ -254,23 +274,20 @@ def generate(url: str, providers: int, engagements: int) -> dict[str, int]:
             raw.execute("PRAGMA journal_mode=OFF")
             raw.execute("PRAGMA synchronous=OFF")
         loader = Loader(raw, postgres)
-        for row in generator.provider_rows():
-            loader.add("provider", row)
-        loader.flush()  # parents before children: foreign keys are checked on PostgreSQL
-        for row in generator.professional_rows():
-            loader.add("professional", row)
-        loader.flush()
-        for table, row in generator.engagement_and_declaration_rows():
+        previous = ""
+        for table, row in rows:
+            if table != previous and previous in ("provider", "professional"):
+                loader.flush()  # parents before children: foreign keys are checked on PostgreSQL
+            previous = table
             loader.add(table, row)
             counts[table] = counts.get(table, 0) + 1
         loader.flush()
         raw.commit()
     finally:
         raw.close()
-    counts["provider"] = providers
-    counts["professional"] = generator.professionals
     with engine.begin() as conn:
-        counts["withholding_request"] = add_withholdings(conn, generator.withholding_providers)
+        if finish is not None:
+            finish(conn)
         if postgres:
             for table in ("provider", "professional", "engagement", "declaration"):
                 conn.execute(
@@ -279,10 +296,25 @@ def generate(url: str, providers: int, engagements: int) -> dict[str, int]:
                         f"(SELECT max(id) FROM {table}))"
                     )
                 )
-            conn.execute(text("ANALYZE"))
-        else:
-            conn.execute(text("ANALYZE"))
+        rebuild_latest(conn)
+        conn.execute(text("ANALYZE"))
     engine.dispose()
+    return counts
+
+
+def generate(url: str, providers: int, engagements: int) -> dict[str, int]:
+    generator = Generator(providers, engagements)
+    withheld: list[int] = []
+
+    def rows() -> Iterator[tuple[str, tuple[Any, ...]]]:
+        yield from (("provider", row) for row in generator.provider_rows())
+        yield from (("professional", row) for row in generator.professional_rows())
+        yield from generator.engagement_and_declaration_rows()
+
+    counts = write(
+        url, rows(), lambda conn: withheld.append(add_withholdings(conn, generator.withholding_providers))
+    )
+    counts["withholding_request"] = withheld[0]
     return counts
 
 
@@ -509,6 +541,20 @@ def create_schema(url: str, workdir: str) -> None:
         db.engine.dispose()
 
 
+def catch_up(url: str, workdir: str) -> None:
+    """A database kept from a run of older code: add the tables it lacks, and work out the latest
+    declarations if it has none (a kept database then times this code on the same rows)."""
+    create_schema(url, workdir)  # create_all: only the tables missing
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if not conn.execute(text("SELECT count(*) FROM latest_declaration")).scalar():
+            started = time.perf_counter()
+            rebuild_latest(conn)
+            conn.execute(text("ANALYZE latest_declaration"))
+            print(f"  latest declarations worked out in {time.perf_counter() - started:.1f} s")
+    engine.dispose()
+
+
 def holds_size(url: str, size: str) -> bool:
     """Whether the database at `url` already holds the generated data of `size`."""
     providers, engagements = SIZES[size]
@@ -529,7 +575,9 @@ def run(
     label: str, url: str, size: str, workdir: str, repeat: int, page_repeat: int, reuse: bool, live: bool
 ) -> None:
     providers, engagements = SIZES[size]
-    if not reuse:
+    if reuse:
+        catch_up(url, workdir)
+    else:
         create_schema(url, workdir)
         started = time.perf_counter()
         counts = generate(url, providers, engagements)

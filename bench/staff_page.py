@@ -3,8 +3,8 @@
     python bench/staff_page.py [--engagements 50000] [--requests 10] [--postgres [--no-sqlite]]
                                [--keep DIR]
 
-Fills a fresh database with the lean bulk loader of bench/compliance.py: one provider with
---engagements engagements (a few people engaged twice, some ended, some starting later, most with
+Fills a fresh database with bench/compliance.py's bulk writer and yearly nil returns: one provider
+with --engagements engagements (a few people engaged twice, some ended, some starting later, most with
 one to three yearly nil returns, a few reminded), and 200 smaller providers sharing the same
 professionals (100,000 engagements between them), so the indexes carry other providers' rows too.
 Then, signed in as that provider's admin, with the clock pinned to the data's day, it times
@@ -46,12 +46,14 @@ from bench.compliance import (  # noqa: E402
     PASSWORD,
     TODAY,
     TYPE_WEIGHTS,
-    Loader,
+    Declarations,
+    catch_up,
     create_schema,
     iso,
     percentile,
     reset_postgres,
     timed,
+    write,
 )
 from interests import create_app  # noqa: E402
 from interests.config import _normalise_database_url  # noqa: E402
@@ -104,7 +106,7 @@ def rows(engagements: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
         family = f"{rnd.choice(FAMILY)}{rnd.choice(FAMILY).lower()}"
         yield "professional", (i, rnd.choice(GIVEN), family, "GMC", f"{1000000 + i}", "Doctor", iso(NOW))
     types, weights = list(TYPE_WEIGHTS), list(TYPE_WEIGHTS.values())
-    declaration_id = 0
+    declarations = Declarations()
     for i in range(1, engagements + OTHER_ENGAGEMENTS + 1):
         if i <= engagements:
             provider_id = 1
@@ -137,52 +139,16 @@ def rows(engagements: int) -> Iterator[tuple[str, tuple[Any, ...]]]:
         )
         if rnd.random() < 0.12 or start > TODAY:
             continue  # never declared
-        day = TODAY - timedelta(days=rnd.randint(0, 420))
-        if day < start:
-            day = min(TODAY, start + timedelta(days=rnd.randint(0, 27)))
-        for _ in range(rnd.randint(1, 3)):
-            if day < start or day > TODAY:
-                break
-            declaration_id += 1
-            yield (
-                "declaration",
-                (
-                    declaration_id,
-                    f"B-{declaration_id:09d}",
-                    professional_id,
-                    provider_id,
-                    True,
-                    iso(day),
-                    iso(NOW.replace(year=day.year, month=day.month, day=day.day)),
-                    "",
-                    f"bench-{declaration_id}",
-                ),
-            )
-            day -= timedelta(days=365)
+        latest = TODAY - timedelta(days=rnd.randint(0, 420))
+        if latest < start:
+            latest = min(TODAY, start + timedelta(days=rnd.randint(0, 27)))
+        yield from declarations.yearly(rnd, professional_id, provider_id, start, latest)
 
 
 def generate(url: str, engagements: int) -> dict[str, int]:
     postgres = url.startswith("postgresql")
-    engine = create_engine(url)
-    counts: dict[str, int] = {}
-    raw = engine.raw_connection()
-    try:
-        if not postgres:
-            raw.execute("PRAGMA journal_mode=OFF")
-            raw.execute("PRAGMA synchronous=OFF")
-        loader = Loader(raw, postgres)
-        previous = ""
-        for table, row in rows(engagements):
-            if table != previous and previous in ("provider", "professional"):
-                loader.flush()  # parents before children: foreign keys are checked on PostgreSQL
-            previous = table
-            loader.add(table, row)
-            counts[table] = counts.get(table, 0) + 1
-        loader.flush()
-        raw.commit()
-    finally:
-        raw.close()
-    with engine.begin() as conn:
+
+    def remind(conn: Any) -> None:
         # A reminder for every 20th person at the big provider: the page shows when they were last reminded.
         conn.execute(
             text(
@@ -192,17 +158,8 @@ def generate(url: str, engagements: int) -> dict[str, int]:
             ),
             {"sent": NOW - timedelta(days=3) if postgres else iso(NOW - timedelta(days=3))},
         )
-        if postgres:
-            for table in ("provider", "professional", "engagement", "declaration"):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-        conn.execute(text("ANALYZE"))
-    engine.dispose()
-    return counts
+
+    return write(url, rows(engagements), remind)
 
 
 def measure(label: str, url: str, workdir: str, repeat: int) -> None:
@@ -270,7 +227,9 @@ def holds(url: str, engagements: int) -> bool:
 
 
 def run(label: str, url: str, workdir: str, engagements: int, repeat: int, reuse: bool = False) -> None:
-    if not (reuse and holds(url, engagements)):
+    if reuse and holds(url, engagements):
+        catch_up(url, workdir)
+    else:
         if url.startswith("postgresql"):
             reset_postgres(url)
         create_schema(url, workdir)

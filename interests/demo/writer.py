@@ -22,6 +22,7 @@ from interests.models import (
     Professional,
     Provider,
 )
+from interests.services.scope import rebuild_latest_declarations
 from interests.unit_of_work import transaction
 
 # ---------------------------------------------------------------------------------------------
@@ -85,6 +86,8 @@ def write(
                 _progress(done, professionals, started)
     with transaction():
         _reset_sequences()
+        # The declarations went in as Core inserts, around the session that keeps this table.
+        rebuild_latest_declarations()
     return written
 
 

@@ -1,4 +1,5 @@
-"""Command line: flask --app interests compliance snapshot [--as-of YYYY-MM-DD] [--days N]."""
+"""Command line: flask --app interests compliance snapshot [--as-of YYYY-MM-DD] [--days N];
+flask --app interests compliance rebuild-latest."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from interests import clock
-from interests.services import compliance
+from interests.services import compliance, scope
 from interests.unit_of_work import transaction
 
 compliance_cli = AppGroup("compliance", help="The inspectors' compliance figures.")
@@ -52,3 +53,14 @@ def snapshot(as_of: datetime | None, days: int, chunk: int) -> None:
         click.echo(
             f"Stored {run.providers:,} providers for {day.isoformat()} in {time.perf_counter() - began:.1f}s"
         )
+
+
+@compliance_cli.command("rebuild-latest")
+def rebuild_latest() -> None:
+    """Work out each professional's latest declaration to each provider again, from every
+    declaration (the table the statuses read; kept in step on every send, so only needed after
+    declarations were written around the app, such as a bulk load)."""
+    began = time.perf_counter()
+    with transaction():
+        rows = scope.rebuild_latest_declarations()
+    click.echo(f"Rebuilt {rows:,} latest declarations in {time.perf_counter() - began:.1f}s")

@@ -17,7 +17,10 @@ from interests.models.declarations import (
     DeclarationItem,
     Interest,
     InterestVersion,
+    LatestDeclaration,
     WithholdingRequest,
+    keep_latest,
+    rebuild_latest,
 )
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
@@ -40,6 +43,7 @@ __all__ = [
     "IdentityClaim",
     "InvalidRecord",
     "Invitation",
+    "LatestDeclaration",
     "OutboxEmail",
     "PasswordReset",
     "PatientQuestion",
@@ -54,6 +58,7 @@ __all__ = [
     "StaffImportJob",
     "WithholdingRequest",
     "account_provider",
+    "rebuild_latest",
     "utcnow",
 ]
 
@@ -77,3 +82,10 @@ def _check_records(session: Session, flush_context: Any, instances: Any) -> None
         check_with = getattr(obj, "check_with", None)
         if check_with is not None and obj in session.new:
             check_with(session)
+
+
+@event.listens_for(Session, "after_flush")
+def _keep_latest_declarations(session: Session, flush_context: Any) -> None:
+    """The latest declaration of each professional to each provider follows every flush of
+    declarations, in its transaction (`LatestDeclaration`)."""
+    keep_latest(session)

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -11,12 +12,24 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
+    and_,
+    delete,
+    func,
+    insert,
+    inspect,
+    or_,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from interests.models.base import Base, InvalidRecord, UTCDateTime, utcnow
 from interests.rules.vocabulary import CATEGORY_BY_CODE, TYPE_BY_CODE, WITHHOLDING_STATUS_BY_CODE
@@ -152,6 +165,149 @@ class Declaration(Base):
                 "A declaration can only be sent to a provider where the professional works: "
                 "there is no engagement at this provider that they have confirmed"
             )
+
+
+class LatestDeclaration(Base):
+    """Each professional's latest declaration to each provider (the latest date, then the highest
+    id), and its date: one row per (provider, professional) that has declared there.
+
+    What a status needs, read with one indexed lookup instead of a search of every declaration
+    (`services.scope`). Derived from `declaration` and never written by a service: the session keeps
+    it in step on every flush that adds, changes or deletes a declaration (`keep_latest`, below,
+    from interests/models/__init__.py), in the same transaction; a Core insert of declarations
+    (the demo writer, a benchmark's bulk loader) ends with `rebuild_latest`, which also proves it
+    in tests/db/test_latest_declaration.py.
+    """
+
+    __tablename__ = "latest_declaration"
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"), primary_key=True)
+    # Deleting a declaration takes its row with it; the flush then finds the new latest.
+    declaration_id: Mapped[int] = mapped_column(ForeignKey("declaration.id", ondelete="CASCADE"))
+    declared_on: Mapped[date] = mapped_column(Date)
+
+    __table_args__ = (
+        # Whether any latest declaration at a provider is dated after a day (`scope.latest_answers`).
+        Index("ix_latest_declaration_provider_date", "provider_id", "declared_on"),
+        # A person's date by (provider, professional) from the index alone on PostgreSQL. With the
+        # professional after the date instead, its planner probed a whole provider's rows per person.
+        Index(
+            "ix_latest_declaration_provider_professional_date",
+            "provider_id",
+            "professional_id",
+            "declared_on",
+        ),
+        # The same for every provider at once.
+        Index("ix_latest_declaration_declared_on", "declared_on"),
+        Index("ix_latest_declaration_declaration_id", "declaration_id"),
+        # On SQLite the rows live in the primary key's b-tree, so a lookup by (provider,
+        # professional) reads the date without a second seek into the table.
+        {"sqlite_with_rowid": False},
+    )
+
+
+def _upsert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert each row, or replace the stored one if the row's declaration is later."""
+    table = cast(Table, LatestDeclaration.__table__)
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql_insert(table)
+    elif dialect == "sqlite":
+        statement = sqlite_insert(table)
+    else:  # pragma: no cover - the app runs on these two
+        raise NotImplementedError(f"latest declarations on {dialect}")
+    later = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.provider_id, table.c.professional_id],
+        set_={"declaration_id": later.declaration_id, "declared_on": later.declared_on},
+        # Only ever forward: two sends committing in either order leave the later declaration.
+        where=or_(
+            table.c.declared_on < later.declared_on,
+            and_(table.c.declared_on == later.declared_on, table.c.declaration_id < later.declaration_id),
+        ),
+    )
+    connection.execute(statement, rows)
+
+
+def _latest_of(where: ColumnElement[bool] | None = None) -> Select[Any]:
+    """The latest declaration of each (provider, professional) among those `where` selects."""
+    ranked = select(
+        Declaration.provider_id,
+        Declaration.professional_id,
+        Declaration.id.label("declaration_id"),
+        Declaration.declared_on,
+        func.row_number()
+        .over(
+            partition_by=(Declaration.provider_id, Declaration.professional_id),
+            order_by=(Declaration.declared_on.desc(), Declaration.id.desc()),
+        )
+        .label("position"),
+    )
+    if where is not None:
+        ranked = ranked.where(where)
+    latest = ranked.subquery("ranked")
+    return select(
+        latest.c.provider_id, latest.c.professional_id, latest.c.declaration_id, latest.c.declared_on
+    ).where(latest.c.position == 1)
+
+
+_COLUMNS = ("provider_id", "professional_id", "declaration_id", "declared_on")
+
+
+def rebuild_latest(connection: Connection, pairs: Iterable[tuple[int, int]] | None = None) -> None:
+    """Work the latest declarations out again from `declaration`: every one, or only those of the
+    (provider id, professional id) `pairs` given."""
+    table = cast(Table, LatestDeclaration.__table__)
+    if pairs is None:
+        connection.execute(delete(table))
+        connection.execute(insert(table).from_select(_COLUMNS, _latest_of()))
+        return
+    for provider_id, professional_id in sorted(set(pairs)):
+        pair = (table.c.provider_id == provider_id, table.c.professional_id == professional_id)
+        connection.execute(delete(table).where(*pair))
+        of_pair = and_(Declaration.provider_id == provider_id, Declaration.professional_id == professional_id)
+        connection.execute(insert(table).from_select(_COLUMNS, _latest_of(of_pair)))
+
+
+_PAIR_ATTRIBUTES = ("provider_id", "professional_id", "declared_on")
+
+
+def keep_latest(session: Session) -> None:
+    """After a flush: record the declarations just added, and work out again the latest of any
+    (provider, professional) whose declaration was changed or deleted."""
+    added: dict[tuple[int, int], dict[str, Any]] = {}
+    again: set[tuple[int, int]] = set()
+    for obj in session.new:
+        if isinstance(obj, Declaration):
+            key = (obj.provider_id, obj.professional_id)
+            row = dict(zip(_COLUMNS, (*key, obj.id, obj.declared_on), strict=True))
+            known = added.get(key)
+            if known is None or (known["declared_on"], known["declaration_id"]) < (obj.declared_on, obj.id):
+                added[key] = row
+    for obj in session.dirty:
+        if isinstance(obj, Declaration):
+            state = inspect(obj)
+            histories = [state.attrs[name].history for name in _PAIR_ATTRIBUTES]
+            if any(history.has_changes() for history in histories):
+                provider, professional = histories[0], histories[1]
+                again.add((obj.provider_id, obj.professional_id))
+                again.add(
+                    (
+                        (provider.deleted or [obj.provider_id])[0],
+                        (professional.deleted or [obj.professional_id])[0],
+                    )
+                )
+    for obj in session.deleted:
+        if isinstance(obj, Declaration):
+            again.add((obj.provider_id, obj.professional_id))
+    if not added and not again:
+        return
+    connection = session.connection()
+    if added:
+        _upsert(connection, list(added.values()))
+    if again:
+        rebuild_latest(connection, again)
 
 
 class DeclarationItem(Base):

@@ -19,7 +19,12 @@ The definitions:
   engagement type are theirs. (Someone who is both an employee and bank staff at one trust is one
   person to declare.)
 - **Last declared** (`last_declared_on`): their latest declaration to that provider dated on or
-  before the day. A nil return is a declaration like any other.
+  before the day. A nil return is a declaration like any other. The table `latest_declaration`
+  (`LatestDeclaration`, kept by the session on every flush of declarations) holds each person's
+  latest declaration to each provider, whatever its date; when none of the providers asked about
+  has one dated after the day (`latest_answers`: always so for today, as a declaration is dated the
+  day it is sent), it *is* the latest on or before the day, read with one indexed lookup. For an
+  earlier day the declarations themselves are searched, as before.
 - **Status** (`status_expression`): declared, due, overdue or missing, from the last declaration
   and the start date, compared with `Cutoffs` worked out in Python. The calendar-month anniversary
   (29 February + 12 months = 28 February) cannot be written portably in SQL, so the cut-off dates
@@ -33,9 +38,12 @@ The definitions:
 
 Two ways to ask, one definition. Every provider at once, or a range of them, is set-based
 (`in_scope_people`, `people_with_status`: the figures, snapshots and reminders). One provider's
-rows, a page at a time, are per-row correlated seeks (`first_active_start`, `last_declared_on`:
-the staff page, which works out the status only for the page it shows). Each is the plan measured
-fastest for its caller (bench/compliance.py, bench/staff_page.py); both read the conditions above.
+rows, a page at a time, are per-row correlated seeks (`first_active_start`, `last_declared_on`,
+`latest_declared_on`: the staff page, which works out the status only for the page it shows). A
+filter on one status is `status_conditions`: the CASE taken apart into one WHERE per status, on the
+latest declaration and `started_recently`, so nobody's status is worked out only to be filtered
+away. Each is the plan measured fastest for its caller (bench/compliance.py, bench/staff_page.py);
+all read the conditions above.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from interests.extensions import db
-from interests.models import Declaration, Engagement
+from interests.models import Declaration, Engagement, LatestDeclaration, rebuild_latest
 from interests.rules.compliance import DECLARE_WITHIN_DAYS, DeclarationStatus, anniversary_of
 
 NOT_STARTED = "not_started"  # an engagement on the staff page that starts after the day
@@ -148,6 +156,43 @@ def first_active_start(provider_col: Any, professional_col: Any, day: date) -> A
     )
 
 
+def latest_answers(
+    day: date, provider_id: int | None = None, id_range: tuple[int, int] | None = None
+) -> bool:
+    """Whether `latest_declaration` gives the latest declaration on or before `day` at the provider
+    (or the range of them, or every provider): none of its rows there is dated after `day`. One
+    seek on ix_latest_declaration_provider_date (or ix_latest_declaration_declared_on)."""
+    conditions: list[ColumnElement[bool]] = [LatestDeclaration.declared_on > day]
+    if provider_id is not None:
+        conditions.append(LatestDeclaration.provider_id == provider_id)
+    if id_range is not None:
+        conditions.append(LatestDeclaration.provider_id.between(*id_range))
+    return not db.session.scalar(select(exists().where(*conditions)))
+
+
+def rebuild_latest_declarations() -> int:
+    """Work `latest_declaration` out again from every declaration, in the caller's transaction;
+    returns its rows. For after a Core insert of declarations (the demo writer, a bulk load) and
+    for `flask --app interests compliance rebuild-latest`; the session keeps it otherwise."""
+    rebuild_latest(db.session.connection())
+    return int(db.session.scalar(select(func.count()).select_from(LatestDeclaration)) or 0)
+
+
+def latest_declared_on(provider_col: Any, professional_col: Any) -> Any:
+    """The date of this professional's latest declaration to this provider, from
+    `latest_declaration` (a correlated scalar subquery: one primary-key lookup). Only where
+    `latest_answers` holds is it their last declaration on or before the day."""
+    return (
+        select(LatestDeclaration.declared_on)
+        .where(
+            LatestDeclaration.provider_id == provider_col,
+            LatestDeclaration.professional_id == professional_col,
+        )
+        .correlate_except(LatestDeclaration)
+        .scalar_subquery()
+    )
+
+
 def last_declared_on(
     provider_col: Any, professional_col: Any, day: date, *narrowed: ColumnElement[bool]
 ) -> Any:
@@ -184,6 +229,43 @@ def status_expression(last: ColumnElement[Any], start: ColumnElement[Any], cutof
         (started_recently, literal(DeclarationStatus.DUE.value)),
         else_=literal(DeclarationStatus.MISSING.value),
     )
+
+
+def started_recently(engagement: type[Engagement], cutoffs: Cutoffs) -> ColumnElement[bool]:
+    """For an engagement in scope on `cutoffs.as_of`: whether the engagement that counts for its
+    professional at its provider started inside the last 28 days (`start > started_after` in
+    `status_expression`). The one that counts started first, so that is: this one did, and no
+    other of theirs in scope there started earlier than that (a seek only for the few recent
+    starts)."""
+    earlier = aliased(Engagement, name="earlier_start")
+    return and_(
+        engagement.start_date > cutoffs.started_after,
+        ~exists().where(
+            earlier.provider_id == engagement.provider_id,
+            earlier.professional_id == engagement.professional_id,
+            active_on(earlier, cutoffs.as_of),
+            earlier.start_date <= cutoffs.started_after,
+        ),
+    )
+
+
+def status_conditions(
+    last: ColumnElement[Any], recent: ColumnElement[bool], cutoffs: Cutoffs
+) -> dict[str, ColumnElement[bool]]:
+    """`status_expression` taken apart: for each status, the condition that a person has it, from
+    their last declaration (`last`) and whether the engagement that counts started recently
+    (`recent`, see `started_recently`). Exactly one holds for each person, so a filter on one
+    status is a WHERE on these columns rather than a CASE worked out for everyone first."""
+    declared = last >= cutoffs.declared_from
+    not_declared = or_(last.is_(None), last < cutoffs.declared_from)
+    return {
+        DeclarationStatus.DECLARED.value: declared,
+        DeclarationStatus.DUE.value: or_(
+            and_(last >= cutoffs.due_from, last < cutoffs.declared_from), and_(recent, not_declared)
+        ),
+        DeclarationStatus.OVERDUE.value: and_(last < cutoffs.due_from, ~recent),
+        DeclarationStatus.MISSING.value: and_(last.is_(None), ~recent),
+    }
 
 
 def engagement_status(
@@ -240,6 +322,36 @@ def in_scope_people(
         .where(*conditions)
         .subquery("ranked")
     )
+    if latest_answers(as_of, provider_id, id_range):
+        # Each person's latest declaration, one lookup by (provider, professional): a hash join on
+        # PostgreSQL, a primary-key seek per person on SQLite. The providers asked about are said
+        # again of the table: the planner cannot carry them into it through the window.
+        latest_narrowed: list[ColumnElement[bool]] = []
+        if provider_id is not None:
+            latest_narrowed.append(LatestDeclaration.provider_id == provider_id)
+        if id_range is not None:
+            latest_narrowed.append(LatestDeclaration.provider_id.between(*id_range))
+        return (
+            select(
+                ranked.c.provider_id,
+                ranked.c.professional_id,
+                ranked.c.engagement_type,
+                ranked.c.start_date,
+                LatestDeclaration.declared_on.label("last_declared_on"),
+            )
+            .outerjoin(
+                LatestDeclaration,
+                and_(
+                    LatestDeclaration.provider_id == ranked.c.provider_id,
+                    LatestDeclaration.professional_id == ranked.c.professional_id,
+                    *latest_narrowed,
+                ),
+            )
+            .where(ranked.c.position == 1)
+            .offset(0)
+            .subquery("in_scope")
+        )
+    # An earlier day: the declarations themselves, up to it.
     narrowed: list[ColumnElement[bool]] = []
     if provider_id is not None:
         narrowed.append(Declaration.provider_id == provider_id)

@@ -315,3 +315,15 @@ def test_every_table_written_by_the_seed_is_in_insert_order() -> None:
     names = [model.__tablename__ for model in TABLE_ORDER]
     assert names.index("provider") < names.index("engagement") < names.index("declaration")
     assert names.index("interest_version") < names.index("declaration_item")
+
+
+@pytest.mark.alldb
+def test_seeded_latest_declarations_are_each_persons_latest_declaration_to_each_provider(
+    seeded: Flask,
+) -> None:
+    """The writer's Core inserts go around the session that keeps `latest_declaration`: it rebuilds it."""
+    from tests.db.test_latest_declaration import from_scratch, stored
+
+    with seeded.app_context():
+        latest = stored()
+        assert latest and latest == from_scratch()

@@ -98,3 +98,56 @@ def test_0006_gives_each_address_to_the_first_engagement_and_confirms_where_peop
         downgrade(revision="0005")
         with db.engine.connect() as c:
             assert c.execute(text("SELECT email FROM professional")).scalar_one() == "ann@example.org"
+
+
+def test_0013_fills_latest_declaration_with_each_persons_latest_declaration_to_each_provider(
+    empty_app: Flask,
+) -> None:
+    """The backfill keeps, per provider and professional, the latest date, then the highest id."""
+    from sqlalchemy import text
+
+    with empty_app.app_context():
+        upgrade(revision="0011")
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO provider (id, slug, name, kind, region, has_website, created_at) VALUES "
+                    "(1, 'first', 'First', 'nhs_trust', 'london', true, CURRENT_TIMESTAMP), "
+                    "(2, 'second', 'Second', 'clinic', 'london', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO professional (id, given_name, family_name, regulator, registration_number, "
+                    "profession, created_at) VALUES "
+                    "(1, 'Ann', 'Lee', 'GMC', '1234567', 'Doctor', CURRENT_TIMESTAMP), "
+                    "(2, 'Bo', 'Ray', 'GMC', '1234568', 'Doctor', CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO declaration (id, reference, professional_id, provider_id, nil_return, "
+                    "declared_on, signed_at, statement, submission_key) VALUES "
+                    "(1, 'R1', 1, 1, true, '2026-01-01', CURRENT_TIMESTAMP, '', 'k1'), "
+                    "(2, 'R2', 1, 1, true, '2025-01-01', CURRENT_TIMESTAMP, '', 'k2'), "
+                    "(3, 'R3', 1, 2, true, '2025-06-01', CURRENT_TIMESTAMP, '', 'k3'), "
+                    "(4, 'R4', 1, 2, true, '2025-06-01', CURRENT_TIMESTAMP, '', 'k4'), "
+                    "(5, 'R5', 2, 2, true, '2024-02-29', CURRENT_TIMESTAMP, '', 'k5')"
+                )
+            )
+        upgrade(revision="0013")
+        with db.engine.connect() as c:
+            rows = c.execute(
+                text(
+                    "SELECT provider_id, professional_id, declaration_id, declared_on "
+                    "FROM latest_declaration "
+                    "ORDER BY provider_id, professional_id"
+                )
+            ).all()
+        assert [tuple(r[:3]) + (str(r[3]),) for r in rows] == [
+            (1, 1, 1, "2026-01-01"),
+            (2, 1, 4, "2025-06-01"),
+            (2, 2, 5, "2024-02-29"),
+        ]
+        downgrade(revision="0011")
+    assert "latest_declaration" not in table_names(empty_app)

@@ -44,7 +44,13 @@ from interests.services.compliance.terms import (
     OverviewQuery,
     ProviderRow,
 )
-from interests.services.scope import Cutoffs, active_on, people_with_status
+from interests.services.scope import (
+    Cutoffs,
+    active_on,
+    latest_answers,
+    latest_declared_on,
+    people_with_status,
+)
 
 # --- One provider -------------------------------------------------------------------------------
 
@@ -174,7 +180,8 @@ def _attention_statement(
     - `scope.status_expression`, taken apart for the two statuses listed: MISSING is "no declaration to
       this provider on or before `as_of`, and started on or before `started_after`"; OVERDUE is "a
       last declaration before `due_from`, and started on or before `started_after`" (a declaration
-      on or after `due_from` is DUE or DECLARED; a recent start is DUE).
+      on or after `due_from` is DUE or DECLARED; a recent start is DUE). The last declaration is
+      read from `latest_declaration` when it answers `as_of` (`scope.latest_answers`).
 
     tests/db/test_compliance_queries.py checks the lists against the rules' statuses.
     """
@@ -191,16 +198,25 @@ def _attention_statement(
             and_(earlier.start_date == Engagement.start_date, earlier.id < Engagement.id),
         ),
     )
-    declared_by = and_(
-        Declaration.provider_id == provider_id,
-        Declaration.professional_id == Engagement.professional_id,
-        Declaration.declared_on <= as_of,
-    )
-    last_declared_on = select(func.max(Declaration.declared_on)).where(declared_by).scalar_subquery()
-    if status is DeclarationStatus.MISSING:
-        has_status: ColumnElement[bool] = ~exists().where(declared_by)
-    else:
-        has_status = last_declared_on < cutoffs.due_from
+    if latest_answers(as_of, provider_id):
+        # One primary-key lookup in latest_declaration per engagement walked.
+        last_declared_on = latest_declared_on(Engagement.provider_id, Engagement.professional_id)
+        has_status: ColumnElement[bool] = (
+            last_declared_on.is_(None)
+            if status is DeclarationStatus.MISSING
+            else last_declared_on < cutoffs.due_from
+        )
+    else:  # an earlier day than someone's latest declaration: the declarations up to it
+        declared_by = and_(
+            Declaration.provider_id == provider_id,
+            Declaration.professional_id == Engagement.professional_id,
+            Declaration.declared_on <= as_of,
+        )
+        last_declared_on = select(func.max(Declaration.declared_on)).where(declared_by).scalar_subquery()
+        if status is DeclarationStatus.MISSING:
+            has_status = ~exists().where(declared_by)
+        else:
+            has_status = last_declared_on < cutoffs.due_from
     return (
         select(
             Engagement.professional_id,

@@ -14,11 +14,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import selectinload
 
 from interests.extensions import db
-from interests.models import Account, Engagement, InvalidRecord, Professional, Provider, Reminder
+from interests.models import (
+    Account,
+    Engagement,
+    InvalidRecord,
+    LatestDeclaration,
+    Professional,
+    Provider,
+    Reminder,
+)
 from interests.rules.compliance import DeclarationStatus
 from interests.rules.regulators import (
     find_regulator,
@@ -113,16 +121,25 @@ class StaffRow:
         return ENGAGEMENT_TYPE_BY_CODE[self.engagement_type].label
 
 
+def _last_declared(provider: Provider, today: date) -> Any:
+    """Each row's professional's latest declaration to this provider on or before today, as a
+    correlated lookup: in `latest_declaration` (one primary-key seek) when it answers today, as it
+    does unless a declaration is dated after it; else searched among the declarations."""
+    if scope.latest_answers(today, provider.id):
+        return scope.latest_declared_on(Engagement.provider_id, Engagement.professional_id)
+    return scope.last_declared_on(Engagement.provider_id, Engagement.professional_id, today)
+
+
 def _staff_select(provider: Provider, today: date, where: list[Any] | None = None) -> Any:
-    """Engagements at the provider (narrowed by `where`), each with the status of its professional.
+    """Engagements at the provider (narrowed by `where`: a page's ids), each with the status of
+    its professional.
 
     The status is `services.scope`'s, asked row by row: one status per professional per provider,
     from the start of the engagement that counts today (`scope.first_active_start`) and their
-    latest declaration to this provider dated on or before today (`scope.last_declared_on`), both
-    correlated seeks on this provider's rows (ix_engagement_professional_provider,
-    ix_declaration_provider_professional_date), computed once per row in an inner query (OFFSET 0
-    stops SQLite copying them into each CASE branch); the CASE is `scope.engagement_status`.
-    tests/db/test_staff_status.py holds it to the rules.
+    latest declaration to this provider (`_last_declared`), both correlated seeks on this
+    provider's rows, computed once per row in an inner query (OFFSET 0 stops SQLite copying them
+    into each CASE branch); the CASE is `scope.engagement_status`. tests/db/test_staff_status.py
+    holds it to the rules.
 
     The latest declaration on or before today is also the one shown as "last declared": a
     declaration is dated the day it is sent (`declaring.send_declaration(on=clock.today())`, the
@@ -133,7 +150,7 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     earliest_active_start = scope.first_active_start(
         Engagement.provider_id, Engagement.professional_id, today
     )
-    declared_as_of = scope.last_declared_on(Engagement.provider_id, Engagement.professional_id, today)
+    declared_as_of = _last_declared(provider, today)
     last_reminded = (
         select(func.max(Reminder.sent_at))
         .where(
@@ -176,6 +193,49 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
     return select(inner, status.label("status"))
 
 
+def _with_statuses(statement: Any, provider: Provider, today: date) -> tuple[Any, dict[str, Any]]:
+    """`statement` (selecting from Engagement at the provider) joined to what the statuses need,
+    and for each state an engagement can be in on the staff page, the condition that it is.
+
+    The conditions are `scope.status_conditions` (`scope.status_expression` taken apart) with
+    "starts later" and "ended" before them, so each status is a WHERE on indexed columns: the
+    latest declaration is an outer join to `latest_declaration` (a hash join on PostgreSQL, a
+    primary-key seek per row on SQLite), and only the few engagements started in the last 28 days
+    look at the person's other engagements. Nobody's status is worked out just to be thrown away.
+    """
+    cutoffs = Cutoffs.for_date(today)
+    if scope.latest_answers(today, provider.id):
+        latest = LatestDeclaration
+        statement = statement.outerjoin(
+            latest,
+            and_(
+                latest.provider_id == provider.id,
+                latest.professional_id == Engagement.professional_id,
+            ),
+        )
+        # coalesce(): SQLite would otherwise walk ix_latest_declaration_provider_date for the
+        # "declared" range and seek each engagement at random: slower than reading the provider's
+        # engagements in order from their covering index and looking each one up here.
+        last: Any = func.coalesce(latest.declared_on, latest.declared_on)
+    else:  # a declaration dated after today: search the declarations up to today
+        last = scope.last_declared_on(Engagement.provider_id, Engagement.professional_id, today)
+    # In scope today. coalesce() keeps SQLite off ix_engagement_provider_dates (a range on the start
+    # date, then a seek into the table for every row) and on the covering
+    # ix_engagement_provider_professional_start, as in `scope.engagement_exists`.
+    in_scope = and_(
+        func.coalesce(Engagement.start_date, Engagement.start_date) <= today,
+        or_(Engagement.end_date.is_(None), Engagement.end_date >= today),
+    )
+    states: dict[str, Any] = {
+        NOT_STARTED: Engagement.start_date > today,
+        ENDED: and_(Engagement.end_date.is_not(None), Engagement.end_date < today),
+    }
+    recent = scope.started_recently(Engagement, cutoffs)
+    for status, condition in scope.status_conditions(last, recent, cutoffs).items():
+        states[status] = and_(in_scope, condition)
+    return statement, states
+
+
 def _conditions(filters: StaffFilters, today: date) -> list[Any]:
     """The filters and search as conditions on Engagement and Professional."""
     conditions: list[Any] = []
@@ -204,33 +264,24 @@ def _conditions(filters: StaffFilters, today: date) -> list[Any]:
 def staff_page(provider: Provider, filters: StaffFilters, today: date, page: int, per_page: int) -> Page:
     """One page of the staff list, filtered, searched and counted by the database.
 
-    Without a status filter the page's engagements are chosen (and counted) first and the status is
-    worked out for those rows only; with one, it is worked out in the query for everyone matching
-    the other filters, and filtered on.
+    The page's engagements are chosen (and counted) first, a status filter being one more
+    condition (`_with_statuses`), and the status is worked out for those rows only.
     """
     conditions = _conditions(filters, today)
     offset = (page - 1) * per_page
+    # Case-sensitive order (names are capitalised) so the index on family_name can serve it.
+    order = (Professional.family_name, Professional.given_name, Engagement.id)
+    chosen = select(Engagement.id).where(Engagement.provider_id == provider.id, *conditions)
     if filters.status:
-        rows = _staff_select(provider, today, conditions).subquery("staff")
-        filtered = select(rows).where(rows.c.status == filters.status)
-        total = int(db.session.scalar(select(func.count()).select_from(filtered.subquery())) or 0)
-        statement = (
-            filtered.order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
-            .limit(per_page)
-            .offset(offset)
-        )
-    else:
-        # Case-sensitive order (names are capitalised) so the index on family_name can serve it.
-        order = (Professional.family_name, Professional.given_name, Engagement.id)
-        chosen = (
-            select(Engagement.id)
-            .join(Professional, Professional.id == Engagement.professional_id)
-            .where(Engagement.provider_id == provider.id, *conditions)
-        )
-        total = int(db.session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
-        ids = list(db.session.scalars(chosen.order_by(*order).limit(per_page).offset(offset)))
-        rows = _staff_select(provider, today, [Engagement.id.in_(ids)]).subquery("staff")
-        statement = select(rows).order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
+        chosen, states = _with_statuses(chosen, provider, today)
+        chosen = chosen.where(states.get(filters.status, false()))
+    named = chosen.join(Professional, Professional.id == Engagement.professional_id)
+    # Every engagement has its professional: the count needs their row only to search their name.
+    counted = named if filters.q.strip() else chosen
+    total = int(db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
+    ids = list(db.session.scalars(named.order_by(*order).limit(per_page).offset(offset)))
+    rows = _staff_select(provider, today, [Engagement.id.in_(ids)]).subquery("staff")
+    statement = select(rows).order_by(rows.c.family_name, rows.c.given_name, rows.c.engagement_id)
     result = db.session.execute(statement)
     items = []
     for row in result:
@@ -260,11 +311,16 @@ def staff_page(provider: Provider, filters: StaffFilters, today: date, page: int
 
 
 def status_counts(provider: Provider, today: date) -> dict[str, int]:
-    """How many current engagements have each status (one grouped query)."""
-    rows = _staff_select(provider, today, _conditions(StaffFilters(), today)).subquery("staff")
+    """How many current engagements have each status (one grouped query over `_with_statuses`)."""
+    current = select(Engagement.id).where(
+        Engagement.provider_id == provider.id, *_conditions(StaffFilters(), today)
+    )
+    statement, states = _with_statuses(current, provider, today)
+    status = case(*((condition, literal(name)) for name, condition in states.items()), else_=None)
+    rows = statement.add_columns(status.label("status")).subquery("staff")
     counts = dict.fromkeys(STATUS_LABELS, 0)
-    for status, count in db.session.execute(select(rows.c.status, func.count()).group_by(rows.c.status)):
-        counts[status] = int(count)
+    for name, count in db.session.execute(select(rows.c.status, func.count()).group_by(rows.c.status)):
+        counts[name] = int(count)
     return counts
 
 
