@@ -147,8 +147,9 @@ def live(job: StaffImportJob) -> Live | None:
 
 
 class Reporter:
-    """A running job's reports: each new step at once, counts at most every REPORT_EVERY_SECONDS, and
-    a heartbeat (the time and the last count) every `beat_every` seconds from a thread of its own."""
+    """A running job's reports: each new step and its first count at once, later counts at most every
+    REPORT_EVERY_SECONDS, and a heartbeat (the time and the last count) every `beat_every` seconds
+    from a thread of its own."""
 
     def __init__(self, board: Board, job_id: int, beat_every: float) -> None:
         self.board = board
@@ -164,9 +165,12 @@ class Reporter:
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         with self._lock:
+            # A new step, and a step's first count, are shown at once (a step quicker than
+            # REPORT_EVERY_SECONDS would otherwise never show a count); later counts at that pace.
+            first_count = stage == self._live.stage and self._live.done == 0 < done
             new_step = stage != self._live.stage
             self._live = Live(stage, done, total)
-            if new_step or time.monotonic() - self._written >= REPORT_EVERY_SECONDS:
+            if new_step or first_count or time.monotonic() - self._written >= REPORT_EVERY_SECONDS:
                 self._write()
 
     def _beat(self) -> None:
