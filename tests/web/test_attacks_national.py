@@ -76,3 +76,44 @@ def test_two_uploads_racing_start_one_import_not_two(app: Flask, monkeypatch: py
     assert any("An import of staff.csv is already running" in page for page in pages)
     with app.app_context():
         assert db.session.scalar(select(func.count(StaffImportJob.id))) == 1
+
+
+@pytest.mark.alldb
+@pytest.mark.parametrize("status", ["waiting", "checking", "refused", "failed", "done"])
+def test_another_providers_import_job_is_not_found_by_a_hostile_admin(app: Flask, status: str) -> None:
+    secret = "victim-zqxmark-staff.csv"
+    with app.app_context():
+        victim = factories.make_provider(slug="victim")
+        hostile = factories.make_provider(slug="hostile")
+        attacker = factories.make_account("provider_admin", providers=[hostile])
+        job = StaffImportJob(
+            provider_id=victim.id,
+            filename=secret,
+            file_sha256="0" * 64,
+            status=status,
+            step="adding people",
+            done=7,
+            total=9,
+            problem_count=1,
+            problems=[[2, "email", "zqxmark@victim.example.org is not valid"]],
+        )
+        db.session.add(job)
+        db.session.commit()
+        job_id, email = job.id, attacker.email
+    client = app.test_client()
+    factories.sign_in(client, email)
+    for path in (
+        f"/manage/hostile/import/jobs/{job_id}",
+        f"/manage/hostile/import/jobs/{job_id}/progress",
+        f"/manage/victim/import/jobs/{job_id}",
+        f"/manage/victim/import/jobs/{job_id}/progress",
+        "/manage/victim/import",
+        f"/manage/hostile/import/jobs/{job_id + 1000}/progress",
+        "/manage/hostile/import/jobs/99999999999999999999/progress",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "zqxmark" not in response.get_data(as_text=True), path
+    page = client.get("/manage/hostile/import")
+    assert page.status_code == 200
+    assert "zqxmark" not in page.get_data(as_text=True)
