@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from interests import clock
 from interests.public import export
+from interests.rules.text import control_character_in
 from interests.rules.vocabulary import CATEGORY_BY_CODE, PROVIDER_KIND_BY_CODE, REGION_BY_CODE, TYPE_BY_CODE
 from interests.services import register, search_index
 
@@ -55,6 +56,9 @@ def _text(name: str, required: bool = False) -> str | None:
         raise BadParameter(name, f"{name} must be 200 characters or fewer")
     if required and not raw:
         raise BadParameter(name, f"{name} is required")
+    if control_character_in(raw, multiline=False) is not None:
+        # A NUL above all: PostgreSQL refuses it in text, so it would be a server error.
+        raise BadParameter(name, f"{name} must not contain control characters")
     return raw or None
 
 

@@ -54,6 +54,7 @@ def import_staff(slug: str) -> Any:
         storage = form.file.data
         content = storage.read()
         filename = storage.filename or "staff.csv"
+        import_jobs.hold_imports(provider)  # two uploads at once: the second sees the first's job
         running = import_jobs.running_job(provider)
         if running is not None:
             if running.account_id == current_account().id and running.file_sha256 == staff_import.sha256(

@@ -140,6 +140,19 @@ def _tried_again(job: StaffImportJob, live: Live | None) -> bool:
     )
 
 
+def hold_imports(provider: Provider) -> None:
+    """Before an upload checks for a running import: take the provider's row for writing until the
+    caller's transaction ends, so two uploads at once check one after the other (PostgreSQL's row
+    lock; SQLite's one writer, as a read alone would let both see nothing running) and one import
+    runs at a time per provider."""
+    db.session.execute(
+        update(Provider)
+        .where(Provider.id == provider.id)
+        .values(slug=Provider.slug)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def running_job(provider: Provider) -> StaffImportJob | None:
     """The import running for this provider now, if any (an interrupted one does not count)."""
     jobs = db.session.scalars(
