@@ -136,16 +136,8 @@ def national(work: Path, args: argparse.Namespace) -> Iterator[tuple[list[str], 
         env.pop(name, None)
     hosts = [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
     print(f"Starting scripts/run-national ({args.professionals:,} professionals; log {log})", flush=True)
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "run-national")],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    log.write_text("")
+    process = start(["bash", str(ROOT / "scripts" / "run-national")], env, log)
     try:
         wait_for(hosts, process, log)
         database_url = dict(
@@ -154,6 +146,21 @@ def national(work: Path, args: argparse.Namespace) -> Iterator[tuple[list[str], 
         yield hosts, database_url
     finally:
         stop(process)
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """A server process in a session of its own (so it can be stopped with its children), its
+    output appended to `log`."""
+    with log.open("a") as out:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 @contextlib.contextmanager
@@ -179,25 +186,8 @@ def sqlite(work: Path, args: argparse.Namespace) -> Iterator[tuple[list[str], st
     flask(env, "db", "upgrade", log=log)
     flask(env, "demo", "seed", "--professionals", str(args.professionals), log=log)
     flask(env, "search", "reindex", log=log)
-    with log.open("a") as out:
-        process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(args.web_workers),
-                "--control-socket",
-                str(work / "gunicorn.ctl"),
-                "wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    gunicorn = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers)]
+    process = start([*gunicorn, "--control-socket", str(work / "gunicorn.ctl"), "wsgi:app"], env, log)
     hosts = [f"http://127.0.0.1:{port}"]
     try:
         wait_for(hosts, process, log)

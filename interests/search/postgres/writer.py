@@ -25,6 +25,8 @@ import zlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from psycopg import sql
+
 from interests.search import names
 from interests.search.backend import IndexBusy
 from interests.search.documents import PersonDocument, ProviderDocument
@@ -188,7 +190,7 @@ class Writer:
             + [_lock_key("words:" + w) for w in gone_org_words],
         )
         _add_words(self.conn, "name", words)
-        _prune_name_words(self.conn, old_words - words)
+        _prune_words(self.conn, "name", old_words - words)
         # Companies: add the new, remove those nobody publishes any more.
         _lock(self.conn, COMPANY_LOCK, (_lock_key(k) for k in old_keys | set(labels)))
         if new:
@@ -204,26 +206,22 @@ class Writer:
                 "SELECT 1 FROM search_index_person p WHERE p.terms @> ARRAY[o.key])",
                 ([f"c:{k}" for k in maybe_gone],),
             )
-            _prune_org_words(self.conn, gone_org_words)
+            _prune_words(self.conn, "words", gone_org_words)
 
 
-def _prune_name_words(conn: Any, words: Iterable[str]) -> None:
-    """Take out of the vocabulary the name words nobody holds any more."""
+# Who still holds a word of each field of the vocabulary (fixed SQL, chosen by the field).
+_STILL_HELD = {
+    "name": "SELECT 1 FROM search_index_person p WHERE p.terms @> ARRAY['n:' || w.word]",
+    "words": "SELECT 1 FROM search_index_org o WHERE o.words @> ARRAY[w.word::text]",
+}
+
+
+def _prune_words(conn: Any, field: str, words: Iterable[str]) -> None:
+    """Take out of the vocabulary the words of a field (names, or organisations' words) that nobody
+    holds any more."""
     ordered = sorted(set(words))
     if ordered:
-        conn.execute(
-            "DELETE FROM search_index_word w WHERE w.field = 'name' AND w.word = ANY(%s) AND NOT EXISTS ("
-            "SELECT 1 FROM search_index_person p WHERE p.terms @> ARRAY['n:' || w.word])",
-            (ordered,),
-        )
-
-
-def _prune_org_words(conn: Any, words: Iterable[str]) -> None:
-    """Take out of the vocabulary the organisation words no provider or company has any more."""
-    ordered = sorted(set(words))
-    if ordered:
-        conn.execute(
-            "DELETE FROM search_index_word w WHERE w.field = 'words' AND w.word = ANY(%s) AND NOT EXISTS ("
-            "SELECT 1 FROM search_index_org o WHERE o.words @> ARRAY[w.word::text])",
-            (ordered,),
-        )
+        statement = sql.SQL(
+            "DELETE FROM search_index_word w WHERE w.field = %s AND w.word = ANY(%s) AND NOT EXISTS ({})"
+        ).format(sql.SQL(_STILL_HELD[field]))
+        conn.execute(statement, (field, ordered))
