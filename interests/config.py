@@ -33,6 +33,8 @@ PASSWORD_RESET_RATE_LIMIT  default "5 per minute;20 per hour": "forgotten your p
                    3 reset emails an hour, counted in the database)
 SIGN_IN_RATE_LIMIT default "30 per minute;300 per hour": sign-in attempts per client address. Generous,
                    because a trust's staff may share one address; accounts are protected by the lockout.
+API_RATE_LIMIT     default "300 per minute": requests to /api/v1 (all of it together, not
+                   openapi.json) per client address; over it, a JSON 429 with Retry-After.
 LOCKOUT_ATTEMPTS, LOCKOUT_WINDOW_MINUTES, LOCKOUT_MINUTES   default 10, 15, 15: after that many failed
                    sign-ins on one account within the window, it is locked (from every address) for
                    LOCKOUT_MINUTES and its owner is emailed once.
@@ -294,6 +296,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # Generous: one bad actor behind a trust's shared address must not lock out its staff; each
         # account has its own lockout (LOCKOUT_*) whatever address tries.
         "SIGN_IN_RATE_LIMIT": env.get("SIGN_IN_RATE_LIMIT", "30 per minute;300 per hour"),
+        # The open-data API, per client address: a script may page through it, not hammer search.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "300 per minute"),
         "LOCKOUT_ATTEMPTS": env.get("LOCKOUT_ATTEMPTS", LOCKOUT_ATTEMPTS),
         "LOCKOUT_WINDOW_MINUTES": env.get("LOCKOUT_WINDOW_MINUTES", LOCKOUT_WINDOW_MINUTES),
         "LOCKOUT_MINUTES": env.get("LOCKOUT_MINUTES", LOCKOUT_MINUTES),

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
 
 from interests import clock
+from interests.errors import under_api
+from interests.extensions import limiter
 from interests.public import export
-from interests.rules.text import control_character_in
 from interests.rules.vocabulary import CATEGORY_BY_CODE, PROVIDER_KIND_BY_CODE, REGION_BY_CODE, TYPE_BY_CODE
 from interests.services import register, search_index
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _api_limit() -> str:
+    return str(current_app.config["API_RATE_LIMIT"])
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _preflight() -> bool:
+    return request.method == "OPTIONS"
+
+
+# One count per client address for the whole API (openapi.json aside); over it, a JSON 429 with
+# Retry-After (interests.errors). A CORS preflight is not counted.
+limited = limiter.shared_limit(_api_limit, scope="api", key_func=_client_address, exempt_when=_preflight)
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 25
@@ -32,34 +50,45 @@ class BadParameter(Exception):
         self.message = message
 
 
+# What a text parameter may hold, as its "pattern" in openapi.json says: no C0 or C1 control
+# character or DEL (a NUL above all: PostgreSQL refuses it in text, so it would be a server error),
+# and none of the invisible characters that change how text is displayed (Unicode TR36).
+TEXT_PATTERN = "^[^\\u0000-\\u001F\\u007F-\\u009F\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+_TEXT = re.compile(TEXT_PATTERN)
+MAX_TEXT = 200
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,20}")  # ASCII digits only: "²" and "٣" are digits to str.isdigit
+
+
 def _int(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    # An empty value is not a number: the document says integer, so it is refused, not defaulted.
+    if not _WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
         raise BadParameter(name, f"{name} must be a whole number from {low} to {high}")
     return int(raw)
 
 
 def _choice(name: str, allowed: dict[str, Any]) -> str | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if raw not in allowed:
+    if raw not in allowed:  # "" included: leave the parameter out to mean "any"
         raise BadParameter(name, f"{name} must be one of: {', '.join(sorted(allowed))}")
     return raw
 
 
 def _text(name: str, required: bool = False) -> str | None:
-    raw = " ".join(request.args.get(name, "").split())
-    if len(raw) > 200:
-        raise BadParameter(name, f"{name} must be 200 characters or fewer")
-    if required and not raw:
-        raise BadParameter(name, f"{name} is required")
-    if control_character_in(raw, multiline=False) is not None:
-        # A NUL above all: PostgreSQL refuses it in text, so it would be a server error.
+    raw = request.args.get(name)
+    if raw is None:
+        if required:
+            raise BadParameter(name, f"{name} is required")
+        return None
+    if len(raw) > MAX_TEXT:
+        raise BadParameter(name, f"{name} must be {MAX_TEXT} characters or fewer")
+    if not _TEXT.fullmatch(raw):
         raise BadParameter(name, f"{name} must not contain control characters")
-    return raw or None
+    return " ".join(raw.split()) or None
 
 
 def _paging() -> tuple[int, int]:
@@ -75,23 +104,34 @@ def _bad_parameter(error: BadParameter) -> Any:
     return jsonify({"error": {"status": 400, "parameter": error.name, "message": error.message}}), 400
 
 
-def _http_error(error: HTTPException) -> Any:
-    return jsonify({"error": {"status": error.code, "message": error.description}}), error.code
+# Every other error under /api/ (404, 405, 429, 500, 503, whether or not a route matched) is
+# answered as JSON in the same shape by interests.errors.
 
 
-# By status code too: the app's own HTML handlers for these codes would otherwise win.
-for _code in (400, 404, 405, 429, 500, 503):
-    bp.register_error_handler(_code, _http_error)
-bp.register_error_handler(HTTPException, _http_error)
+# CORS: open data may be read by a script on any site. Nothing here depends on a cookie, so no
+# credentials are allowed (Access-Control-Allow-Credentials is never sent).
+CORS_METHODS = "GET, HEAD, OPTIONS"
+CORS_REQUEST_HEADERS = "Accept, Accept-Language, Content-Language, If-None-Match, If-Modified-Since"
+CORS_EXPOSED_HEADERS = "ETag, Retry-After"
+CORS_MAX_AGE_SECONDS = 86_400
 
 
-@bp.after_request
-def _headers(response: Any) -> Any:
+@bp.after_app_request
+def _cors(response: Any) -> Any:
+    if not under_api():
+        return response
     response.headers["Access-Control-Allow-Origin"] = "*"  # open data
+    response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSED_HEADERS
+    if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+        # A preflight: say what a cross-site script may send, and for how long to remember it.
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_REQUEST_HEADERS
+        response.headers["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
     return response
 
 
 @bp.get("/providers")
+@limited
 def providers() -> Any:
     page, per_page = _paging()
     result = register.providers_page(
@@ -108,6 +148,7 @@ def providers() -> Any:
 
 
 @bp.get("/providers/<slug>/register")
+@limited
 def provider_register(slug: str) -> Any:
     page, per_page = _paging()
     filters = register.RegisterFilters(
@@ -130,14 +171,13 @@ def provider_register(slug: str) -> Any:
     }
 
 
-@bp.get("/professionals/<any_int:professional_id>")
-def professional(professional_id: int) -> Any:
-    # A bigger number names nobody, and the database would refuse it (a 500, not a 404).
-    record = (
-        register.professional_record(professional_id, clock.today())
-        if professional_id <= LARGEST_ID
-        else None
-    )
+@bp.get("/professionals/<professional_id>")
+@limited
+def professional(professional_id: str) -> Any:
+    # Read here, not by the URL converter: werkzeug's <int:> takes any Unicode digit ("٣" is 3).
+    # A number bigger than an id column holds names nobody (and the database would refuse it).
+    number = int(professional_id) if _WHOLE_NUMBER.fullmatch(professional_id) else 0
+    record = register.professional_record(number, clock.today()) if 1 <= number <= LARGEST_ID else None
     if record is None:
         abort(404, description="There is no published professional with that id")
     return {
@@ -153,9 +193,18 @@ def professional(professional_id: int) -> Any:
 
 
 @bp.get("/search")
+@limited
 def search() -> Any:
     query = _text("q", required=True) or ""
     page, per_page = _paging()
+    if not query:  # q= given but blank (or only spaces): nothing was asked for, so nothing is found
+        return {
+            "query": "",
+            "items": [],
+            "providers": [],
+            "suggestion": None,
+            **_page_fields(0, page, per_page),
+        }
     try:
         results = search_index.search(query, page=page, per_page=per_page)
     except search_index.SearchUnavailable:
