@@ -110,6 +110,7 @@ def home() -> Any:
     today = clock.today()
     interests = service.interests_of(professional)
     awaiting = identity.awaiting_confirmation(professional.id, today)
+    last_sent = service.last_sent(professional)
     return render_template(
         "declare/home.html",
         professional=professional,
@@ -122,6 +123,8 @@ def home() -> Any:
         covered_ids={v.interest_id for v in service.covered_versions(professional, today)},
         withholding=service.withholding_requests_of(professional),
         statuses=WITHHOLDING_STATUS_BY_CODE,
+        last_sent=last_sent,
+        sent_unchanged={i for i, sent in last_sent.items() if not sent.changed_since},
     )
 
 

@@ -163,6 +163,10 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
     page.fill("#password", PASSWORD)
     page.click("button:has-text('Sign in')")
     page.wait_for_url(lambda url: url.endswith("/declare"))
+    # The interest has never been sent: the page says so, with a warning callout and a tag.
+    assert "Not sent yet" in page.locator("#not-sent").inner_text()
+    assert page.locator("#interests .nhsuk-tag").inner_text() == "Not sent yet"
+    assert_accessible(page)
 
     for path in (
         "/declare/interests/1",

@@ -26,12 +26,15 @@ from interests.services.declaring.common import (
 )
 from interests.services.declaring.preview import PreviewEntry, ProviderPreview, preview
 from interests.services.declaring.reading import (
+    LastSent,
+    SentTo,
     Workplace,
     covered_versions,
     declarations_sent,
     interest_of,
     interests_of,
     is_covered,
+    last_sent,
     withholding_requests_of,
     workplaces,
 )
@@ -47,10 +50,12 @@ __all__ = [
     "DECLARATION_STATEMENT",
     "DeclarationProblem",
     "InterestDetails",
+    "LastSent",
     "NIL_RETURN_STATEMENT",
     "PreviewEntry",
     "ProviderPreview",
     "SendOutcome",
+    "SentTo",
     "Workplace",
     "add_interest",
     "change_interest",
@@ -61,6 +66,7 @@ __all__ = [
     "interest_of",
     "interests_of",
     "is_covered",
+    "last_sent",
     "new_reference",
     "preview",
     "request_withholding",

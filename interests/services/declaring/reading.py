@@ -189,3 +189,67 @@ def declarations_sent(professional: Professional, submission_key: str) -> list[D
             .order_by(Provider.name, Provider.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class SentTo:
+    """One declaration an interest was sent in."""
+
+    reference: str
+    provider_name: str
+
+
+@dataclass
+class LastSent:
+    """When an interest was last sent, in which declarations (one per provider chosen that time), and
+    whether it has changed since: a newer version not yet sent to anyone."""
+
+    declared_on: date
+    declarations: list[SentTo]
+    version_number: int
+    changed_since: bool = False
+
+
+def last_sent(professional: Professional) -> dict[int, LastSent]:
+    """For each of the professional's interests ever sent, the last send that held it (the
+    declarations made by one press of "send", by provider name), by interest id. An interest never
+    sent is not in the answer."""
+    rows = db.session.execute(
+        select(
+            InterestVersion.interest_id,
+            InterestVersion.version_number,
+            Declaration.submission_key,
+            Declaration.declared_on,
+            Declaration.reference,
+            Provider.name,
+        )
+        .join(DeclarationItem, DeclarationItem.interest_version_id == InterestVersion.id)
+        .join(Declaration, Declaration.id == DeclarationItem.declaration_id)
+        .join(Provider, Provider.id == Declaration.provider_id)
+        .join(Interest, Interest.id == InterestVersion.interest_id)
+        .where(Interest.professional_id == professional.id, Declaration.professional_id == professional.id)
+        .order_by(Declaration.signed_at, Declaration.id)
+    ).all()
+    latest_key: dict[int, str] = {}
+    for row in rows:  # oldest first: the last send seen for an interest is its latest
+        latest_key[row.interest_id] = row.submission_key
+    found: dict[int, LastSent] = {}
+    for row in rows:
+        if latest_key[row.interest_id] != row.submission_key:
+            continue
+        sent = found.setdefault(row.interest_id, LastSent(row.declared_on, [], row.version_number))
+        sent.declarations.append(SentTo(row.reference, row.name))
+        sent.version_number = max(sent.version_number, row.version_number)
+    current: dict[int, int] = {
+        interest_id: number
+        for interest_id, number in db.session.execute(
+            select(InterestVersion.interest_id, func.max(InterestVersion.version_number))
+            .join(Interest, Interest.id == InterestVersion.interest_id)
+            .where(Interest.professional_id == professional.id)
+            .group_by(InterestVersion.interest_id)
+        )
+    }
+    for interest_id, sent in found.items():
+        sent.declarations.sort(key=lambda d: (d.provider_name, d.reference))
+        sent.changed_since = current.get(interest_id, 0) > sent.version_number
+    return found
