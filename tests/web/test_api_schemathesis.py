@@ -23,7 +23,9 @@ from schemathesis.checks import CHECKS, load_all_checks
 from interests.api.routes import OPENAPI_PATH
 from tests.public_data import build_and_index
 
-EXAMPLES = 40  # per operation, plus Schemathesis's own coverage cases: well under a minute in all
+EXAMPLES = (
+    50  # per operation, plus Schemathesis's own coverage cases: about 10 s a database on a quiet machine
+)
 
 schema = schemathesis.openapi.from_path(str(OPENAPI_PATH))
 schema.config.generation.update(max_examples=EXAMPLES, deterministic=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,6 +15,8 @@ from interests.models import Declaration, Provider
 from tests import factories
 from tests.pages import soup, text
 from tests.web.declare.helpers import TODAY, add, interest_form, long_date, send_all
+
+pytestmark = pytest.mark.alldb  # the last-sent query on SQLite and PostgreSQL
 
 
 def _rows(client: FlaskClient) -> dict[str, str]:
