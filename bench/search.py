@@ -323,7 +323,13 @@ def main() -> None:
             copy_into_postgres(db_path, args.database_url)
         database = args.database_url
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": database, "SEARCH_INDEX_DIR": str(index_dir), "SECRET_KEY": "b" * 40}
+        {
+            "SQLALCHEMY_DATABASE_URI": database,
+            "SEARCH_INDEX_DIR": str(index_dir),
+            "SECRET_KEY": "b" * 40,
+            # The recall queries go through /api/v1/search, whose per-address limit would refuse them.
+            "RATELIMIT_ENABLED": False,
+        }
     )
     print(f"search engine: {app.config['SEARCH_BACKEND']}")
     with app.app_context():
