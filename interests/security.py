@@ -393,9 +393,7 @@ class _PathText(UnicodeConverter):
 def init_app(app: Flask) -> None:
     from interests.extensions import db, login_manager
 
-    # Before any blueprint is registered: rules take their converter when they are added. A route
-    # that answers a too-big number itself (the API's JSON message) asks for "<any_int:...>".
-    app.url_map.converters["any_int"] = IntegerConverter
+    # Before any blueprint is registered: rules take their converter when they are added.
     app.url_map.converters["any_text"] = UnicodeConverter  # a token page answers a forged one itself
     app.url_map.converters["int"] = _DatabaseId
     app.url_map.converters["default"] = app.url_map.converters["string"] = _PathText

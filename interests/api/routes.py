@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from pathlib import Path
@@ -237,7 +236,3 @@ def _openapi() -> str:
 @bp.get("/openapi.json")
 def openapi() -> Any:
     return current_app.response_class(_openapi(), mimetype="application/json")
-
-
-def openapi_document() -> dict[str, Any]:
-    return dict(json.loads(_openapi()))

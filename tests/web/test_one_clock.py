@@ -79,6 +79,7 @@ def test_register_api_search_and_declare_pages_agree_at_half_past_midnight_bst(
     search_gone = text_of(client.get("/search?q=Yesterday+Devices").data)
     search_kept = text_of(client.get("/search?q=Still+Shown+Pharma").data)
     api_search_gone = client.get("/api/v1/search?q=Yesterday+Devices").get_json()
+    api_search_kept = client.get("/api/v1/search?q=Still+Shown+Pharma").get_json()
     csv_file = client.get("/providers/northfield/register.csv").get_data(as_text=True)
 
     for published in (register, professional_page, api_register, api_person, csv_file):
@@ -86,7 +87,8 @@ def test_register_api_search_and_declare_pages_agree_at_half_past_midnight_bst(
         assert GONE not in published
     assert "Priya Raman" in search_kept
     assert "Priya Raman" not in search_gone
-    assert not [hit for hit in api_search_gone.get("results", []) if "Raman" in str(hit)]
+    assert [hit for hit in api_search_kept["items"] if "Raman" in str(hit)]
+    assert not [hit for hit in api_search_gone["items"] if "Raman" in str(hit)]
 
     sign_in(client, uk_new_day["email"])
     declare = BeautifulSoup(client.get("/declare").data, "html.parser")
