@@ -153,3 +153,24 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
                                 answered_best_first += 1
                                 assert fast == every
         assert answered_best_first > 50
+
+
+def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuilt(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider()
+        person = make_professional(given_name="Older", family_name="Version")
+        make_engagement(person, provider)
+        make_declaration(person, provider)
+        db.session.commit()
+        search_index.rebuild()
+        db.session.execute(text("DROP TABLE search_index_posting"))  # as an older version left it
+        db.session.commit()
+        assert not search_index.index_exists()
+    assert app.test_client().get("/search", query_string={"q": "Version"}).status_code == 503
+    with app.app_context():
+        search_index.rebuild()
+        assert search_index.index_exists()
+    held, expected = postings(app)
+    assert held == expected
+    body = app.test_client().get("/api/v1/search", query_string={"q": "Version"}).get_json()
+    assert [item["name"] for item in body["items"]] == ["Older Version"]

@@ -106,7 +106,12 @@ _FILL_POSTINGS = (
 
 
 def exists(conn: Any) -> bool:
-    if conn.execute("SELECT to_regclass('search_index_state')").fetchone()[0] is None:
+    """Whether the index is built, with every table this version reads (an index built by an
+    older version, without one, counts as missing: `search reindex` builds it anew)."""
+    missing = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NULL", (list(TABLES),)
+    ).fetchone()[0]
+    if missing:
         return False
     return conn.execute("SELECT 1 FROM search_index_state").fetchone() is not None
 
