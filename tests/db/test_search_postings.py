@@ -118,6 +118,10 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
             + [("Omar", "Mohammed")] * 7
             + [("Yusuf", "Muhammad")] * 5
             + [("Mohamed", "Farah")] * 4
+            + [("Rare", "Mohammad")] * 2
+            + [("Rarer", "Mohamad")]
+            + [("Ewan", "McDonald")] * 8
+            + [("Fergus", "Macdonald")]
             + [(f"Given{chr(97 + i)}", "Commonname") for i in range(14)]
         )
         for n, (given, family) in enumerate(people):
@@ -130,7 +134,8 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
 
         conn = db.session.connection().connection.driver_connection
         answered_best_first = 0
-        queries = ("Mohamed", "Muhammad", "Mohammed", "Commonname", "Farah", "Clinic", "Mohamed Clinic")
+        queries = ("Mohamed", "Muhammad", "Mohammed", "Mohammad", "Mohamad", "Macdonald", "McDonald")
+        queries = (*queries, "Commonname", "Farah", "Clinic", "Mohamed Clinic")
         for query in (*queries, "Aisha Mohamed", "Elsewhere Hospital", "Omar Elsewhere", "Givena Commonname"):
             vocabulary = searching.Vocabulary(conn)
             org_keys = [o.key for o in searching.resolve_orgs(conn, vocabulary, query)]
@@ -153,6 +158,13 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
                                 answered_best_first += 1
                                 assert fast == every
         assert answered_best_first > 50
+        # A rare spelling of a common name: its two holders first, then the name's other spellings.
+        vocabulary = searching.Vocabulary(conn)
+        org_keys = [o.key for o in searching.resolve_orgs(conn, vocabulary, "Mohammad")]
+        rare = searching._one_word(conn, tiers.word_ways(vocabulary, "mohammad", 0), org_keys, 10, 0)
+        assert rare is not None
+        assert rare.total == 9 + 7 + 5 + 4 + 2 + 1
+        assert [display["name"] for _, _, display, _ in rare.rows[:2]] == ["Rare Mohammad"] * 2
 
 
 def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuilt(app: Flask) -> None:

@@ -145,8 +145,9 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
     does not make up. So the ranking (score, then professional id) starts with ``best`` people who
     are also linked, then the rest of ``best``, each in professional order: when those fill the
     page, it is read with ordered index scans that stop there, and only the total needs every
-    match, counted from the index without reading a row. None: the page goes beyond ``best`` (or
-    the weights do not allow this), and every match is scored (``_scored``)."""
+    match, counted from the index without reading a row. None: the page goes beyond ``best`` and
+    the rest cannot be ranked this way (see below), or the weights do not allow it: every match is
+    then scored (``_scored``)."""
     kept = [
         (list(dict.fromkeys(schema.term(f, t) for f, t in terms)), weight) for terms, weight in ways if terms
     ]
@@ -201,14 +202,48 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
         ).format(probes=every_way("d", range(1, len(kept))))
         seen = set(linked_best)
         ranked = ranked + [pid for (pid,) in conn.execute(statement, params) if pid not in seen]
-    if len(ranked) < need:
-        return None
-    # The total: everyone holding a term of the word (leaving out the terms that another of them
-    # implies: fields.also_held), and everyone linked to a named organisation who does not.
+    # Everyone matching the word holds one of these terms (the others imply one of them:
+    # fields.also_held).
     pairs = {pair for terms, _ in ways for pair in terms}
     params["words"] = sorted(
         schema.term(*pair) for pair in pairs if not pairs.intersection(fields.also_held(*pair))
     )
+    named = set(ranked)
+    if len(ranked) < need:
+        # All of ``best`` is here. When the word has one other way, a single term every match
+        # holds (a rare spelling of a common name, and the name's equivalence key), the rest follow
+        # in three runs: the others holding that term and linked, the others holding it, then
+        # those only linked. Otherwise every match is scored.
+        if len(kept) != 2 or params["words"] != kept[1][0]:
+            return None
+        params["key"] = kept[1][0][0]
+        holding_linked = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT professional_id FROM search_index_posting "
+                "WHERE term = %(key)s AND professional_id = ANY(%(linked)s::int[]) ORDER BY 1",
+                params,
+            )
+        ]
+        skip = set(ranked)
+        ranked = ranked + [pid for pid in holding_linked if pid not in skip]
+        skip.update(holding_linked)
+        if len(ranked) < need:
+            params["n"] = need - len(ranked) + len(skip)  # enough to step over those already ranked
+            ranked = ranked + [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT professional_id FROM search_index_posting WHERE term = %(key)s "
+                    "ORDER BY 1 LIMIT %(n)s",
+                    params,
+                )
+                if pid not in skip
+            ]
+        named = set(ranked)
+        if len(ranked) < need:
+            ranked = ranked + sorted(set(params["linked"]) - set(holding_linked))
+    # The total: everyone holding one of those terms, and everyone linked to a named organisation
+    # who does not.
     holders = (
         "SELECT count(*) FROM search_index_posting WHERE term = (%(words)s::text[])[1]"
         if len(params["words"]) == 1
@@ -227,7 +262,7 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
     page = ranked[offset:need]
     shown = _shown(conn, page)
     return _Tier(
-        rows=[(pid, True, *shown[pid]) for pid in page if pid in shown],
+        rows=[(pid, pid in named, *shown[pid]) for pid in page if pid in shown],
         total=int(by_name) + int(linked_only),
         linked=int(linked),
     )

@@ -15,7 +15,9 @@ raises ``IndexBusy`` and the change's recorded work is applied after the rebuild
 company keys are locked the same way
 while they are added or removed (a word or company nobody holds any more is taken out: a name or
 company that is no longer published leaves no trace). Locks are taken in one order: buckets,
-then words, then companies, each ascending.
+then words, then companies, each ascending. The posting table (schema.py) changes with the people's
+rows, under their bucket locks: the (term, professional) pairs a change takes away are deleted and
+the new ones inserted; a rebuild fills it from the built people's rows before swapping it in.
 """
 
 from __future__ import annotations
