@@ -1,9 +1,12 @@
 """Answering a query from the search tables: a registration number, or names in tiers (tiers.py,
 the same ways of matching as the Whoosh engine), and the providers and companies a query names.
 
-Each tier is one statement: the people matching every query word (an overlap of the GIN-indexed
-terms with each word's terms), or linked to a named organisation, scored by the ways they
-matched; the total, and only the page's rows read in full.
+A tier scores the people matching every query word (an overlap of the GIN-indexed terms with each
+word's terms), or linked to a named organisation, by the ways they matched (``_scored``); the
+total, and only the page's rows read in full. That reads every match's row, so two cases are
+answered from the posting table instead, with the same results and totals: one query word
+(``_one_word``: a surname alone can match 100,000 people), and the people only linked to a named
+organisation, who all score the same and follow those matching by name (``_linked_last``).
 """
 
 from __future__ import annotations
