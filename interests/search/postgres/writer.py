@@ -232,7 +232,7 @@ def _change_postings(conn: Any, before: Mapping[int, list[str]], after: Mapping[
     if added:
         conn.execute(
             "INSERT INTO search_index_posting (term, professional_id) "
-            "SELECT * FROM unnest(%s::text[], %s::int[])",
+            "SELECT * FROM unnest(%s::text[], %s::int[]) ON CONFLICT DO NOTHING",
             ([t for t, _ in added], [pid for _, pid in added]),
         )
 
