@@ -20,6 +20,7 @@ import random
 import shutil
 import sys
 import time
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -192,7 +193,11 @@ def copy_into_postgres(sqlite_path: Path, url: str) -> None:
     rows = 0
     with source.connect() as read, target.begin() as write:
         raw = write.connection.driver_connection
+        in_source = set(inspect(source).get_table_names())
         for table in db.metadata.sorted_tables:
+            if table.name not in in_source:  # a dataset seeded before the migration that made it
+                print(f"  {table.name}: not in the dataset")
+                continue
             # A dataset seeded before a migration lacks its new columns: they take their defaults.
             present = {c["name"] for c in inspect(source).get_columns(table.name)}
             kept = [c for c in table.columns if c.name in present]
@@ -213,6 +218,10 @@ def copy_into_postgres(sqlite_path: Path, url: str) -> None:
                         f"COALESCE((SELECT max({key[0].name}) FROM {table.name}), 0) + 1, false)"
                     )
                 )
+        if "latest_declaration" not in in_source:  # kept from the declarations: made from them
+            from interests.models.declarations import rebuild_latest
+
+            rebuild_latest(write)
         write.execute(text("ANALYZE"))
     print(f"copied into PostgreSQL: {rows:,} rows in {time.perf_counter() - started:.1f}s")
 
@@ -220,10 +229,13 @@ def copy_into_postgres(sqlite_path: Path, url: str) -> None:
 PLACES = ("Medical Centre", "Surgery", "Dental Practice", "Pharmacy", "Hospital", "Health Centre", "Clinic")
 
 
-def synthetic_index(url: str, professionals: int, providers: int) -> tuple[list, list[str]]:
+def synthetic_index(
+    url: str, professionals: int, providers: int, write: bool = True
+) -> tuple[list, list[str]]:
     """Fill the PostgreSQL engine's tables with generated professionals (the demo seed's names,
     regulators and companies) without the register's own rows, as fast as COPY allows: for sizes
-    the demo seed would take hours to make. Returns a sample of the documents and provider names."""
+    the demo seed would take hours to make. Returns a sample of the documents and provider names.
+    write=False: only generate the same documents (the index is already there)."""
     import psycopg
 
     from interests.demo.providers import _person
@@ -240,7 +252,7 @@ def synthetic_index(url: str, professionals: int, providers: int) -> tuple[list,
     started = time.perf_counter()
     with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         backend = PostgresBackend(lambda: conn)
-        with backend.writing(rebuild=True) as index:
+        with backend.writing(rebuild=True) if write else nullcontext() as index:
             chunk: dict[int, PersonDocument | None] = {}
             for pid in range(1, professionals + 1):
                 given, family, _ = _person(rng)
@@ -263,13 +275,16 @@ def synthetic_index(url: str, professionals: int, providers: int) -> tuple[list,
                 if len(sample) < 4000 and rng.random() < 4000 / professionals:
                     sample.append(doc)
                 if len(chunk) == 20_000:
-                    index.put_people(chunk)
+                    if index is not None:
+                        index.put_people(chunk)
                     chunk = {}
                     if pid % 200_000 == 0:
                         print(
                             f"  {pid:,} professionals written in {time.perf_counter() - started:.0f}s",
                             flush=True,
                         )
+            if index is None:
+                return sample, rng.sample(provider_names, 60)
             index.put_people(chunk)
             index.put_providers(
                 ProviderDocument(p, name, f"p{p}", None) for p, name in enumerate(provider_names, start=1)
@@ -281,11 +296,14 @@ def synthetic_index(url: str, professionals: int, providers: int) -> tuple[list,
 
 
 def postgres_index_bytes() -> int:
-    return int(
-        db.session.execute(
-            text("SELECT sum(pg_total_relation_size(oid)) FROM pg_class WHERE relname LIKE 'search_index_%'")
-        ).scalar_one()
-    )
+    sizes = db.session.execute(
+        text(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class "
+            "WHERE relname LIKE 'search_index_%' AND relkind = 'r' ORDER BY 1"
+        )
+    ).all()
+    print("  " + ", ".join(f"{name} {size / 1e6:.0f} MB" for name, size in sizes))
+    return sum(int(size) for _, size in sizes)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -412,11 +430,15 @@ def synthetic(args: argparse.Namespace) -> None:
         {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(DATA / "unused"), "SECRET_KEY": "b" * 40}
     )
     with app.app_context():
-        db.session.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        db.session.execute(text("CREATE SCHEMA public"))
-        db.session.commit()
-        db.create_all()
-    sample, providers = synthetic_index(url, args.professionals, max(30, args.professionals // 65))
+        reuse = args.reuse_index and search_index.index_exists()
+        if not reuse:
+            db.session.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+            db.create_all()
+    sample, providers = synthetic_index(
+        url, args.professionals, max(30, args.professionals // 65), write=not reuse
+    )
     with app.app_context():
         print(f"index size: {postgres_index_bytes() / 1e6:.1f} MB")
     measure(app, queries_from(sample, providers, args.queries, random.Random(2026)))

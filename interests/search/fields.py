@@ -42,6 +42,16 @@ def person_terms(doc: PersonDocument) -> dict[str, list[str]]:
     }
 
 
+def also_held(field: str, text: str) -> list[tuple[str, str]]:
+    """The terms every document holding this one also holds (as ``person_terms`` makes them): a
+    name word's sound-alike codes and equivalence keys."""
+    if field != "name":
+        return []
+    return [("name_dm", code) for code in names.sound_codes(text)] + [
+        ("name_eq", key) for key in names.equivalence_keys(text)
+    ]
+
+
 def display(doc: PersonDocument) -> dict[str, Any]:
     """What a result shows without a database query: published facts only."""
     return {

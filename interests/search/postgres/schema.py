@@ -6,6 +6,12 @@
   ``p:`` provider id, ``c:`` company key), and what a result shows (``display``).
   A query word's ways become array overlaps (``terms && ARRAY[...]``): PostgreSQL intersects the
   words' posting lists in the GIN index, and only the people matching every word are read.
+- ``search_index_posting``: the same terms one row each, ``(term, professional_id)`` under a B-tree
+  (registration numbers left out: they are looked up in the GIN index, one person each). Counting
+  the holders of a common word, and reading the first of them in professional order, are then
+  index-only scans that never touch the wide rows (searching.py, ``_one_word``). Written with
+  ``search_index_person``, in the same statements' transaction: it always holds exactly the
+  unnested terms of every row there (``posted_terms``).
 - ``search_index_org``: providers and companies (``p:<id>``, ``c:<key>``) and their name words.
 - ``search_index_word``: the distinct words of names (``name``) and of organisations (``words``),
   for one or two typing mistakes (``levenshtein_less_equal`` over the words of the same first
@@ -29,7 +35,13 @@ from interests.search.fields import person_terms
 TABLE_PREFIX = "search_index_"
 FIELD_PREFIX = {"name": "n", "name_dm": "d", "name_eq": "e", "reg": "r", "providers": "p", "companies": "c"}
 
-TABLES = ("search_index_person", "search_index_org", "search_index_word", "search_index_state")
+TABLES = (
+    "search_index_person",
+    "search_index_posting",
+    "search_index_org",
+    "search_index_word",
+    "search_index_state",
+)
 BUILD_SCHEMA = "search_index_build"
 
 _CREATE_TABLES = (
@@ -37,6 +49,11 @@ _CREATE_TABLES = (
         professional_id integer PRIMARY KEY,
         terms text[] NOT NULL,
         display jsonb NOT NULL
+    )""",
+    # Its primary key is made after a rebuild's rows are in (below).
+    """CREATE TABLE search_index_posting (
+        term text COLLATE "C" NOT NULL,
+        professional_id integer NOT NULL
     )""",
     """CREATE TABLE search_index_org (
         key text PRIMARY KEY,
@@ -60,6 +77,7 @@ _CREATE_TABLES = (
 _CREATE_INDEXES = (
     # fastupdate off: a change is searchable at once, with no pending list for every query to scan.
     "CREATE INDEX search_index_person_terms ON search_index_person USING gin (terms) WITH (fastupdate = off)",
+    "ALTER TABLE search_index_posting ADD PRIMARY KEY (term, professional_id)",
     "CREATE INDEX search_index_org_words ON search_index_org USING gin (words) WITH (fastupdate = off)",
     "CREATE INDEX search_index_word_shape ON search_index_word (field, left(word, 1), length(word))",
 )
@@ -74,8 +92,26 @@ def encoded_terms(doc: Any) -> list[str]:
     return [term(field, t) for field, terms in person_terms(doc).items() for t in terms]
 
 
+def posted_terms(terms: list[str]) -> list[str]:
+    """The terms of a row of ``search_index_person`` that ``search_index_posting`` holds."""
+    return [t for t in terms if not t.startswith("r:")]
+
+
+# Fills the posting table of a rebuild from its people, in the primary key's order.
+_FILL_POSTINGS = (
+    "INSERT INTO search_index_posting (term, professional_id) "
+    "SELECT t, professional_id FROM search_index_person, unnest(terms) AS t "
+    "WHERE left(t, 2) <> 'r:' ORDER BY 1, 2"
+)
+
+
 def exists(conn: Any) -> bool:
-    if conn.execute("SELECT to_regclass('search_index_state')").fetchone()[0] is None:
+    """Whether the index is built, with every table this version reads (an index built by an
+    older version, without one, counts as missing: `search reindex` builds it anew)."""
+    missing = conn.execute(
+        "SELECT count(*) FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NULL", (list(TABLES),)
+    ).fetchone()[0]
+    if missing:
         return False
     return conn.execute("SELECT 1 FROM search_index_state").fetchone() is not None
 
@@ -97,6 +133,7 @@ def start_build(conn: Any) -> None:
 def swap_in(conn: Any) -> None:
     """Index the built tables, then replace the current ones with them (in the caller's
     transaction: other sessions see the old tables until it commits)."""
+    conn.execute(_FILL_POSTINGS)
     for statement in _CREATE_INDEXES:
         conn.execute(statement)
     for table in TABLES:

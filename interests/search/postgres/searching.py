@@ -1,19 +1,22 @@
 """Answering a query from the search tables: a registration number, or names in tiers (tiers.py,
 the same ways of matching as the Whoosh engine), and the providers and companies a query names.
 
-Each tier is one statement: the people matching every query word (an overlap of the GIN-indexed
-terms with each word's terms), or linked to a named organisation, scored by the ways they
-matched; the total, and only the page's rows read in full.
+A tier scores the people matching every query word (an overlap of the GIN-indexed terms with each
+word's terms), or linked to a named organisation, by the ways they matched (``_scored``); the
+total, and only the page's rows read in full. That reads every match's row, so two cases are
+answered from the posting table instead, with the same results and totals: one query word
+(``_one_word``: a surname alone can match 100,000 people), and the people only linked to a named
+organisation, who all score the same and follow those matching by name (``_linked_last``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg import sql
 
-from interests.search import names, tiers
+from interests.search import fields, names, tiers
 from interests.search.documents import Found, Hit, OrgMatch
 from interests.search.postgres import schema
 from interests.search.queries import (
@@ -38,8 +41,7 @@ class Vocabulary:
         key = ("frequency", f"{fieldname}:{text}", 0)
         if key not in self.cache:
             self.cache[key] = self.conn.execute(
-                "SELECT count(*) FROM (SELECT 1 FROM search_index_person WHERE terms @> ARRAY[%s] LIMIT %s) "
-                "AS s",
+                "SELECT count(*) FROM (SELECT 1 FROM search_index_posting WHERE term = %s LIMIT %s) AS s",
                 (schema.term(fieldname, text), COMMON_WORD_DOCUMENTS),
             ).fetchone()[0]
         return int(self.cache[key])
@@ -81,9 +83,205 @@ class _Tier:
     rows: list[tuple[int, bool, Any, list[str]]]  # (professional id, by name, display, terms)
     total: int
     linked: int  # how many of the total are linked to a named organisation
+    linked_ids: list[int] = field(default_factory=list)  # _scored(by_name_only=True): who they are
 
 
 def _people(conn: Any, per_word: list[list[Way]], org_keys: list[str], limit: int, offset: int) -> _Tier:
+    if len(per_word) == 1:
+        found = _one_word(conn, per_word[0], org_keys, limit, offset)
+        if found is not None:
+            return found
+    if org_keys:
+        return _linked_last(conn, per_word, org_keys, limit, offset)
+    return _scored(conn, per_word, org_keys, limit, offset)
+
+
+def _linked_last(conn: Any, per_word: list[list[Way]], org_keys: list[str], limit: int, offset: int) -> _Tier:
+    """Everyone matching by name scores more than W_ORG (every word adds at least its smallest
+    weight), and everyone linked to a named organisation but not matching by name scores W_ORG
+    exactly: so those matching by name are scored (``_scored``, usually few), and the linked rest
+    follow in professional order, read from the posting table (not every linked person's row)."""
+    if any(weight <= W_ORG for ways in per_word for terms, weight in ways if terms):
+        return _scored(conn, per_word, org_keys, limit, offset)
+    named = _scored(conn, per_word, org_keys, limit, offset, by_name_only=True)
+    params: dict[str, Any] = {"orgs": org_keys}
+    (linked,) = conn.execute(
+        "SELECT count(DISTINCT professional_id) FROM search_index_posting WHERE term = ANY(%(orgs)s::text[])",
+        params,
+    ).fetchone()
+    tier = _Tier(rows=named.rows, total=named.total + int(linked) - named.linked, linked=int(linked))
+    wanted = offset + limit - named.total  # how many of the linked rest, from the first, the page reaches
+    if wanted > 0:
+        params["n"] = wanted + len(named.linked_ids)
+        skip = set(named.linked_ids)
+        rest = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT DISTINCT professional_id FROM search_index_posting "
+                "WHERE term = ANY(%(orgs)s::text[]) ORDER BY 1 LIMIT %(n)s",
+                params,
+            )
+            if pid not in skip
+        ][max(0, offset - named.total) : wanted]
+        shown = _shown(conn, rest)
+        tier.rows = tier.rows + [(pid, False, *shown[pid]) for pid in rest if pid in shown]
+    return tier
+
+
+def _shown(conn: Any, ids: list[int]) -> dict[int, tuple[Any, list[str]]]:
+    """What the page shows of these people, and their terms (a person taken out of the index since
+    the ids were read is left out)."""
+    return {
+        pid: (display, terms)
+        for pid, display, terms in conn.execute(
+            "SELECT professional_id, display, terms FROM search_index_person WHERE professional_id = ANY(%s)",
+            (ids,),
+        )
+    }
+
+
+def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offset: int) -> _Tier | None:
+    """One query word, ranked from the best-scoring way first, from the posting table alone.
+
+    Everyone matching every way of the word (``best``) scores the most (the sum of the weights), and
+    anyone else at least the smallest weight less, which linking to a named organisation (W_ORG)
+    does not make up. So the ranking (score, then professional id) starts with ``best`` people who
+    are also linked, then the rest of ``best``, each in professional order: when those fill the
+    page, it is read with ordered index scans that stop there, and only the total needs every
+    match, counted from the index without reading a row. None: the page goes beyond ``best`` and
+    the rest cannot be ranked this way (see below), or the weights do not allow it: every match is
+    then scored (``_scored``)."""
+    kept = [
+        (list(dict.fromkeys(schema.term(f, t) for f, t in terms)), weight) for terms, weight in ways if terms
+    ]
+    drivers = [terms for terms, _ in kept if len(terms) == 1]
+    if not drivers or min(weight for _, weight in kept) <= (W_ORG if org_keys else 0):
+        return None
+    # The first way of a single term leads (the exact word, held by the fewest).
+    kept.sort(key=lambda way: len(way[0]) != 1)
+    params: dict[str, Any] = {"driver": kept[0][0][0], "orgs": org_keys}
+    for j, (terms, _) in enumerate(kept):
+        params[f"w{j}"] = terms
+
+    def every_way(who: str, ways: range) -> sql.Composable:
+        # Scalar subqueries, not EXISTS: PostgreSQL then looks each row read in order up in the
+        # index (and stops at the LIMIT), never hashing every holder of a common term first (the
+        # plan its row estimates for common terms led it to).
+        tests: list[sql.Composable] = [
+            sql.SQL(
+                "(SELECT true FROM search_index_posting AS x WHERE x.term = ANY({way}::text[]) "
+                "AND x.professional_id = {who}.professional_id LIMIT 1) IS NOT NULL"
+            ).format(way=sql.Placeholder(f"w{j}"), who=sql.Identifier(who))
+            for j in ways
+        ]
+        return sql.SQL(" AND ").join(tests or [sql.SQL("TRUE")])
+
+    # Everyone linked to a named organisation (a few providers' or companies' people): their ids
+    # are passed back in, so each test against them is one index lookup per person.
+    params["linked"] = [
+        pid
+        for (pid,) in conn.execute(
+            "SELECT DISTINCT professional_id FROM search_index_posting WHERE term = ANY(%(orgs)s::text[])",
+            params,
+        )
+    ]
+    need = offset + limit
+    linked_best: list[int] = []
+    if params["linked"]:
+        params["n"] = need
+        statement = sql.SQL(
+            "SELECT d.professional_id FROM search_index_posting AS d "
+            "WHERE d.term = %(driver)s AND d.professional_id = ANY(%(linked)s::int[]) AND {probes} "
+            "ORDER BY 1 LIMIT %(n)s"
+        ).format(probes=every_way("d", range(1, len(kept))))
+        linked_best = [pid for (pid,) in conn.execute(statement, params)]
+    ranked = linked_best
+    if len(ranked) < need:
+        # The first need + len(linked_best) of ``best`` hold at least ``need`` unlinked ones.
+        params["n"] = need + len(linked_best)
+        statement = sql.SQL(
+            "SELECT d.professional_id FROM search_index_posting AS d "
+            "WHERE d.term = %(driver)s AND {probes} ORDER BY 1 LIMIT %(n)s"
+        ).format(probes=every_way("d", range(1, len(kept))))
+        seen = set(linked_best)
+        ranked = ranked + [pid for (pid,) in conn.execute(statement, params) if pid not in seen]
+    # Everyone matching the word holds one of these terms (the others imply one of them:
+    # fields.also_held).
+    pairs = {pair for terms, _ in ways for pair in terms}
+    params["words"] = sorted(
+        schema.term(*pair) for pair in pairs if not pairs.intersection(fields.also_held(*pair))
+    )
+    named = set(ranked)
+    if len(ranked) < need:
+        # All of ``best`` is here. When the word has one other way, a single term every match
+        # holds (a rare spelling of a common name, and the name's equivalence key), the rest follow
+        # in three runs: the others holding that term and linked, the others holding it, then
+        # those only linked. Otherwise every match is scored.
+        if len(kept) != 2 or params["words"] != kept[1][0]:
+            return None
+        params["key"] = kept[1][0][0]
+        holding_linked = [
+            pid
+            for (pid,) in conn.execute(
+                "SELECT professional_id FROM search_index_posting "
+                "WHERE term = %(key)s AND professional_id = ANY(%(linked)s::int[]) ORDER BY 1",
+                params,
+            )
+        ]
+        skip = set(ranked)
+        ranked = ranked + [pid for pid in holding_linked if pid not in skip]
+        skip.update(holding_linked)
+        if len(ranked) < need:
+            params["n"] = need - len(ranked) + len(skip)  # enough to step over those already ranked
+            ranked = ranked + [
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT professional_id FROM search_index_posting WHERE term = %(key)s "
+                    "ORDER BY 1 LIMIT %(n)s",
+                    params,
+                )
+                if pid not in skip
+            ]
+        named = set(ranked)
+        if len(ranked) < need:
+            ranked = ranked + sorted(set(params["linked"]) - set(holding_linked))
+    # The total: everyone holding one of those terms, and everyone linked to a named organisation
+    # who does not.
+    holders = (
+        "SELECT count(*) FROM search_index_posting WHERE term = (%(words)s::text[])[1]"
+        if len(params["words"]) == 1
+        else "SELECT count(DISTINCT professional_id) FROM search_index_posting "
+        "WHERE term = ANY(%(words)s::text[])"
+    )
+    by_name, linked_too = conn.execute(
+        sql.SQL(
+            "SELECT ({holders}), (SELECT count(DISTINCT professional_id) FROM search_index_posting "
+            "WHERE term = ANY(%(words)s::text[]) AND professional_id = ANY(%(linked)s::int[]))"
+        ).format(holders=sql.SQL(holders)),
+        params,
+    ).fetchone()
+    linked = len(params["linked"])
+    linked_only = linked - int(linked_too)
+    page = ranked[offset:need]
+    shown = _shown(conn, page)
+    return _Tier(
+        rows=[(pid, pid in named, *shown[pid]) for pid in page if pid in shown],
+        total=int(by_name) + int(linked_only),
+        linked=int(linked),
+    )
+
+
+def _scored(
+    conn: Any,
+    per_word: list[list[Way]],
+    org_keys: list[str],
+    limit: int,
+    offset: int,
+    *,
+    by_name_only: bool = False,
+) -> _Tier:
+    """Every match scored by the ways it matched (GIN-indexed overlaps), then ranked. by_name_only:
+    only those matching by name (the linked among them still score W_ORG more, and are listed)."""
     params: dict[str, Any] = {"orgs": org_keys, "w_org": W_ORG, "limit": limit, "offset": offset}
     every_word: list[str] = []
     scores: list[str] = []
@@ -107,22 +305,35 @@ def _people(conn: Any, per_word: list[list[Way]], org_keys: list[str], limit: in
                    + (CASE WHEN linked THEN %(w_org)s ELSE 0 END) AS score
             FROM (
                 SELECT professional_id, terms, ({by_name}) AS by_name, ({linked}) AS linked
-                FROM search_index_person WHERE ({by_name}) OR ({linked})
+                FROM search_index_person WHERE ({by_name}) OR ({linked_too})
             ) AS m
         ),
-        counts AS (SELECT count(*) AS total, count(*) FILTER (WHERE linked) AS linked FROM matched),
+        counts AS (
+            SELECT count(*) AS total, count(*) FILTER (WHERE linked) AS linked,
+                   array_agg(professional_id) FILTER (WHERE linked) AS linked_ids
+            FROM matched
+        ),
         page AS (SELECT * FROM matched ORDER BY score DESC, professional_id LIMIT %(limit)s OFFSET %(offset)s)
-        SELECT counts.total, counts.linked, page.professional_id, page.by_name, p.display, p.terms
+        SELECT counts.total, counts.linked, counts.linked_ids,
+               page.professional_id, page.by_name, p.display, p.terms
         FROM counts
         LEFT JOIN page ON TRUE
         LEFT JOIN search_index_person AS p ON p.professional_id = page.professional_id
         ORDER BY page.score DESC, page.professional_id
         """
-    ).format(by_name=sql.SQL(by_name), linked=sql.SQL(linked), name_score=sql.SQL(name_score))
+    ).format(
+        by_name=sql.SQL(by_name),
+        linked=sql.SQL(linked),
+        linked_too=sql.SQL("FALSE" if by_name_only else linked),
+        name_score=sql.SQL(name_score),
+    )
     rows = conn.execute(statement, params).fetchall()
-    total, linked_total = rows[0][0], rows[0][1]
+    total, linked_total, linked_ids = rows[0][0], rows[0][1], rows[0][2]
     return _Tier(
-        rows=[(r[2], r[3], r[4], r[5]) for r in rows if r[2] is not None], total=total, linked=linked_total
+        rows=[(r[3], r[4], r[5], r[6]) for r in rows if r[3] is not None],
+        total=total,
+        linked=linked_total,
+        linked_ids=list(linked_ids or []) if by_name_only else [],
     )
 
 
@@ -151,12 +362,15 @@ def resolve_orgs(conn: Any, vocabulary: Vocabulary, query: str) -> list[OrgMatch
 
 def search(conn: Any, query: str, page: int, per_page: int) -> Found:
     vocabulary = Vocabulary(conn)
+    # These statements are quick, but PostgreSQL's estimates for common terms made it compile some
+    # (JIT) for longer than they take (this transaction only).
+    conn.execute("SELECT set_config('jit', 'off', true)")
     limit = page * per_page
     offset = (page - 1) * per_page
     number = registration_number(query)
     orgs: list[OrgMatch] = []
     if number is not None:
-        result = _people(conn, [[((("reg", number),), W_EXACT)]], [], per_page, offset)
+        result = _scored(conn, [[((("reg", number),), W_EXACT)]], [], per_page, offset)
     else:
         orgs = resolve_orgs(conn, vocabulary, query)
         org_keys = [o.key for o in orgs]

@@ -15,7 +15,9 @@ raises ``IndexBusy`` and the change's recorded work is applied after the rebuild
 company keys are locked the same way
 while they are added or removed (a word or company nobody holds any more is taken out: a name or
 company that is no longer published leaves no trace). Locks are taken in one order: buckets,
-then words, then companies, each ascending.
+then words, then companies, each ascending. The posting table (schema.py) changes with the people's
+rows, under their bucket locks: the (term, professional) pairs a change takes away are deleted and
+the new ones inserted; a rebuild fills it from the built people's rows before swapping it in.
 """
 
 from __future__ import annotations
@@ -142,13 +144,13 @@ class Writer:
             return
         self.reserve(documents)  # no-op for people already reserved by this transaction
         ids = sorted(documents)
-        old_terms = {
-            t
-            for (terms,) in self.conn.execute(
-                "SELECT terms FROM search_index_person WHERE professional_id = ANY(%s)", (ids,)
-            )
-            for t in terms
-        }
+        held: dict[int, list[str]] = dict(
+            self.conn.execute(
+                "SELECT professional_id, terms FROM search_index_person WHERE professional_id = ANY(%s)",
+                (ids,),
+            ).fetchall()
+        )
+        old_terms = {t for terms in held.values() for t in terms}
         old_keys = {t[2:] for t in old_terms if t.startswith("c:")}
         old_words = {t[2:] for t in old_terms if t.startswith("n:")}
         gone = [pid for pid in ids if documents[pid] is None]
@@ -173,6 +175,11 @@ class Writer:
                 "SET terms = excluded.terms, display = excluded.display",
                 rows,
             )
+        _change_postings(
+            self.conn,
+            {pid: schema.posted_terms(terms) for pid, terms in held.items()},
+            {pid: schema.posted_terms(terms) for pid, terms, _ in rows},
+        )
         new = [_company_row(label) for label in labels.values()]
         maybe_gone = sorted(old_keys - set(labels))
         gone_org_words = {
@@ -207,6 +214,27 @@ class Writer:
                 ([f"c:{k}" for k in maybe_gone],),
             )
             _prune_words(self.conn, "words", gone_org_words)
+
+
+def _change_postings(conn: Any, before: Mapping[int, list[str]], after: Mapping[int, list[str]]) -> None:
+    """Make the posting table hold what ``search_index_person`` now holds for these people: the
+    pairs no longer held taken out, the new ones put in (the people are reserved: no other writer
+    touches their rows)."""
+    old = {(t, pid) for pid, terms in before.items() for t in terms}
+    new = {(t, pid) for pid, terms in after.items() for t in terms}
+    gone, added = sorted(old - new), sorted(new - old)
+    if gone:
+        conn.execute(
+            "DELETE FROM search_index_posting WHERE (term, professional_id) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::int[]))",
+            ([t for t, _ in gone], [pid for _, pid in gone]),
+        )
+    if added:
+        conn.execute(
+            "INSERT INTO search_index_posting (term, professional_id) "
+            "SELECT * FROM unnest(%s::text[], %s::int[]) ON CONFLICT DO NOTHING",
+            ([t for t, _ in added], [pid for _, pid in added]),
+        )
 
 
 # Who still holds a word of each field of the vocabulary (fixed SQL, chosen by the field).
