@@ -2,8 +2,9 @@
 
 search-notes.md: strip accents, drop titles, add adjacent-letter swaps by hand (Whoosh's fuzzy
 matching does not count a transposition as one edit), sound-alike codes (double metaphone), and
-a curated table of name equivalents for the variants no engine caught (Davies/Davey,
-Graham/Graeme, Hughes/Hewes, Bill/William, Liz/Elizabeth).
+name equivalents for the variants no engine caught: nicknames from a maintained dataset
+(Bill/William, Peggy/Margaret), and the project's own spellings (Davies/Davey, Graham/Graeme,
+Hughes/Hewes).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import re
 import unicodedata
 
+from nicknames import name_triplets
 from whoosh.lang.dmetaphone import double_metaphone
 
 # Titles and honorifics a patient may type before a name; they are not part of the name.
@@ -63,28 +65,24 @@ _SPECIAL_LETTERS = str.maketrans(
 _APOSTROPHES = re.compile(r"['\u2019\u2018`\u00b4]")
 _WORD = re.compile(r"[a-z0-9]+")
 
-# Curated equivalents: each group is one name however it is spelt, shortened or nicknamed.
-# Sources: common British given-name diminutives, and the surname variants that search-notes.md
-# found every word-based engine missed. A word may belong to more than one group.
-NAME_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("william", "bill", "billy", "will", "willie", "willy", "liam", "wills"),
-    (
-        "elizabeth",
-        "elisabeth",
-        "liz",
-        "lizzie",
-        "lizzy",
-        "beth",
-        "betty",
-        "bess",
-        "eliza",
-        "libby",
-        "lisa",
-        "elspeth",
-    ),
-    ("robert", "rob", "robbie", "bob", "bobby", "bert"),
-    ("richard", "rich", "richie", "rick", "ricky", "dick"),
-    ("margaret", "maggie", "meg", "peggy", "marge", "margo", "margot", "greta", "mags"),
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Zoë Ní Bhriain" -> "zoe ni bhriain"."""
+    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
+    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+
+
+# Nicknames come from a maintained dataset (the `nicknames` package: hand-curated English given
+# names and their diminutives, "Robert" -> Bob, Bobby, Rob...): each of its given names is a group
+# with its nicknames. The project keeps its own groups below for what that dataset does not hold:
+# spellings of one name (Catherine, Katherine, Kathryn), British and Welsh forms (Liam, Dafydd), and
+# the surname variants search-notes.md found every word-based engine missed. A word may belong to
+# more than one group; a nickname or variant scores below the exact name (tiers.py).
+SPELLING_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("william", "liam", "wills"),
+    ("elizabeth", "elisabeth", "elspeth"),
+    ("robert", "robbie", "bert"),
+    ("margaret", "margo", "margot", "greta", "mags"),
     (
         "katherine",
         "catherine",
@@ -92,63 +90,45 @@ NAME_GROUPS: tuple[tuple[str, ...], ...] = (
         "katharine",
         "kathrine",
         "cathryn",
-        "kate",
         "katie",
-        "katy",
         "kath",
         "cath",
-        "cathy",
-        "kathy",
         "kitty",
         "kat",
     ),
-    ("james", "jim", "jimmy", "jamie", "jimmie"),
-    ("john", "jon", "johnny", "jack", "johnnie"),
+    ("john", "johnnie"),
     ("ian", "iain", "ean"),
     ("sean", "shaun", "shawn", "shane"),
-    ("jonathan", "jon", "jonny", "johnathan", "jonathon"),
-    ("michael", "mike", "mick", "mickey", "micky", "mikey", "michal"),
-    ("christopher", "chris", "kit", "topher", "kris"),
-    ("christine", "christina", "kristina", "kirsty", "kirstie", "chris", "tina", "kristine"),
-    ("anthony", "antony", "tony", "anton"),
-    ("edward", "ed", "eddie", "eddy", "ted", "teddy", "ned"),
-    ("thomas", "tom", "tommy", "thom", "tomas", "tomasz"),
-    ("alexander", "alex", "alec", "sandy", "alistair", "alasdair", "alastair", "sasha"),
-    ("alexandra", "alex", "alexa", "sandra", "sasha", "lexie"),
-    ("andrew", "andy", "drew", "andreas", "andrei"),
-    ("daniel", "dan", "danny", "dani"),
-    ("david", "dave", "davy", "davie", "dafydd", "dai"),
-    ("stephen", "steven", "steve", "stevie", "stefan"),
-    ("matthew", "matt", "matty", "mathew"),
-    ("nicholas", "nick", "nicky", "nico", "nicolas"),
+    ("michael", "michal"),
+    ("christopher", "topher", "kris"),
+    ("christine", "christina", "kristina", "kirsty", "kirstie", "kristine"),
+    ("anthony", "antony", "anton"),
+    ("thomas", "tomas", "tomasz"),
+    ("alexander", "alistair", "alasdair", "alastair", "sasha"),
+    ("alexandra", "alexa", "sasha", "lexie"),
+    ("andrew", "andreas", "andrei"),
+    ("daniel", "dani"),
+    ("david", "davy", "davie", "dafydd", "dai"),
+    ("stephen", "steven", "stevie", "stefan"),
+    ("matthew", "mathew"),
+    ("nicholas", "nicolas"),
     ("nicola", "nikki", "nicky", "nicole"),
-    ("patrick", "pat", "paddy", "padraig"),
-    ("patricia", "pat", "trish", "tricia", "patsy"),
-    ("peter", "pete", "piotr", "pedro"),
-    ("samuel", "sam", "sammy"),
-    ("samantha", "sam", "sammy"),
-    ("joseph", "joe", "joey", "josef"),
+    ("patrick", "padraig"),
+    ("peter", "piotr", "pedro"),
+    ("joseph", "josef"),
     ("yusuf", "yousuf", "youssef", "yousef"),
-    ("benjamin", "ben", "benny", "benji"),
-    ("charles", "charlie", "chas", "chuck"),
-    ("charlotte", "charlie", "lottie", "lotte"),
-    ("frederick", "fred", "freddie", "freddy"),
-    ("henry", "harry", "hal", "hank"),
-    ("gregory", "greg"),
-    ("timothy", "tim", "timmy"),
-    ("philip", "phillip", "phil", "pip"),
-    ("jennifer", "jenny", "jen", "jenni"),
-    ("susan", "sue", "susie", "suzie", "suzanne", "susanna"),
-    ("deborah", "debra", "debbie", "deb"),
-    ("rebecca", "becky", "becca", "bex"),
-    ("victoria", "vicky", "vicki", "vikki", "tori"),
-    ("alison", "allison", "ali"),
-    ("ann", "anne", "anna", "annie"),
+    ("benjamin", "benji"),
+    ("charles", "chas"),
+    ("charlotte", "charlie", "lotte"),
+    ("philip", "phillip"),
+    ("susan", "suzanne", "susanna"),
+    ("deborah", "debra"),
+    ("rebecca", "bex"),
+    ("victoria", "vikki"),
+    ("alison", "allison"),
+    ("ann", "anne", "anna"),
     ("hannah", "hanna"),
-    ("sarah", "sara", "sally"),
-    ("rachel", "rachael"),
-    ("jacqueline", "jackie", "jacqui"),
-    ("helen", "helena", "ellen", "nell", "nellie"),
+    ("helen", "helena", "nell", "nellie"),
     ("zoe", "zoey"),
     ("chloe", "khloe"),
     ("siobhan", "shevaun", "chevonne"),
@@ -170,11 +150,10 @@ NAME_GROUPS: tuple[tuple[str, ...], ...] = (
     ("fatima", "fatimah", "fatma"),
     ("graham", "graeme", "grahame"),
     ("neil", "neal", "niall", "neill"),
-    ("geoffrey", "jeffrey", "geoff", "jeff", "jeffery"),
+    ("geoffrey", "jeffrey", "jeffery"),
     ("lewis", "louis", "luis"),
     ("carl", "karl"),
-    ("claire", "clare", "clair"),
-    ("louise", "louisa", "lou", "lulu"),
+    ("louise", "louisa", "lulu"),
     ("jane", "jayne", "jayn"),
     ("catriona", "katrina", "catrina"),
     ("bjorn", "bjoern"),
@@ -202,16 +181,26 @@ NAME_GROUPS: tuple[tuple[str, ...], ...] = (
     ("llewellyn", "llewelyn", "lewellyn", "llewelin"),
 )
 
+
+def _nickname_groups() -> tuple[tuple[str, ...], ...]:
+    """The dataset's given names, each with its nicknames, as groups of single folded words."""
+    nicknames: dict[str, set[str]] = {}
+    for triplet in name_triplets():
+        if triplet.relationship != "has_nickname":
+            continue
+        given, nickname = _WORD.findall(fold(triplet.name1)), _WORD.findall(fold(triplet.name2))
+        if len(given) == 1 and len(nickname) == 1 and given != nickname:
+            nicknames.setdefault(given[0], set()).add(nickname[0])
+    return tuple((given, *sorted(nicks)) for given, nicks in sorted(nicknames.items()))
+
+
+NAME_GROUPS: tuple[tuple[str, ...], ...] = _nickname_groups() + SPELLING_GROUPS
+
 _GROUPS_BY_WORD: dict[str, tuple[str, ...]] = {}
 for _group in NAME_GROUPS:
     for _word in _group:
-        _GROUPS_BY_WORD[_word] = (*_GROUPS_BY_WORD.get(_word, ()), _group[0])
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Zoë Ní Bhriain" -> "zoe ni bhriain"."""
-    text = unicodedata.normalize("NFKD", text.translate(_SPECIAL_LETTERS))
-    return "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+        if _group[0] not in _GROUPS_BY_WORD.get(_word, ()):  # the dataset's William and ours are one
+            _GROUPS_BY_WORD[_word] = (*_GROUPS_BY_WORD.get(_word, ()), _group[0])
 
 
 def words(text: str) -> list[str]:

@@ -91,6 +91,24 @@ def found_names(client: FlaskClient, query: str) -> list[str]:
 
 
 @pytest.mark.alldb
+def test_a_nickname_finds_the_name_and_ranks_below_the_exact_one(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        provider = make_provider(name="Ashworth Community Hospital", slug="ashworth")
+        for given in ("Robert", "Bob", "Margaret", "Katherine", "Mary"):
+            person = make_professional(given_name=given, family_name="Ashworth")
+            make_engagement(person, provider)
+            make_declaration(person, provider, [make_interest(person, other_party="Ashworth Devices")])
+        db.session.commit()
+        search_index.rebuild()
+    bob = found_names(client, "Bob Ashworth")
+    assert bob[:2] == ["Bob Ashworth", "Robert Ashworth"]  # the exact name first, then the nickname's
+    assert "Margaret Ashworth" in found_names(client, "Peggy Ashworth")
+    assert "Katherine Ashworth" in found_names(client, "Kathy Ashworth")
+    assert found_names(client, "Peggy Ashworth")[0] == "Margaret Ashworth"
+    assert found_names(client, "Polly Ashworth")[0] == "Mary Ashworth"  # the dataset's, not ours
+
+
+@pytest.mark.alldb
 @pytest.mark.parametrize(("query", "expected"), MUST_FIND)
 def test_search_finds_misspellings_and_variants(
     client: FlaskClient, people: dict[str, int], query: str, expected: str
