@@ -239,15 +239,22 @@ def started_recently(engagement: type[Engagement], cutoffs: Cutoffs) -> ColumnEl
     other of theirs in scope there started earlier than that (a seek only for the few recent
     starts)."""
     earlier = aliased(Engagement, name="earlier_start")
-    return and_(
-        engagement.start_date > cutoffs.started_after,
-        ~exists().where(
+    # A count compared with 0, not NOT EXISTS: PostgreSQL turned the NOT EXISTS, under the NOT of
+    # "overdue" and "missing", into a hashed subplan that read every engagement of every provider
+    # to build its hash (a sequential scan of the table for each filtered page); a scalar count is
+    # a seek per row, and only for the rows that started recently.
+    others_earlier = (
+        select(func.count())
+        .where(
             earlier.provider_id == engagement.provider_id,
             earlier.professional_id == engagement.professional_id,
             active_on(earlier, cutoffs.as_of),
             earlier.start_date <= cutoffs.started_after,
-        ),
+        )
+        .correlate_except(earlier)
+        .scalar_subquery()
     )
+    return and_(engagement.start_date > cutoffs.started_after, others_earlier == 0)
 
 
 def status_conditions(
