@@ -17,7 +17,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -453,11 +452,9 @@ def _declared_on_days(provider_id: int, days: Sequence[date]) -> dict[date, Mont
         has_declared = func.coalesce(declared.c[f"declared_{index}"], 0)
         columns.append(func.coalesce(func.sum(is_active), 0))
         columns.append(func.coalesce(func.sum(is_active * has_declared), 0))
-    if db.session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL cannot tell that both sides are one row per professional, so it expects the
-        # join to give billions of rows and spends seconds JIT-compiling a query that takes a
-        # fraction of one (measured at 30,000 providers). Only for this transaction.
-        db.session.execute(text("SET LOCAL jit = off"))
+    # PostgreSQL cannot tell that both sides are one row per professional, so it expects the join
+    # to give billions of rows: JIT would spend seconds compiling a query that takes a fraction of
+    # one (measured at 30,000 providers). The app's connections never JIT (extensions.py).
     row = db.session.execute(
         select(*columns).select_from(
             active.outerjoin(declared, declared.c.professional_id == active.c.professional_id)
