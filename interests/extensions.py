@@ -36,6 +36,28 @@ def bulk_insert(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+# PostgreSQL: every statement planned for its own values, and no JIT compilation.
+# - psycopg prepares a statement the fifth time a connection runs it, and after five more runs
+#   PostgreSQL may keep one generic plan for it, made without the values. A provider's id, a date
+#   or an engagement type decides whether a plan walks an index in order or sorts everything:
+#   the inspectors' lists for the largest provider (134,000 engagements) took over a minute from
+#   a generic plan, and milliseconds from their own.
+# - Its planner JIT-compiles any statement whose estimated cost passes jit_above_cost, and on the
+#   national tables (2,000,000 engagements) the staff page's status filters and the inspectors'
+#   lists pass it although they read a few thousand rows: compiling took longer than running them
+#   (EXPLAIN ANALYZE: 380 ms with JIT, 150 ms without, for one count at the largest provider).
+#   Every statement here is a short read or write; none gains from it.
+POSTGRESQL_OPTIONS = "-c plan_cache_mode=force_custom_plan -c jit=off"
+
+
+@event.listens_for(Engine, "do_connect")
+def _postgresql_options(dialect: Any, connection_record: Any, cargs: Any, cparams: dict[str, Any]) -> None:
+    if dialect.name != "postgresql":
+        return
+    given = cparams.get("options", "")
+    cparams["options"] = f"{given} {POSTGRESQL_OPTIONS}".strip()
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):

@@ -53,6 +53,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -238,15 +239,22 @@ def started_recently(engagement: type[Engagement], cutoffs: Cutoffs) -> ColumnEl
     other of theirs in scope there started earlier than that (a seek only for the few recent
     starts)."""
     earlier = aliased(Engagement, name="earlier_start")
-    return and_(
-        engagement.start_date > cutoffs.started_after,
-        ~exists().where(
+    # A count compared with 0, not NOT EXISTS: PostgreSQL turned the NOT EXISTS, under the NOT of
+    # "overdue" and "missing", into a hashed subplan that read every engagement of every provider
+    # to build its hash (a sequential scan of the table for each filtered page); a scalar count is
+    # a seek per row, and only for the rows that started recently.
+    others_earlier = (
+        select(func.count())
+        .where(
             earlier.provider_id == engagement.provider_id,
             earlier.professional_id == engagement.professional_id,
             active_on(earlier, cutoffs.as_of),
             earlier.start_date <= cutoffs.started_after,
-        ),
+        )
+        .correlate_except(earlier)
+        .scalar_subquery()
     )
+    return and_(engagement.start_date > cutoffs.started_after, others_earlier == 0)
 
 
 def status_conditions(
@@ -289,29 +297,39 @@ def engagement_status(
 # --- Set-based: every provider at once, or a range of them ---------------------------------------
 
 
-def in_scope_people(
-    cutoffs: Cutoffs, provider_id: int | None = None, id_range: tuple[int, int] | None = None
-) -> Any:
-    """One row per professional in scope at each provider: type, start and last declaration.
+def _counted_engagements(conditions: list[ColumnElement[bool]]) -> tuple[Any, list[ColumnElement[bool]]]:
+    """The engagements `conditions` select, and the condition that keeps, of each professional's at
+    a provider, only the one that counts: the first started (then the lowest id).
 
-    A professional's engagements at one provider are numbered by start date (then id) and only the
-    first is kept. The covering index ix_engagement_provider_professional_start gives the window
-    its order without a sort. `provider_id` narrows everything to one provider, `id_range` to the
-    providers with ids from its first to its last (inclusive; the nightly snapshot goes in chunks).
+    PostgreSQL: DISTINCT ON (provider, professional) over the covering index's order, one row per
+    person straight from the index walk. Its planner knows that gives one row per person; the
+    ranking below left it expecting 0.5% of them, so it looked up each person's latest declaration
+    one at a time rather than merging two index walks (measured: 440 ms against 170 ms for the
+    figures of a provider with 134,000 engagements). SQLite has no DISTINCT ON: the engagements
+    are numbered by start date (then id) and only the first is kept; the covering index
+    ix_engagement_provider_professional_start gives the window its order without a sort.
     """
     engagement = Engagement
-    as_of = cutoffs.as_of
-    conditions: list[ColumnElement[bool]] = [active_on(engagement, as_of)]
-    if provider_id is not None:
-        conditions.append(engagement.provider_id == provider_id)
-    if id_range is not None:
-        conditions.append(engagement.provider_id.between(*id_range))
+    columns = (
+        engagement.provider_id,
+        engagement.professional_id,
+        engagement.engagement_type,
+        engagement.start_date,
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        first = (
+            select(*columns)
+            .where(*conditions)
+            .ext(distinct_on(engagement.provider_id, engagement.professional_id))
+            .order_by(
+                engagement.provider_id, engagement.professional_id, engagement.start_date, engagement.id
+            )
+            .subquery("ranked")
+        )
+        return first, []
     ranked = (
         select(
-            engagement.provider_id,
-            engagement.professional_id,
-            engagement.engagement_type,
-            engagement.start_date,
+            *columns,
             func.row_number()
             .over(
                 partition_by=(engagement.provider_id, engagement.professional_id),
@@ -322,6 +340,26 @@ def in_scope_people(
         .where(*conditions)
         .subquery("ranked")
     )
+    return ranked, [ranked.c.position == 1]
+
+
+def in_scope_people(
+    cutoffs: Cutoffs, provider_id: int | None = None, id_range: tuple[int, int] | None = None
+) -> Any:
+    """One row per professional in scope at each provider: type, start and last declaration.
+
+    Of a professional's engagements at one provider only the one that counts is kept
+    (`_counted_engagements`). `provider_id` narrows everything to one provider, `id_range` to the
+    providers with ids from its first to its last (inclusive; the nightly snapshot goes in chunks).
+    """
+    engagement = Engagement
+    as_of = cutoffs.as_of
+    conditions: list[ColumnElement[bool]] = [active_on(engagement, as_of)]
+    if provider_id is not None:
+        conditions.append(engagement.provider_id == provider_id)
+    if id_range is not None:
+        conditions.append(engagement.provider_id.between(*id_range))
+    ranked, counted = _counted_engagements(conditions)
     if latest_answers(as_of, provider_id, id_range):
         # Each person's latest declaration, one lookup by (provider, professional): a hash join on
         # PostgreSQL, a primary-key seek per person on SQLite. The providers asked about are said
@@ -347,7 +385,7 @@ def in_scope_people(
                     *latest_narrowed,
                 ),
             )
-            .where(ranked.c.position == 1)
+            .where(*counted)
             .offset(0)
             .subquery("in_scope")
         )
@@ -367,7 +405,7 @@ def in_scope_people(
             ranked.c.engagement_type,
             ranked.c.start_date,
             last.label("last_declared_on"),
-        ).where(ranked.c.position == 1)
+        ).where(*counted)
         # OFFSET 0 keeps SQLite from flattening this into the outer query, which would copy the
         # correlated subquery into every CASE that reads it (measured: ten times slower).
         return statement.offset(0).subquery("in_scope")
@@ -397,7 +435,7 @@ def in_scope_people(
                 latest.c.professional_id == ranked.c.professional_id,
             ),
         )
-        .where(ranked.c.position == 1)
+        .where(*counted)
         .subquery("in_scope")
     )
 
