@@ -116,7 +116,28 @@ COLUMNS: tuple[Column, ...] = (
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 AMOUNT_KEYS = ("registration_fees", "travel", "fees", "related_expenses")
-KEY_BY_HEADING: dict[str, str] = {}
+# Group headings some years put before each amount's own heading ("Fee for service and
+# consultancy: Related expenses agreed in ..."): a heading not known whole is tried without them.
+HEADING_GROUPS = (
+    "contribution to costs of events",
+    "contribution to the costs of events",
+    "fee for service and consultancy",
+    "fees for service and consultancy",
+)
+
+
+class _KnownHeadings(dict[str, str]):
+    def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        found = super().get(key)
+        if found is not None:
+            return found
+        for group in HEADING_GROUPS:
+            if key.startswith(group + " "):
+                return super().get(key[len(group) + 1 :], default)
+        return default
+
+
+KEY_BY_HEADING = _KnownHeadings()
 for _column in COLUMNS:
     for _heading in (_column.heading, _column.key, *_column.aliases):
         KEY_BY_HEADING[heading_key(_heading)] = _column.key

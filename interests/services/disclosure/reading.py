@@ -184,7 +184,8 @@ def _find_headings(rows: Iterator[tuple[int, Cells]], report: Report) -> tuple[i
         if line >= HEADER_SEARCH_LINES:
             break
     if best is None:
-        report.add(1, None, "The file is empty")
+        if report.ok:  # not already refused for its encoding
+            report.add(1, None, "The file is empty")
         return None
     for column in COLUMNS:
         if column.required and column.key not in best.positions:
