@@ -130,7 +130,8 @@ def test_other_years_headings_are_understood_and_unknown_ones_listed() -> None:
         "Contribution to costs of Events: Registration Fees",
         "Contribution to costs of Events: Travel & Accommodation",
         "Fee for service and consultancy: Fees",
-        "Fee for service and consultancy: Related expenses agreed in the fee for service or consultancy contract",
+        "Fee for service and consultancy: Related expenses agreed in the fee for service or "
+        "consultancy contract",
         "TOTAL",
         "Donations and Grants to HCOs",
     )
@@ -197,14 +198,16 @@ def test_a_file_separated_by_semicolons_is_refused_with_how_to_save_it() -> None
             ("1 250,00", "", "", "", ""),
             (
                 "Registration fees",
-                "Registration fees '1 250,00' uses a comma for the decimal point: write pounds and pence like 1250.00",
+                "Registration fees '1 250,00' uses a comma for the decimal point: "
+                "write pounds and pence like 1250.00",
             ),
         ),
         (
             ("", "abc", "", "", ""),
             (
                 "Travel and accommodation",
-                "Travel and accommodation 'abc' is not an amount of money: write it like 1250.00 or £1,250.00",
+                "Travel and accommodation 'abc' is not an amount of money: "
+                "write it like 1250.00 or £1,250.00",
             ),
         ),
         (
@@ -222,7 +225,8 @@ def test_a_file_separated_by_semicolons_is_refused_with_how_to_save_it() -> None
             ("", "", "2000000", "", ""),
             (
                 "Fees for service and consultancy",
-                "Fees for service and consultancy '2000000' is more than £1,000,000: check it is in pounds, not pence",
+                "Fees for service and consultancy '2000000' is more than £1,000,000: "
+                "check it is in pounds, not pence",
             ),
         ),
         (("100", "", "", "", "150"), ("Total", "Total £150.00 is not the sum of the amounts (£100.00)")),
