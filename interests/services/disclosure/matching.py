@@ -1,9 +1,9 @@
 """Who each reported payment is about: the register's facts for a batch of payments, handed to the
 pure decision rule (`rules.payments.decide_match`).
 
-A batch of rows is looked up together (one query for their registration numbers, one for their
-surnames and one for where those people work), so 150,000 rows cost a few hundred queries, not
-half a million.
+A batch of rows is looked up together (one query for their registration numbers, one for the
+people with their family names and initials, one for where those people work), so 150,000 rows
+cost a few hundred queries, not half a million; and what was read for one batch serves the next.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from interests.extensions import db
@@ -34,6 +34,24 @@ class RecipientName:
     given: str  # the first given name's first word, folded ("amira")
     family: str  # the family name's last word, folded ("berg" of "van der Berg", "oneill")
     family_lookups: frozenset[str]  # lower-case family names to look for on the register
+    given_letters: frozenset[str]  # first letters of the given name and its variants (Bill: b, w)
+
+    @property
+    def initial_only(self) -> bool:
+        return len(self.given) == 1
+
+    @property
+    def given_keys(self) -> frozenset[str]:
+        return name_keys(self.given)
+
+    @property
+    def family_keys(self) -> frozenset[str]:
+        return name_keys(self.family)
+
+
+def name_keys(word: str) -> frozenset[str]:
+    """The word and the keys of every group of equivalent names it belongs to (Bill -> william)."""
+    return frozenset({word, *equivalence_keys(word)})
 
 
 def recipient_name(full_name: str) -> RecipientName | None:
@@ -58,53 +76,37 @@ def recipient_name(full_name: str) -> RecipientName | None:
         lookups.update({mac, "mac" + mac[2:]})
     if len(family_words) > 1:
         lookups.add(" ".join(family_words))
-    return RecipientName(given_words[0], last, frozenset(lookups))
+    given = given_words[0]
+    letters = {given[0], *(word[0] for word in _GROUP_WORDS.get(given, ()))}
+    return RecipientName(given, last, frozenset(lookups), frozenset(letters))
 
 
-def _same_or_variant(a: str, b: str) -> str | None:
-    if a == b:
-        return SAME_NAME
-    if set(equivalence_keys(a)) & set(equivalence_keys(b)):
-        return VARIANT_NAME
-    if (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
-        return VARIANT_NAME  # an initial
-    return None
+PLACE_WORDS = 4  # the longest town name to look for, in words ("Newcastle upon Tyne" is 3)
 
 
-def name_fit(name: RecipientName, given_name: str, family_name: str) -> str | None:
-    """SAME_NAME, VARIANT_NAME or None: how a professional's name fits a payment's."""
-    given = words(given_name)
-    family = words(family_name)
-    if not given or not family:
-        return None
-    family_fit = _same_or_variant(name.family, family[-1])
-    given_fit = _same_or_variant(name.given, given[0])
-    if family_fit is None or given_fit is None:
-        return None
-    return SAME_NAME if family_fit == given_fit == SAME_NAME else VARIANT_NAME
+def word_runs(found: list[str]) -> set[str]:
+    """Every run of 1 to PLACE_WORDS consecutive words, joined by spaces."""
+    return {
+        " ".join(found[i : i + width])
+        for width in range(1, PLACE_WORDS + 1)
+        for i in range(len(found) - width + 1)
+    }
 
 
 def in_place(city: str, places: Iterable[str]) -> bool:
     """Is the city one of the places (a provider's address or name), word for word?"""
-    wanted = words(city)
-    if not wanted:
-        return False
-    width = len(wanted)
-    for place in places:
-        found = words(place)
-        if any(found[i : i + width] == wanted for i in range(len(found) - width + 1)):
-            return True
-    return False
+    wanted = " ".join(words(city))
+    return bool(wanted) and any(wanted in word_runs(words(place)) for place in places)
 
 
 @dataclass(frozen=True)
 class _Person:
     id: int
-    given_name: str
-    family_name: str
     regulator: str
     registration_number: str
     display: str
+    given: str  # first word of the given name, folded
+    family: str  # last word of the family name, folded
 
 
 def _display(title: str | None, given: str, family: str, regulator: str, number: str) -> str:
@@ -112,18 +114,106 @@ def _display(title: str | None, given: str, family: str, regulator: str, number:
     return f"{name} ({regulator} {number})"
 
 
-def _people(condition: ColumnElement[bool]) -> list[_Person]:
-    return [
-        _Person(
-            found.id,
-            found.given_name,
-            found.family_name,
-            found.regulator,
-            found.registration_number,
-            _display(
-                found.title, found.given_name, found.family_name, found.regulator, found.registration_number
-            ),
-        )
+PAIRS_PER_QUERY = 4000  # (family name, initial) pairs per query: 8,000 parameters, under SQLite's limit
+_INITIAL = "initial:"
+
+
+class Matcher:
+    """Matches the batches of one import. What it has read of the register (the people with a
+    family name and initial a recipient had, and where they work) is kept for the later batches,
+    so each is read once per import."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self._pairs_read: set[tuple[str, str]] = set()
+        self._people: dict[int, _Person] = {}
+        # (family key, given key) -> people: a recipient's candidates without scanning namesakes.
+        self._index: dict[tuple[str, str], list[_Person]] = defaultdict(list)
+        # Each person's places in the year (providers' addresses and names) as every run of up to
+        # PLACE_WORDS words, so "is the city one of them" is one set lookup.
+        self._places: dict[int, set[str]] = {}
+
+    def match(self, rows: Sequence[PaymentRow]) -> list[Match]:
+        """The matcher's decision for each row, in order."""
+        readings = {row.line: read_identifier(row.identifier or "") for row in rows}
+        numbers = {reading.number for found in readings.values() for reading in found}
+        by_number = {
+            (person.regulator, person.registration_number): person
+            for person in (self._read(Professional.registration_number.in_(numbers)) if numbers else [])
+        }
+        names = {row.line: recipient_name(row.full_name) for row in rows}
+        self._read_names([name for name in names.values() if name is not None])
+        people = {row.line: self._people_named(names[row.line]) for row in rows}
+        self._read_places(sorted({pid for found in people.values() for pid in found} - self._places.keys()))
+        decisions = []
+        for row in rows:
+            holders = [by_number.get((reading.regulator, reading.number)) for reading in readings[row.line]]
+            number_candidates = [
+                Candidate(holder.id, SAME_NAME, True, holder.display)
+                for holder in holders
+                if holder is not None
+            ]
+            name = names[row.line]
+            city = " ".join(words(row.city))
+            name_candidates = [
+                Candidate(
+                    person.id,
+                    SAME_NAME
+                    if name and (person.given, person.family) == (name.given, name.family)
+                    else VARIANT_NAME,
+                    bool(city) and city in self._places.get(person.id, ()),
+                    person.display,
+                )
+                for person in people[row.line].values()
+            ]
+            decisions.append(
+                decide_match(
+                    identifier=row.identifier or "",
+                    by_number=number_candidates,
+                    by_name=name_candidates,
+                    city=row.city,
+                )
+            )
+        return decisions
+
+    def _people_named(self, name: RecipientName | None) -> dict[int, _Person]:
+        """The people whose name is the recipient's or a variant of it, by id (in id order)."""
+        found: dict[int, _Person] = {}
+        if name is None:
+            return found
+        given_keys = [_INITIAL + name.given] if name.initial_only else list(name.given_keys)
+        for family_key in name.family_keys:
+            for given_key in given_keys:
+                for person in self._index.get((family_key, given_key), ()):
+                    found[person.id] = person
+        return dict(sorted(found.items()))
+
+    def _read_names(self, names: list[RecipientName]) -> None:
+        wanted = {
+            (lookup, letter)
+            for name in names
+            for lookup in name.family_lookups
+            for letter in name.given_letters
+        } - self._pairs_read
+        pairs = sorted(wanted)
+        for start in range(0, len(pairs), PAIRS_PER_QUERY):
+            chunk = pairs[start : start + PAIRS_PER_QUERY]
+            for person in self._read(
+                tuple_(
+                    func.lower(Professional.family_name),
+                    func.substr(func.lower(Professional.given_name), 1, 1),
+                ).in_(chunk)
+            ):
+                if person.id in self._people:
+                    continue
+                self._people[person.id] = person
+                for family_key in name_keys(person.family):
+                    for given_key in (*name_keys(person.given), _INITIAL + person.given[:1]):
+                        self._index[(family_key, given_key)].append(person)
+        self._pairs_read.update(wanted)
+
+    def _read(self, condition: ColumnElement[bool]) -> list[_Person]:
+        people = []
         for found in db.session.execute(
             select(
                 Professional.id,
@@ -133,73 +223,33 @@ def _people(condition: ColumnElement[bool]) -> list[_Person]:
                 Professional.regulator,
                 Professional.registration_number,
             ).where(condition)
-        )
-    ]
-
-
-def match_rows(rows: Sequence[PaymentRow], year: int) -> list[Match]:
-    """The matcher's decision for each row, in order."""
-    readings = {row.line: read_identifier(row.identifier or "") for row in rows}
-    numbers = {reading.number for found in readings.values() for reading in found}
-    by_number = {
-        (person.regulator, person.registration_number): person
-        for person in (_people(Professional.registration_number.in_(numbers)) if numbers else [])
-    }
-    names = {row.line: recipient_name(row.full_name) for row in rows}
-    lookups = {lookup for name in names.values() if name is not None for lookup in name.family_lookups}
-    people = _people(func.lower(Professional.family_name).in_(lookups)) if lookups else []
-    people_by_family: dict[str, list[_Person]] = defaultdict(list)
-    for person in people:
-        people_by_family[person.family_name.lower()].append(person)
-    places = _places([person.id for person in people], year)
-    decisions = []
-    for row in rows:
-        holders = [by_number.get((reading.regulator, reading.number)) for reading in readings[row.line]]
-        number_candidates = [
-            Candidate(holder.id, SAME_NAME, True, holder.display) for holder in holders if holder is not None
-        ]
-        name = names[row.line]
-        name_candidates: list[Candidate] = []
-        if name is not None:
-            seen: set[int] = set()
-            for lookup in name.family_lookups:
-                for person in people_by_family.get(lookup, ()):
-                    fit = name_fit(name, person.given_name, person.family_name)
-                    if fit is None or person.id in seen:
-                        continue
-                    seen.add(person.id)
-                    name_candidates.append(
-                        Candidate(
-                            person.id, fit, in_place(row.city, places.get(person.id, ())), person.display
-                        )
-                    )
-        decisions.append(
-            decide_match(
-                identifier=row.identifier or "",
-                by_number=number_candidates,
-                by_name=sorted(name_candidates, key=lambda c: c.professional_id),
-                city=row.city,
-            )
-        )
-    return decisions
-
-
-def _places(professional_ids: list[int], year: int) -> dict[int, list[str]]:
-    """Where each professional worked in the year: their providers' addresses and names."""
-    if not professional_ids:
-        return {}
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    found: dict[int, list[str]] = defaultdict(list)
-    for start in range(0, len(professional_ids), 5000):
-        batch = professional_ids[start : start + 5000]
-        for professional_id, address, name in db.session.execute(
-            select(Engagement.professional_id, Provider.address, Provider.name)
-            .join(Provider, Provider.id == Engagement.provider_id)
-            .where(
-                Engagement.professional_id.in_(batch),
-                Engagement.start_date <= last,
-                or_(Engagement.end_date.is_(None), Engagement.end_date >= first),
-            )
         ):
-            found[professional_id].extend(place for place in (address, name) if place)
-    return found
+            given, family = words(found.given_name), words(found.family_name)
+            if not given or not family:
+                continue
+            display = _display(
+                found.title, found.given_name, found.family_name, found.regulator, found.registration_number
+            )
+            people.append(
+                _Person(found.id, found.regulator, found.registration_number, display, given[0], family[-1])
+            )
+        return people
+
+    def _read_places(self, professional_ids: list[int]) -> None:
+        """Where each professional worked in the year: their providers' addresses and names."""
+        first, last = date(self.year, 1, 1), date(self.year, 12, 31)
+        for pid in professional_ids:
+            self._places[pid] = set()
+        for start in range(0, len(professional_ids), 5000):
+            batch = professional_ids[start : start + 5000]
+            for professional_id, address, provider_name in db.session.execute(
+                select(Engagement.professional_id, Provider.address, Provider.name)
+                .join(Provider, Provider.id == Engagement.provider_id)
+                .where(
+                    Engagement.professional_id.in_(batch),
+                    Engagement.start_date <= last,
+                    or_(Engagement.end_date.is_(None), Engagement.end_date >= first),
+                )
+            ):
+                for place in (address, provider_name):
+                    self._places[professional_id].update(word_runs(words(place or "")))
