@@ -197,3 +197,53 @@ def test_matching_a_big_batch_uses_the_register_once_per_batch(world: dict[str, 
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) < 20, len(selects)
     assert len(payments()) == 5000
+
+
+@pytest.mark.parametrize(
+    ("full_name", "given", "family", "looks_for"),
+    [
+        ("Dr Amira Okafor", "amira", "okafor", {"okafor"}),
+        ("OKAFOR, Amira", "amira", "okafor", {"okafor"}),
+        ("Prof. Siobhan O'Neill", "siobhan", "oneill", {"oneill", "o'neill"}),
+        ("Anna van der Berg", "anna", "berg", {"berg", "der berg", "van der berg"}),
+        ("Bill Davis", "bill", "davis", {"davis", "davies", "davey"}),
+        ("Fiona MacDonald", "fiona", "macdonald", {"macdonald", "mcdonald"}),
+    ],
+)
+def test_a_recipients_name_is_read_as_given_and_family_names_and_the_spellings_to_look_for(
+    full_name: str, given: str, family: str, looks_for: set[str]
+) -> None:
+    from interests.services.disclosure.matching import recipient_name
+
+    name = recipient_name(full_name)
+    assert name is not None
+    assert (name.given, name.family) == (given, family)
+    assert looks_for <= name.family_lookups
+
+
+@pytest.mark.parametrize("full_name", ["Okafor", "Dr", "", "Aggregate"])
+def test_one_word_is_not_a_name_to_match(full_name: str) -> None:
+    from interests.services.disclosure.matching import recipient_name
+
+    assert recipient_name(full_name) is None
+
+
+@pytest.mark.parametrize(
+    ("city", "places", "found"),
+    [
+        ("Leeds", ["Beckett Street, Leeds LS9 7TF"], True),
+        ("LEEDS", ["Leeds Teaching Hospitals NHS Trust"], True),
+        ("Newcastle upon Tyne", ["Freeman Road, Newcastle upon Tyne NE7 7DN"], True),
+        ("Stoke-on-Trent", ["Newcastle Road, Stoke-on-Trent ST4 6QG"], True),
+        ("York", ["New York Road, Leeds"], True),  # word for word: a street named after a town counts
+        ("Bath", ["Bathgate Road, Edinburgh"], False),  # not part of a word
+        ("Leeds", [], False),
+        ("", ["Leeds"], False),
+    ],
+)
+def test_a_city_is_found_word_for_word_in_a_providers_address_or_name(
+    city: str, places: list[str], found: bool
+) -> None:
+    from interests.services.disclosure.matching import in_place
+
+    assert in_place(city, places) is found
