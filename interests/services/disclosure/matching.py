@@ -114,6 +114,7 @@ def _display(title: str | None, given: str, family: str, regulator: str, number:
     return f"{name} ({regulator} {number})"
 
 
+CANDIDATES_KEPT = 50_000  # recipients (name and city) whose candidates are kept for later rows
 PAIRS_PER_QUERY = 4000  # (family name, initial) pairs per query: 8,000 parameters, under SQLite's limit
 _INITIAL = "initial:"
 
@@ -131,7 +132,11 @@ class Matcher:
         self._index: dict[tuple[str, str], list[_Person]] = defaultdict(list)
         # Each person's places in the year (providers' addresses and names) as every run of up to
         # PLACE_WORDS words, so "is the city one of them" is one set lookup.
-        self._places: dict[int, set[str]] = {}
+        # Kept per provider (far fewer than people), with each person's providers in the year.
+        self._provider_places: dict[int, frozenset[str]] = {}
+        self._providers_of: dict[int, list[int]] = {}
+        # A recipient is often on several rows (one per company): their candidates are worked out once.
+        self._candidates: dict[tuple[str, str, str], list[Candidate]] = {}
 
     def match(self, rows: Sequence[PaymentRow]) -> list[Match]:
         """The matcher's decision for each row, in order."""
@@ -141,52 +146,66 @@ class Matcher:
             (person.regulator, person.registration_number): person
             for person in (self._read(Professional.registration_number.in_(numbers)) if numbers else [])
         }
-        names = {row.line: recipient_name(row.full_name) for row in rows}
+        holders = {
+            row.line: [
+                Candidate(holder.id, SAME_NAME, True, holder.display)
+                for reading in readings[row.line]
+                if (holder := by_number.get((reading.regulator, reading.number))) is not None
+            ]
+            for row in rows
+        }
+        # A number one person holds decides alone (rules.payments.decide_match): no name needed.
+        names = {
+            row.line: recipient_name(row.full_name) if len(holders[row.line]) != 1 else None for row in rows
+        }
         self._read_names([name for name in names.values() if name is not None])
-        people = {row.line: self._people_named(names[row.line]) for row in rows}
-        self._read_places(sorted({pid for found in people.values() for pid in found} - self._places.keys()))
+        people = {
+            (name.given, name.family): self._people_named(name) for name in names.values() if name is not None
+        }
+        self._read_places(
+            sorted({person.id for found in people.values() for person in found} - self._providers_of.keys())
+        )
         decisions = []
         for row in rows:
-            holders = [by_number.get((reading.regulator, reading.number)) for reading in readings[row.line]]
-            number_candidates = [
-                Candidate(holder.id, SAME_NAME, True, holder.display)
-                for holder in holders
-                if holder is not None
-            ]
             name = names[row.line]
             city = " ".join(words(row.city))
-            name_candidates = [
-                Candidate(
-                    person.id,
-                    SAME_NAME
-                    if name and (person.given, person.family) == (name.given, name.family)
-                    else VARIANT_NAME,
-                    bool(city) and city in self._places.get(person.id, ()),
-                    person.display,
-                )
-                for person in people[row.line].values()
-            ]
+            name_candidates: list[Candidate] = []
+            if name is not None:
+                key = (name.given, name.family, city)
+                cached = self._candidates.get(key)
+                if cached is None:
+                    cached = [
+                        Candidate(
+                            person.id,
+                            SAME_NAME if (person.given, person.family) == key[:2] else VARIANT_NAME,
+                            self._works_in(person.id, city),
+                            person.display,
+                        )
+                        for person in people[key[:2]]
+                    ]
+                    if len(self._candidates) >= CANDIDATES_KEPT:
+                        self._candidates.clear()
+                    self._candidates[key] = cached
+                name_candidates = cached
             decisions.append(
                 decide_match(
                     identifier=row.identifier or "",
-                    by_number=number_candidates,
+                    by_number=holders[row.line],
                     by_name=name_candidates,
                     city=row.city,
                 )
             )
         return decisions
 
-    def _people_named(self, name: RecipientName | None) -> dict[int, _Person]:
-        """The people whose name is the recipient's or a variant of it, by id (in id order)."""
+    def _people_named(self, name: RecipientName) -> list[_Person]:
+        """The people whose name is the recipient's or a variant of it, in id order."""
         found: dict[int, _Person] = {}
-        if name is None:
-            return found
         given_keys = [_INITIAL + name.given] if name.initial_only else list(name.given_keys)
         for family_key in name.family_keys:
             for given_key in given_keys:
                 for person in self._index.get((family_key, given_key), ()):
                     found[person.id] = person
-        return dict(sorted(found.items()))
+        return [found[pid] for pid in sorted(found)]
 
     def _read_names(self, names: list[RecipientName]) -> None:
         wanted = {
@@ -235,15 +254,20 @@ class Matcher:
             )
         return people
 
+    def _works_in(self, professional_id: int, city: str) -> bool:
+        return bool(city) and any(
+            city in self._provider_places[provider_id] for provider_id in self._providers_of[professional_id]
+        )
+
     def _read_places(self, professional_ids: list[int]) -> None:
         """Where each professional worked in the year: their providers' addresses and names."""
         first, last = date(self.year, 1, 1), date(self.year, 12, 31)
         for pid in professional_ids:
-            self._places[pid] = set()
+            self._providers_of[pid] = []
         for start in range(0, len(professional_ids), 5000):
             batch = professional_ids[start : start + 5000]
-            for professional_id, address, provider_name in db.session.execute(
-                select(Engagement.professional_id, Provider.address, Provider.name)
+            for professional_id, provider_id, address, provider_name in db.session.execute(
+                select(Engagement.professional_id, Provider.id, Provider.address, Provider.name)
                 .join(Provider, Provider.id == Engagement.provider_id)
                 .where(
                     Engagement.professional_id.in_(batch),
@@ -251,5 +275,8 @@ class Matcher:
                     or_(Engagement.end_date.is_(None), Engagement.end_date >= first),
                 )
             ):
-                for place in (address, provider_name):
-                    self._places[professional_id].update(word_runs(words(place or "")))
+                self._providers_of[professional_id].append(provider_id)
+                if provider_id not in self._provider_places:
+                    self._provider_places[provider_id] = frozenset(
+                        word_runs(words(address or "")) | word_runs(words(provider_name))
+                    )
