@@ -76,7 +76,7 @@ def disclosure_csv(rng: random.Random, *, year: int) -> bytes:
             InterestVersion.interest_type.in_(("outside_employment", "sponsored_events", "hospitality")),
             InterestVersion.date_from <= last,
         )
-        .order_by(Declaration.professional_id, InterestVersion.id)
+        .order_by(Declaration.professional_id, InterestVersion.other_party)
         .distinct()
     ):
         declared.setdefault(professional_id, []).append(company)

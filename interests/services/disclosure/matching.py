@@ -114,7 +114,9 @@ def _display(title: str | None, given: str, family: str, regulator: str, number:
     return f"{name} ({regulator} {number})"
 
 
-CANDIDATES_KEPT = 50_000  # recipients (name and city) whose candidates are kept for later rows
+# Candidates kept for later rows of the same recipient (name and city), counted in candidates so
+# the memory stays bounded (about 100 bytes each) however common the names are.
+CANDIDATES_KEPT = 200_000
 PAIRS_PER_QUERY = 4000  # (family name, initial) pairs per query: 8,000 parameters, under SQLite's limit
 _INITIAL = "initial:"
 
@@ -137,6 +139,7 @@ class Matcher:
         self._providers_of: dict[int, list[int]] = {}
         # A recipient is often on several rows (one per company): their candidates are worked out once.
         self._candidates: dict[tuple[str, str, str], list[Candidate]] = {}
+        self._candidates_kept = 0
 
     def match(self, rows: Sequence[PaymentRow]) -> list[Match]:
         """The matcher's decision for each row, in order."""
@@ -183,8 +186,10 @@ class Matcher:
                         )
                         for person in people[key[:2]]
                     ]
-                    if len(self._candidates) >= CANDIDATES_KEPT:
+                    self._candidates_kept += len(cached) + 1
+                    if self._candidates_kept > CANDIDATES_KEPT:
                         self._candidates.clear()
+                        self._candidates_kept = len(cached) + 1
                     self._candidates[key] = cached
                 name_candidates = cached
             decisions.append(
