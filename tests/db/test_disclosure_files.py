@@ -345,3 +345,12 @@ def test_a_broken_zip_inside_is_refused_not_a_crash() -> None:
     rows, report = read(buffer.getvalue())
     assert rows == []
     assert "cannot be opened" in report.problems[0].message
+
+
+def test_a_hostile_heading_line_is_listed_short_without_control_characters() -> None:
+    headings = (*HEADINGS, *(f"Junk {n}\x07" + "x" * 500 for n in range(60)))
+    rows, report = read(csv_text([(*GOOD, "1", "", "", "", "")], headings).encode())
+    assert report.ok
+    assert len(report.not_understood) == 51
+    assert report.not_understood[0] == ("Junk 0\ufffd" + "x" * 500)[:100]
+    assert report.not_understood[-1] == "and 10 more"

@@ -30,6 +30,7 @@ from interests.rules.disclosure import (
     parse_amount,
 )
 from interests.rules.headings import Headings, match_headings
+from interests.rules.text import without_controls
 from interests.services.staff.checking import MAX_PROBLEMS_SHOWN, Problem
 
 WORKBOOK = "Excel workbook"
@@ -195,9 +196,21 @@ def _find_headings(rows: Iterator[tuple[int, Cells]], report: Report) -> tuple[i
                 f"No {column.heading} column was found in the first {HEADER_SEARCH_LINES} lines. "
                 "Use the EFPIA template's headings",
             )
-    if best.not_understood:
-        report.not_understood = best.not_understood
+    report.not_understood = _shown(best.not_understood)
     return None
+
+
+NOT_UNDERSTOOD_SHOWN = 50  # headings listed (a hostile file could have thousands of columns)
+HEADING_SHOWN_LENGTH = 100  # characters of each
+
+
+def _shown(headings: list[str]) -> list[str]:
+    """The headings not understood, as listed and kept: the first few, each cut short, with any
+    control character shown as U+FFFD."""
+    shown = [without_controls(heading)[:HEADING_SHOWN_LENGTH] for heading in headings[:NOT_UNDERSTOOD_SHOWN]]
+    if len(headings) > NOT_UNDERSTOOD_SHOWN:
+        shown.append(f"and {len(headings) - NOT_UNDERSTOOD_SHOWN:,} more")
+    return shown
 
 
 def read_rows(content: bytes, report: Report) -> Iterator[PaymentRow]:
@@ -213,7 +226,7 @@ def read_rows(content: bytes, report: Report) -> Iterator[PaymentRow]:
     if found is None:
         return
     header_line, headings = found
-    report.not_understood = headings.not_understood
+    report.not_understood = _shown(headings.not_understood)
     for key in headings.repeated:
         report.add(
             header_line, COLUMN_BY_KEY[key].heading, f"The column {COLUMN_BY_KEY[key].heading} appears twice"
