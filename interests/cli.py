@@ -120,6 +120,9 @@ def register_commands(app: Flask) -> None:
     from interests.inspect.cli import compliance_cli
 
     app.cli.add_command(compliance_cli)
+    from interests.admin.cli import disclosure_cli
+
+    app.cli.add_command(disclosure_cli)
     from interests import tasks
 
     tasks.init_app(app)

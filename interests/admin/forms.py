@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
@@ -12,6 +14,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from interests.rules.vocabulary import ROLE_BY_CODE, ROLES
 from interests.services import account_admin, security_log
 from interests.services.account_admin import REASON_MAX_LENGTH, SEARCH_MAX_LENGTH
+from interests.services.disclosure.importing import year_problem
 from interests.services.identity import DECISION_REASON_MAX_LENGTH
 
 EARLIEST_YEAR = 2000  # no register (and no log) existed before this; older dates are typos
@@ -170,3 +173,31 @@ class AddProviderForm(FlaskForm):
         ],
     )
     reason = _reason_field()
+
+
+class DisclosureImportForm(FlaskForm):
+    """A Disclosure UK file and the year its payments were made in."""
+
+    year = StringField("Year the payments were made")
+    file = FileField("Upload the Disclosure UK file (.xlsx or .csv)")
+
+    def __init__(self, *args: Any, this_year: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.this_year = this_year
+
+    def validate_year(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            raise ValidationError("Enter the year the payments were made, for example 2024")
+        if not text.isdigit() or len(text) != 4:
+            raise ValidationError("Enter the year as 4 digits, for example 2024")
+        problem = year_problem(int(text), self.this_year)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_file(self, field: Any) -> None:
+        storage = field.data
+        if storage is None or not getattr(storage, "filename", ""):
+            raise ValidationError("Select the Disclosure UK file")
+        if not storage.filename.lower().endswith((".xlsx", ".csv")):
+            raise ValidationError("The file must be an Excel workbook (.xlsx) or a CSV file (.csv)")

@@ -1,4 +1,4 @@
-"""System admins: accounts, identity claims and the security log.
+"""System admins: accounts, identity claims, the security log and industry payments (Disclosure UK).
 
 System admins run accounts; they do not declare, manage a provider's register or see withheld
 reasons (product card, "Identity and consent across providers").
@@ -31,6 +31,7 @@ from interests.admin.forms import (
     AccountFilterForm,
     AddProviderForm,
     ClaimDecisionForm,
+    DisclosureImportForm,
     RoleForm,
     SecurityEventFilterForm,
     parse_day,
@@ -38,9 +39,13 @@ from interests.admin.forms import (
 from interests.frontend import UK_TIME
 from interests.models import Account
 from interests.pagination import pagination, requested_page
+from interests.rules.disclosure import COLUMNS as DISCLOSURE_COLUMNS
+from interests.rules.payments import OUTCOME_LABELS
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.security import fresh_sign_in_required, roles_required
 from interests.services import account_admin, identity, security_log
+from interests.services.disclosure import importing as disclosure_import
+from interests.services.disclosure.reading import DisclosureRefused
 from interests.services.security_log import EventFilter
 from interests.unit_of_work import discard
 
@@ -390,3 +395,54 @@ def account_ask_again(account_id: int, engagement_id: int) -> Any:
     return done or render_template(
         "admin/account_ask_again.html", account=found, engagement=engagement, form=form
     )
+
+
+# --- Industry payments (Disclosure UK) -----------------------------------------------------------
+
+
+@bp.route("/industry-payments", methods=["GET", "POST"])
+@fresh_sign_in_required()
+def industry_payments() -> Any:
+    """Upload a Disclosure UK year: the file is read whole and replaces that year, or is refused
+    with every problem listed and nothing saved."""
+    form = DisclosureImportForm(this_year=clock.today().year)
+    report = None
+    if form.validate_on_submit():
+        storage = form.file.data
+        year = int(form.year.data)
+        filename = storage.filename or "disclosure"
+        try:
+            outcome = disclosure_import.import_year(
+                storage.read(), year=year, filename=filename, actor=_admin()
+            )
+        except DisclosureRefused as refused:
+            discard()
+            report = refused.report
+            count = report.problem_count
+            form.file.errors = [  # type: ignore[attr-defined]
+                f"The file has {count:,} {'problem' if count == 1 else 'problems'}. "
+                "Nothing was saved: correct the file and upload it again"
+            ]
+        else:
+            security_log.record(
+                security_log.ADMIN_ACTION,
+                account=_admin(),
+                detail=f"Imported Disclosure UK {year}: {outcome.disclosure_import.rows:,} payments",
+            )
+            flash(f"Disclosure UK {year} imported", "success")
+            return redirect(url_for("admin.industry_payments_year", year=year), 303)
+    return render_template(
+        "admin/industry_payments.html",
+        form=form,
+        report=report,
+        imports=disclosure_import.latest_imports(),
+        columns=DISCLOSURE_COLUMNS,
+    )
+
+
+@bp.get("/industry-payments/<int:year>")
+def industry_payments_year(year: int) -> Any:
+    found = disclosure_import.import_for_year(year)
+    if found is None:
+        abort(404)
+    return render_template("admin/industry_payments_year.html", record=found, labels=OUTCOME_LABELS)

@@ -6,22 +6,25 @@ import random
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import click
 from flask import current_app
 from sqlalchemy import func, insert, select, text, update
 
+from interests.demo.disclosure import disclosure_csv
 from interests.demo.generate import generate
 from interests.demo.vocabulary import BATCH_ROWS, DEMO_PROFESSIONAL_ID, MODEL_BY_TABLE, TABLE_ORDER
 from interests.extensions import db
 from interests.models import (
     Account,
     Engagement,
+    IndustryPayment,
     Professional,
     Provider,
 )
+from interests.services.disclosure import importing as disclosure_import
 from interests.services.scope import rebuild_latest_declarations
 from interests.unit_of_work import transaction
 
@@ -119,7 +122,7 @@ def create_demo_accounts(password: str) -> None:
 
 
 def table_counts() -> dict[str, int]:
-    models: tuple[type[Any], ...] = (*TABLE_ORDER, Account)
+    models: tuple[type[Any], ...] = (*TABLE_ORDER, Account, IndustryPayment)
     return {
         model.__tablename__: db.session.scalar(select(func.count()).select_from(model)) or 0
         for model in models
@@ -158,4 +161,12 @@ def seed(
     rows = write(batches, professionals=professionals, progress=progress)
     with transaction():
         create_demo_accounts(password)
+    with transaction():
+        # Last year's industry payments, as `make run` shows them (issue 14).
+        year = today.year - 1
+        content = disclosure_csv(random.Random(seed), year=year)
+        outcome = disclosure_import.import_year(
+            content, year=year, filename=f"disclosure-uk-{year}.csv", actor=None
+        )
+        outcome.disclosure_import.imported_at = datetime(today.year, today.month, today.day, 7, tzinfo=UTC)
     return SeedResult(True, table_counts(), time.perf_counter() - started, rows)

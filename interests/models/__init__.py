@@ -22,6 +22,7 @@ from interests.models.declarations import (
     keep_latest,
     rebuild_latest,
 )
+from interests.models.industry_payments import DisclosureImport, IndustryPayment
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
@@ -36,11 +37,13 @@ __all__ = [
     "ComplianceSnapshot",
     "ComplianceSnapshotRun",
     "Declaration",
+    "DisclosureImport",
     "DeclarationItem",
     "Engagement",
     "Interest",
     "InterestVersion",
     "IdentityClaim",
+    "IndustryPayment",
     "InvalidRecord",
     "Invitation",
     "LatestDeclaration",

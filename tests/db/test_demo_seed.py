@@ -327,3 +327,26 @@ def test_seeded_latest_declarations_are_each_persons_latest_declaration_to_each_
     with seeded.app_context():
         latest = stored()
         assert latest and latest == from_scratch()
+
+
+@pytest.mark.alldb
+def test_the_seed_loads_last_years_industry_payments_matched_every_way_some_undeclared(seeded: Flask) -> None:
+    from interests.models import DisclosureImport, IndustryPayment
+    from interests.services.disclosure.reconciling import reconciled
+
+    with seeded.app_context():
+        record = db.session.scalar(select(DisclosureImport))
+        assert record is not None
+        assert (record.year, record.filename, record.file_format) == (
+            2025,
+            "disclosure-uk-2025.csv",
+            "UTF-8 with byte order mark",
+        )
+        assert record.certain > 0 and record.probable > 0 and record.nobody > 0
+        assert record.aggregate_rows == 1
+        assert record.not_understood == []
+        payments = db.session.scalars(select(IndustryPayment)).all()
+        assert len(payments) == record.rows
+        found = reconciled(payments)
+        declared = [result.declared for result in found.values()]
+        assert True in declared and False in declared

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from interests.rules.headings import heading_key, match_headings
 from interests.rules.regulators import REGULATORS, find_regulator, normalise_registration_number
 from interests.rules.vocabulary import ENGAGEMENT_TYPES
 
@@ -138,12 +139,8 @@ class ImportRefused(ValueError):
         self.checked = checked
 
 
-def _heading_key(text: str) -> str:
-    return re.sub(r"[\s_\-]+", " ", text.replace("\ufeff", "")).strip().lower()
-
-
-_KEY_BY_HEADING = {_heading_key(column.heading): column.key for column in COLUMNS}
-_KEY_BY_HEADING.update({_heading_key(column.key): column.key for column in COLUMNS})
+_KEY_BY_HEADING = {heading_key(column.heading): column.key for column in COLUMNS}
+_KEY_BY_HEADING.update({heading_key(column.key): column.key for column in COLUMNS})
 _KEY_BY_HEADING.update(
     {"email address": "email", "start": "start_date", "end": "end_date", "decision-maker": "decision_maker"}
 )
@@ -223,16 +220,10 @@ def check(content: bytes, *, progress: Progress | None = None) -> Checked:
             "'CSV UTF-8 (Comma delimited)' and try again",
         )
         return checked
-    positions: dict[str, int] = {}
-    for index, heading in enumerate(header):
-        key = _KEY_BY_HEADING.get(_heading_key(heading))
-        if key is None:
-            continue
-        if key in positions:
-            checked.add(
-                1, COLUMN_BY_KEY[key].heading, f"The column {COLUMN_BY_KEY[key].heading} appears twice"
-            )
-        positions[key] = index
+    headings = match_headings(header, _KEY_BY_HEADING)
+    positions = headings.positions
+    for key in headings.repeated:
+        checked.add(1, COLUMN_BY_KEY[key].heading, f"The column {COLUMN_BY_KEY[key].heading} appears twice")
     for column in COLUMNS:
         if column.key not in positions and not column.optional_column:
             checked.add(

@@ -1,0 +1,85 @@
+"""Industry payments (Disclosure UK): one imported year, and the payments it reported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from interests.models.base import Base, UTCDateTime, utcnow
+
+
+class DisclosureImport(Base):
+    """One year of Disclosure UK, as last imported: re-importing a year replaces it."""
+
+    __tablename__ = "disclosure_import"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    # How the file was read: "Excel workbook", "UTF-8", "UTF-8 with byte order mark", "Windows-1252".
+    file_format: Mapped[str] = mapped_column(String(40))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    certain: Mapped[int] = mapped_column(Integer, default=0)
+    probable: Mapped[int] = mapped_column(Integer, default=0)
+    possible: Mapped[int] = mapped_column(Integer, default=0)
+    ambiguous: Mapped[int] = mapped_column(Integer, default=0)
+    nobody: Mapped[int] = mapped_column(Integer, default=0)
+    aggregate_rows: Mapped[int] = mapped_column(Integer, default=0)
+    # Headings in the file that were not understood (and so not read), as written there.
+    not_understood: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    @property
+    def matched(self) -> int:
+        return self.certain + self.probable + self.possible
+
+
+class IndustryPayment(Base):
+    """One row of a Disclosure UK file: what one company reported paying one recipient in a year,
+    and who on the register (if anyone) the matcher decided it is about, and why."""
+
+    __tablename__ = "industry_payment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    disclosure_import_id: Mapped[int] = mapped_column(
+        ForeignKey("disclosure_import.id", ondelete="CASCADE"), index=True
+    )
+    year: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)  # the line (row) in the file, for anyone checking it
+    full_name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(500))
+    identifier: Mapped[str | None] = mapped_column(String(40))
+    company: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))  # rules.disclosure.company_key
+    # Money in whole pence, as everywhere in the register.
+    registration_fees_pence: Mapped[int] = mapped_column(Integer, default=0)
+    travel_pence: Mapped[int] = mapped_column(Integer, default=0)
+    fees_pence: Mapped[int] = mapped_column(Integer, default=0)
+    related_expenses_pence: Mapped[int] = mapped_column(Integer, default=0)
+    total_pence: Mapped[int] = mapped_column(Integer, default=0)
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"))
+    match: Mapped[str] = mapped_column(String(20))  # rules.payments.OUTCOMES
+    match_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        # A professional's reported payments, year by year (their page, their provider's list).
+        Index("ix_industry_payment_professional_year", "professional_id", "year"),
+        CheckConstraint(
+            "registration_fees_pence >= 0 AND travel_pence >= 0 AND fees_pence >= 0 "
+            "AND related_expenses_pence >= 0 AND total_pence >= 0",
+            name="amounts_not_negative",
+        ),
+        CheckConstraint(
+            "match IN ('certain', 'probable', 'possible', 'ambiguous', 'nobody')", name="known_match"
+        ),
+        CheckConstraint(
+            "(professional_id IS NULL) = (match IN ('ambiguous', 'nobody'))", name="matched_has_professional"
+        ),
+    )
