@@ -1,7 +1,7 @@
 """industry payments: a Disclosure UK year's import and its payments, each matched (or not) to a
 professional
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013 (another branch adds 0014; the chain is re-linked when the branches merge)
 Create Date: 2026-12-01 08:00:00
 """
@@ -9,7 +9,7 @@ Create Date: 2026-12-01 08:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
