@@ -2,7 +2,7 @@
 professional
 
 Revision ID: 0014
-Revises: 0013 (another branch adds 0014; the chain is re-linked when the branches merge)
+Revises: 0013
 Create Date: 2026-12-01 08:00:00
 """
 
