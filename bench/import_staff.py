@@ -4,7 +4,7 @@
 
 Generates a realistic staff-list CSV of --rows lines (GMC, NMC and HCPC numbers, five engagement
 types, departments, a mix of UK and ISO dates, emails for most people), then on a fresh SQLite
-database (DATABASE_URL to use another):
+database (--database-url postgresql://... to use PostgreSQL instead: its public schema is wiped):
 
 1. imports it, new to the register (invitations queued for everyone with an email);
 2. imports the same file again (nothing changes);
@@ -94,14 +94,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--keep", type=Path)
+    parser.add_argument("--database-url", help="PostgreSQL to import into (its public schema is wiped)")
     args = parser.parse_args()
     directory = args.keep or Path(tempfile.mkdtemp(prefix="bench-import-"))
     directory.mkdir(parents=True, exist_ok=True)
     database = directory / "bench.sqlite3"
     database.unlink(missing_ok=True)
+    url = f"sqlite:///{database}"
+    if args.database_url:
+        from sqlalchemy import create_engine, text
+
+        from interests.config import _normalise_database_url
+
+        url = _normalise_database_url(args.database_url)
+        with create_engine(url).begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "SEARCH_INDEX_DIR": str(directory / "index"),
             "SERVER_NAME": "localhost",
             "WTF_CSRF_ENABLED": False,
@@ -110,7 +121,8 @@ def main() -> None:
     )
     content = staff_csv(args.rows, seed=1)
     changed = staff_csv(args.rows, seed=1, changed_every=10)
-    print(f"{args.rows:,} rows, {len(content) / 1e6:.1f} MB CSV; SQLite at {database}")
+    where = "PostgreSQL" if args.database_url else f"SQLite at {database}"
+    print(f"{args.rows:,} rows, {len(content) / 1e6:.1f} MB CSV; {where}")
     with app.app_context():
         db.create_all()
         provider = Provider(
