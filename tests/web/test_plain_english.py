@@ -42,7 +42,7 @@ from pathlib import Path
 import pytest
 import textstat
 from bs4 import BeautifulSoup
-from flask import Flask
+from flask import Flask, render_template
 
 from interests.extensions import db
 from tests.conftest import make_app, stop_background_work
@@ -97,6 +97,10 @@ SHORT_PAGES: dict[str, Callable[[Register], str]] = {
     "a professional": lambda d: f"/professionals/{d.william}",
     "page not found": lambda d: "/no-such-page",
 }
+STATUS = {"page not found": 404}
+# Two more, rendered apart in the fixture: search before there is an index (503), and the
+# server error page (500; no public route fails on purpose, so its template is rendered).
+SHORT = [*SHORT_PAGES, "search not available", "server error"]
 SHORT_TOGETHER = "short pages together"
 
 
@@ -141,15 +145,20 @@ def texts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     """Every page's main text, rendered once over the published register."""
     path: Path = tmp_path_factory.mktemp("plain")
     app: Flask = make_app(f"sqlite:///{path / 'plain.sqlite3'}", path)
-    with app.app_context():
-        db.create_all()
-        data = build_and_index()
     client = app.test_client()
     out = {}
+    with app.app_context():
+        db.create_all()
+        response = client.get("/search?q=Davies")
+        assert response.status_code == 503  # no search index yet
+        out["search not available"] = main_text(response.data)
+        data = build_and_index()
+    with app.test_request_context("/"):
+        out["server error"] = main_text(render_template("errors/500.html").encode())
     for name, url_for_page in {**LONG_PAGES, **SHORT_PAGES}.items():
         url = url_for_page(data)
         response = client.get(url)
-        assert response.status_code == (404 if name == "page not found" else 200), (name, url)
+        assert response.status_code == STATUS.get(name, 200), (name, url)
         out[name] = main_text(response.data)
     yield out
     stop_background_work(app)
@@ -161,12 +170,12 @@ def texts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 def test_long_pages_are_samples_on_their_own_and_short_pages_are_not(texts: dict[str, str]) -> None:
     counts = {name: words(text) for name, text in texts.items()}
     assert all(counts[name] >= SAMPLE_WORDS for name in LONG_PAGES), counts
-    assert all(5 <= counts[name] < SAMPLE_WORDS for name in SHORT_PAGES), counts
+    assert all(5 <= counts[name] < SAMPLE_WORDS for name in SHORT), counts
 
 
 @pytest.mark.parametrize("sample", [*LONG_PAGES, SHORT_TOGETHER])
 def test_public_pages_are_plain_english(texts: dict[str, str], sample: str) -> None:
-    pages = list(SHORT_PAGES) if sample == SHORT_TOGETHER else [sample]
+    pages = SHORT if sample == SHORT_TOGETHER else [sample]
     text = "\n".join(texts[page] for page in pages)
     ease = textstat.flesch_reading_ease(text)
     grade = textstat.flesch_kincaid_grade(text)
