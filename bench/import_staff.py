@@ -167,7 +167,24 @@ def main() -> None:
 
 
 def web_import(app: Flask, content: bytes) -> None:
-    """Upload through /manage as a provider admin, and poll the progress as the job's page does."""
+    """Upload through /manage as a provider admin, and poll the progress as the job's page does,
+    while a real task consumer (a worker thread, as `flask --app interests worker` runs) does the
+    import: a big file is a queued job since imports left the web process."""
+    from huey.consumer import Consumer
+
+    from interests import tasks
+
+    consumer = Consumer(
+        tasks.queue_for(app).huey, workers=1, worker_type="thread", periodic=False, max_delay=0.25
+    )
+    consumer.start()
+    try:
+        _upload_and_follow(app, content)
+    finally:
+        consumer.stop(graceful=True)
+
+
+def _upload_and_follow(app: Flask, content: bytes) -> None:
     provider = Provider(
         slug="bench-web",
         name="Bench Web Trust",
