@@ -7,6 +7,7 @@ is a 404, whether it is someone else's or does not exist.
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,7 +17,9 @@ from wtforms.fields.choices import SelectChoice
 
 from interests import clock
 from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
-from interests.models import Account, Interest, InterestVersion, Professional
+from interests.frontend import money
+from interests.models import Account, IndustryPayment, Interest, InterestVersion, Professional
+from interests.rules.payments import OUTCOME_LABELS, PART_LABELS
 from interests.rules.vocabulary import (
     CATEGORIES,
     CATEGORY_BY_CODE,
@@ -30,6 +33,7 @@ from interests.security import roles_required
 from interests.services import declaring as service
 from interests.services import identity
 from interests.services.declaring import DeclarationProblem, InterestDetails
+from interests.services.disclosure import own as own_payments
 from interests.unit_of_work import discard
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
@@ -104,6 +108,52 @@ def _details(form: InterestForm) -> InterestDetails:
     )
 
 
+def _my_payment(payment_id: str | int | None) -> IndustryPayment:
+    """A payment matched to the signed-in professional; anything else (another person's, none,
+    not a number) is a 404 that says nothing of it."""
+    if isinstance(payment_id, str):
+        payment_id = int(payment_id) if payment_id.isdigit() and len(payment_id) < 12 else None
+    payment = own_payments.payment_of(_me(), payment_id) if payment_id else None
+    if payment is None:
+        abort(404)
+    return payment
+
+
+def payment_parts(payment: IndustryPayment) -> list[tuple[str, int]]:
+    """Each part of a payment with money in it, in plain words: ("Fees for service...", pence)."""
+    parts = {
+        "registration_fees": payment.registration_fees_pence,
+        "travel": payment.travel_pence,
+        "fees": payment.fees_pence,
+        "related_expenses": payment.related_expenses_pence,
+    }
+    return [(PART_LABELS[part].capitalize(), pence) for part, pence in parts.items() if pence > 0]
+
+
+def _payment_answers(payment: IndustryPayment) -> dict[str, Any]:
+    """The add-interest form's answers for a reported payment, for the professional to check.
+    Fees or expenses for a service make it outside employment; an event's costs alone, a
+    sponsored event (the types that reconciling counts as covering each part)."""
+    service_paid = payment.fees_pence > 0 or payment.related_expenses_pence > 0
+    interest_type = "outside_employment" if service_paid else "sponsored_events"
+    parts = "; ".join(f"{label.lower()} {money(pence)}" for label, pence in payment_parts(payment))
+    description = (
+        f"Reported by {payment.company} in Disclosure UK for {payment.year}: "
+        f"{parts or 'no amounts'} (total {money(payment.total_pence)})"
+    )
+    return {
+        "category": "financial",
+        "interest_type": interest_type,
+        "other_party": payment.company,
+        "description": description,
+        # Only some types keep a value (the rest would drop it): the amounts are in the description.
+        "value": payment.total_pence if interest_type in TYPES_WITH_VALUE else None,
+        "date_from": date(payment.year, 1, 1),
+        "ongoing": "no",
+        "date_to": date(payment.year, 12, 31),
+    }
+
+
 @bp.get("")
 def home() -> Any:
     professional = _me()
@@ -125,6 +175,9 @@ def home() -> Any:
         statuses=WITHHOLDING_STATUS_BY_CODE,
         last_sent=last_sent,
         sent_unchanged={i for i, sent in last_sent.items() if not sent.changed_since},
+        payments=own_payments.payments_of(professional),
+        payment_parts=payment_parts,
+        OUTCOME_LABELS=OUTCOME_LABELS,
     )
 
 
@@ -155,14 +208,30 @@ def answer_engagement(engagement_id: int) -> Any:
 
 @bp.route("/interests/new", methods=["GET", "POST"])
 def add_interest() -> Any:
-    form = InterestForm()
+    payment = _my_payment(request.args["payment"]) if "payment" in request.args else None
+    prefill = _payment_answers(payment) if payment is not None and request.method == "GET" else None
+    form = InterestForm(data=prefill)
     if form.validate_on_submit():
         service.add_interest(_me(), _details(form), actor=_account())
         flash(f"Interest added: {form.other_party.data}", "success")
         return redirect(url_for("declare.check"))
     return render_template(
-        "declare/interest_form.html", form=form, heading="Add an interest", **_vocabulary()
+        "declare/interest_form.html", form=form, heading="Add an interest", payment=payment, **_vocabulary()
     )
+
+
+@bp.post("/payments/<int:payment_id>/not-me")
+def not_me(payment_id: int) -> Any:
+    """The professional says a reported payment is not about them: recorded, and the match dropped."""
+    payment = _my_payment(payment_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    own_payments.reject(payment, _me(), actor=_account())
+    flash(
+        f"Thank you: the payment {payment.company} reported for {payment.year} is no longer matched to you",
+        "success",
+    )
+    return redirect(url_for("declare.home", _anchor="payments"))
 
 
 @bp.get("/interests/<int:interest_id>")

@@ -83,3 +83,26 @@ class IndustryPayment(Base):
             "(professional_id IS NULL) = (match IN ('ambiguous', 'nobody'))", name="matched_has_professional"
         ),
     )
+
+
+class PaymentRejection(Base):
+    """A professional said a reported payment is not about them: who, when, and which payment
+    (copied, since re-importing a year replaces its payments; the import honours these)."""
+
+    __tablename__ = "payment_rejection"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
+    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    industry_payment_id: Mapped[int | None] = mapped_column(Integer)  # no key: re-imports replace it
+    year: Mapped[int] = mapped_column(Integer)
+    line: Mapped[int] = mapped_column(Integer)
+    full_name: Mapped[str] = mapped_column(String(200))
+    company: Mapped[str] = mapped_column(String(200))
+    company_key: Mapped[str] = mapped_column(String(200))
+    total_pence: Mapped[int] = mapped_column(Integer, default=0)
+    match: Mapped[str] = mapped_column(String(20))  # the matcher's confidence, as it was
+    match_reason: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_payment_rejection_professional_year", "professional_id", "year"),)

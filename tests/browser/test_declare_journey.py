@@ -7,8 +7,10 @@ from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from interests.services.disclosure.importing import import_year
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_foundation_journeys import focused, path_of, tab_to
+from tests.disclosure_files import csv_text
 from tests.factories import PASSWORD, make_account, make_engagement, make_interest, make_provider
 
 EMAIL = "amara.okafor@example.org"
@@ -156,6 +158,24 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
         account = make_account("professional", email=EMAIL)
         make_engagement(account.professional, make_provider(name="Northgate NHS Trust"), role="Consultant")
         make_interest(account.professional, category="indirect", relationship_to_professional="My wife")
+        number = account.professional.registration_number
+        # A Disclosure UK year with a payment reported about them: the dashboard's section.
+        rows = [
+            (
+                "Amara Okafor",
+                "Leeds",
+                "UK",
+                "",
+                f"GMC {number}",
+                "Medivance Surgical Ltd",
+                "",
+                "",
+                "1250",
+                "",
+                "",
+            )
+        ]
+        import_year(csv_text(rows).encode(), year=2024, filename="2024.csv", actor=None)
 
     live_server.populate(create)
     page.goto(live_server / "/sign-in")
@@ -166,6 +186,7 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
     # The interest has never been sent: the page says so, with a warning callout and a tag.
     assert "Not sent yet" in page.locator("#not-sent").inner_text()
     assert page.locator("#interests .nhsuk-tag").inner_text() == "Not sent yet"
+    assert "Medivance Surgical Ltd, 2024: £1,250" in page.locator("#payment-1").inner_text()
     assert_accessible(page)
 
     for path in (
@@ -173,6 +194,7 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
         "/declare/interests/1/change",
         "/declare/interests/1/end",
         "/declare/interests/1/withhold",
+        "/declare/interests/new?payment=1",
     ):
         response = page.goto(live_server / path)
         assert response is not None and response.status == 200, path

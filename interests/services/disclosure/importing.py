@@ -15,9 +15,10 @@ from sqlalchemy import Table, delete, insert, select
 from interests.extensions import db
 from interests.models import Account, DisclosureImport, IndustryPayment
 from interests.rules.disclosure import EARLIEST_YEAR, company_key
-from interests.rules.payments import OUTCOMES
+from interests.rules.payments import NOBODY, OUTCOMES, Match
 from interests.services import audit
 from interests.services.disclosure.matching import Matcher
+from interests.services.disclosure.own import REJECTED_REASON, is_rejected, rejected_keys
 from interests.services.disclosure.reading import DisclosureRefused, PaymentRow, Report, read_rows
 
 BATCH = 2000  # rows matched and inserted together
@@ -71,6 +72,7 @@ def import_year(
     counts = dict.fromkeys(OUTCOMES, 0)
     batch: list[PaymentRow] = []
     matcher = Matcher(year)
+    rejected = rejected_keys(year)
 
     def save(rows: list[PaymentRow]) -> None:
         if not report.ok or not rows:
@@ -78,6 +80,11 @@ def import_year(
         decisions = matcher.match(rows)
         values = []
         for row, decision in zip(rows, decisions, strict=True):
+            key = company_key(row.company)[:200]
+            if decision.professional_id is not None and is_rejected(
+                rejected, decision.professional_id, key, row.full_name
+            ):
+                decision = Match(NOBODY, None, REJECTED_REASON)
             counts[decision.outcome] += 1
             values.append(
                 {
@@ -90,7 +97,7 @@ def import_year(
                     "address": row.address,
                     "identifier": row.identifier,
                     "company": row.company,
-                    "company_key": company_key(row.company)[:200],
+                    "company_key": key,
                     "registration_fees_pence": row.registration_fees,
                     "travel_pence": row.travel,
                     "fees_pence": row.fees,
