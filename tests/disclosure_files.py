@@ -11,19 +11,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from xml.sax.saxutils import escape
 
-HEADINGS = (
-    "Full Name",
-    "City of Principal Practice",
-    "Country of Principal Practice",
-    "Principal Practice Address",
-    "Unique country identifier",
-    "Company",
-    "Registration Fees",
-    "Travel & Accommodation",
-    "Fees",
-    "Related expenses",
-    "Total",
-)
+from interests.rules.disclosure import PUBLISHED_HEADINGS as HEADINGS
 
 Cell = str | int | float | None
 

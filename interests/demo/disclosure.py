@@ -26,20 +26,8 @@ from interests.models import (
     Professional,
     Provider,
 )
+from interests.rules.disclosure import PUBLISHED_HEADINGS
 
-HEADINGS = (
-    "Full Name",
-    "City of Principal Practice",
-    "Country of Principal Practice",
-    "Principal Practice Address",
-    "Unique country identifier",
-    "Company",
-    "Registration Fees",
-    "Travel & Accommodation",
-    "Fees",
-    "Related expenses",
-    "Total",
-)
 # Payers with no declared interest in the demo: real companies are never named.
 UNDECLARED_COMPANIES = (
     "Brightwater Pharmaceuticals Ltd",
@@ -82,7 +70,7 @@ def disclosure_csv(rng: random.Random, *, year: int) -> bytes:
         declared.setdefault(professional_id, []).append(company)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADINGS)
+    writer.writerow(PUBLISHED_HEADINGS)
     people = db.session.execute(
         select(
             Professional.id,

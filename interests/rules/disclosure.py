@@ -114,6 +114,22 @@ COLUMNS: tuple[Column, ...] = (
     ),
     Column("total", "Total", ("total amount", "total optional", "total value"), required=False, amount=True),
 )
+# A year's headings as companies commonly publish them (title case, "&"): what the demo's file and
+# the tests' files are written with; COLUMNS above say how any of these is recognised.
+PUBLISHED_HEADINGS = (
+    "Full Name",
+    "City of Principal Practice",
+    "Country of Principal Practice",
+    "Principal Practice Address",
+    "Unique country identifier",
+    "Company",
+    "Registration Fees",
+    "Travel & Accommodation",
+    "Fees",
+    "Related expenses",
+    "Total",
+)
+
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 AMOUNT_KEYS = ("registration_fees", "travel", "fees", "related_expenses")
 # Group headings some years put before each amount's own heading ("Fee for service and

@@ -31,7 +31,7 @@ from interests.rules.disclosure import (
 )
 from interests.rules.headings import Headings, match_headings
 from interests.rules.text import without_controls
-from interests.services.staff.checking import MAX_PROBLEMS_SHOWN, Problem
+from interests.services.staff.checking import Problems
 
 WORKBOOK = "Excel workbook"
 UTF8 = "UTF-8"
@@ -64,25 +64,14 @@ class PaymentRow:
 
 
 @dataclass
-class Report:
+class Report(Problems):
     """What reading a file found: its format, its headings, and its problems."""
 
     sha256: str = ""
     file_format: str = ""
     not_understood: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    problem_count: int = 0
     rows: int = 0
     aggregate_rows: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    def add(self, line: int | None, column: str | None, message: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS_SHOWN:
-            self.problems.append(Problem(line, column, message))
 
 
 class DisclosureRefused(ValueError):

@@ -95,6 +95,24 @@ class Problem:
     message: str
 
 
+@dataclass
+class Problems:
+    """A file's problems, by line and column: the first MAX_PROBLEMS_SHOWN listed, all counted.
+    Any problem means nothing may be saved (a staff list; a Disclosure UK file)."""
+
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem_count == 0
+
+    def add(self, line: int | None, column: str | None, message: str) -> None:
+        self.problem_count += 1
+        if len(self.problems) < MAX_PROBLEMS_SHOWN:
+            self.problems.append(Problem(line, column, message))
+
+
 @dataclass(frozen=True)
 class StaffRow:
     line: int
@@ -113,22 +131,11 @@ class StaffRow:
 
 
 @dataclass
-class Checked:
+class Checked(Problems):
     """The result of checking a file: clean rows, or problems (then nothing may be saved)."""
 
     rows: list[StaffRow] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    problem_count: int = 0
     sha256: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.problem_count == 0
-
-    def add(self, line: int | None, column: str | None, message: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_PROBLEMS_SHOWN:
-            self.problems.append(Problem(line, column, message))
 
 
 class ImportRefused(ValueError):
