@@ -112,7 +112,7 @@ def _my_payment(payment_id: str | int | None) -> IndustryPayment:
     """A payment matched to the signed-in professional; anything else (another person's, none,
     not a number) is a 404 that says nothing of it."""
     if isinstance(payment_id, str):
-        payment_id = int(payment_id) if payment_id.isdigit() and len(payment_id) < 12 else None
+        payment_id = int(payment_id) if re.fullmatch(r"[0-9]{1,11}", payment_id) else None
     payment = own_payments.payment_of(_me(), payment_id) if payment_id else None
     if payment is None:
         abort(404)

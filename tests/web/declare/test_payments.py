@@ -250,6 +250,15 @@ def test_a_forged_payment_id_in_the_add_link_is_not_found(
     assert signed_in.get(f"/declare/interests/new?payment={forged}").status_code == 404
 
 
+def test_a_payment_id_in_other_digits_is_not_read_as_a_number(
+    signed_in: FlaskClient, reported: dict[str, Any]
+) -> None:
+    # "٣" is a digit to str.isdigit and 3 to int(): an id is ASCII digits only, as in the API.
+    arabic_indic = str(reported["medivance"]).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert signed_in.get(f"/declare/interests/new?payment={reported['medivance']}").status_code == 200
+    assert signed_in.get(f"/declare/interests/new?payment={arabic_indic}").status_code == 404
+
+
 def test_another_persons_payment_in_the_add_form_post_saves_nothing(
     app: Flask, signed_in: FlaskClient, reported: dict[str, Any]
 ) -> None:
