@@ -1,6 +1,7 @@
 """Command line for system admins' data: a Disclosure UK year.
 
 flask --app interests disclosure import FILE --year YYYY   (re-importing a year replaces it)
+flask --app interests disclosure reconcile                  (whether each payment was declared, again)
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from flask.cli import AppGroup
 
 from interests import clock
 from interests.services.disclosure import importing as disclosure_import
+from interests.services.disclosure import reconciling
 from interests.services.disclosure.reading import DisclosureRefused
 from interests.unit_of_work import transaction
 
@@ -59,3 +61,12 @@ def import_disclosure(path: Path, year: int) -> None:
     )
     if record.not_understood:
         click.echo("Headings not understood (not read): " + "; ".join(record.not_understood))
+
+
+@disclosure_cli.command("reconcile")
+def reconcile_disclosure() -> None:
+    """Decide again, for every matched payment, whether the professional declared it (kept with each
+    import and each declaration sent; run this once after upgrading to a version that keeps it)."""
+    with transaction():
+        changed = reconciling.refresh_all()
+    click.echo(f"Reconciled every matched payment: {changed:,} changed")

@@ -19,7 +19,7 @@ from interests import clock
 from interests.declare.forms import EndInterestForm, InterestForm, NilReturnForm, SendForm, WithholdForm
 from interests.frontend import money
 from interests.models import Account, IndustryPayment, Interest, InterestVersion, Professional
-from interests.rules.payments import OUTCOME_LABELS, PART_LABELS
+from interests.rules.payments import OUTCOME_LABELS, PART_LABELS, parts_to_declare
 from interests.rules.vocabulary import (
     CATEGORIES,
     CATEGORY_BY_CODE,
@@ -34,6 +34,7 @@ from interests.services import declaring as service
 from interests.services import identity
 from interests.services.declaring import DeclarationProblem, InterestDetails
 from interests.services.disclosure import own as own_payments
+from interests.services.disclosure.reconciling import AMOUNT_COLUMNS, reconciled
 from interests.unit_of_work import discard
 
 bp = Blueprint("declare", __name__, url_prefix="/declare")
@@ -119,27 +120,25 @@ def _my_payment(payment_id: str | int | None) -> IndustryPayment:
     return payment
 
 
+def _amounts(payment: IndustryPayment) -> dict[str, int]:
+    return {part: getattr(payment, column) for part, column in AMOUNT_COLUMNS.items()}
+
+
 def payment_parts(payment: IndustryPayment) -> list[tuple[str, int]]:
     """Each part of a payment with money in it, in plain words: ("Fees for service...", pence)."""
-    parts = {
-        "registration_fees": payment.registration_fees_pence,
-        "travel": payment.travel_pence,
-        "fees": payment.fees_pence,
-        "related_expenses": payment.related_expenses_pence,
-    }
-    return [(PART_LABELS[part].capitalize(), pence) for part, pence in parts.items() if pence > 0]
+    return [(PART_LABELS[part].capitalize(), pence) for part, pence in _amounts(payment).items() if pence > 0]
 
 
-def _payment_answers(payment: IndustryPayment) -> dict[str, Any]:
-    """The add-interest form's answers for a reported payment, for the professional to check.
-    Fees or expenses for a service make it outside employment; an event's costs alone, a
-    sponsored event (the types that reconciling counts as covering each part)."""
-    service_paid = payment.fees_pence > 0 or payment.related_expenses_pence > 0
-    interest_type = "outside_employment" if service_paid else "sponsored_events"
-    parts = "; ".join(f"{label.lower()} {money(pence)}" for label, pence in payment_parts(payment))
+def _payment_answers(payment: IndustryPayment, missing: tuple[str, ...]) -> dict[str, Any]:
+    """The add-interest form's answers for a reported payment, for the professional to check: the
+    parts not yet declared (`rules.payments.parts_to_declare`), with the type that covers them."""
+    amounts = _amounts(payment)
+    interest_type, parts = parts_to_declare(amounts, missing)
+    pence = sum(amounts[part] for part in parts)
+    described = "; ".join(f"{PART_LABELS[part]} {money(amounts[part])}" for part in parts)
     description = (
         f"Reported by {payment.company} in Disclosure UK for {payment.year}: "
-        f"{parts or 'no amounts'} (total {money(payment.total_pence)})"
+        f"{described or 'no amounts'} (total reported {money(payment.total_pence)})"
     )
     return {
         "category": "financial",
@@ -147,7 +146,7 @@ def _payment_answers(payment: IndustryPayment) -> dict[str, Any]:
         "other_party": payment.company,
         "description": description,
         # Only some types keep a value (the rest would drop it): the amounts are in the description.
-        "value": payment.total_pence if interest_type in TYPES_WITH_VALUE else None,
+        "value": pence if interest_type in TYPES_WITH_VALUE else None,
         "date_from": date(payment.year, 1, 1),
         "ongoing": "no",
         "date_to": date(payment.year, 12, 31),
@@ -177,6 +176,7 @@ def home() -> Any:
         sent_unchanged={i for i, sent in last_sent.items() if not sent.changed_since},
         payments=own_payments.payments_of(professional),
         payment_parts=payment_parts,
+        can_confirm=own_payments.can_confirm,
         OUTCOME_LABELS=OUTCOME_LABELS,
     )
 
@@ -209,7 +209,10 @@ def answer_engagement(engagement_id: int) -> Any:
 @bp.route("/interests/new", methods=["GET", "POST"])
 def add_interest() -> Any:
     payment = _my_payment(request.args["payment"]) if "payment" in request.args else None
-    prefill = _payment_answers(payment) if payment is not None and request.method == "GET" else None
+    prefill = None
+    if payment is not None and request.method == "GET":
+        found = reconciled([payment]).get(payment.id)
+        prefill = _payment_answers(payment, found.missing if found is not None else ())
     form = InterestForm(data=prefill)
     if form.validate_on_submit():
         service.add_interest(_me(), _details(form), actor=_account())
@@ -218,6 +221,22 @@ def add_interest() -> Any:
     return render_template(
         "declare/interest_form.html", form=form, heading="Add an interest", payment=payment, **_vocabulary()
     )
+
+
+@bp.post("/payments/<int:payment_id>/me")
+def this_is_me(payment_id: int) -> Any:
+    """The professional confirms a probable or possible match: it may now be shown on their page."""
+    payment = _my_payment(payment_id)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if own_payments.can_confirm(payment):
+        own_payments.confirm(payment, _me(), actor=_account())
+        flash(
+            f"Thank you: the payment {payment.company} reported for {payment.year} is confirmed as yours. "
+            "It is shown on your public page as the company's report.",
+            "success",
+        )
+    return redirect(url_for("declare.home", _anchor=f"payment-{payment.id}"))
 
 
 @bp.post("/payments/<int:payment_id>/not-me")

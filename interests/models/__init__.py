@@ -22,7 +22,7 @@ from interests.models.declarations import (
     keep_latest,
     rebuild_latest,
 )
-from interests.models.industry_payments import DisclosureImport, IndustryPayment, PaymentRejection
+from interests.models.industry_payments import DisclosureImport, IndustryPayment, PaymentAnswer
 from interests.models.organisations import Provider
 from interests.models.outboxes import OutboxEmail, SearchTask
 from interests.models.people import Engagement, Professional, ProfessionalName
@@ -50,7 +50,7 @@ __all__ = [
     "OutboxEmail",
     "PasswordReset",
     "PatientQuestion",
-    "PaymentRejection",
+    "PaymentAnswer",
     "Professional",
     "ProfessionalName",
     "Provider",

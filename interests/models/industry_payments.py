@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from interests.models.base import Base, UTCDateTime, utcnow
@@ -67,10 +67,19 @@ class IndustryPayment(Base):
     professional_id: Mapped[int | None] = mapped_column(ForeignKey("professional.id"))
     match: Mapped[str] = mapped_column(String(20))  # rules.payments.OUTCOMES
     match_reason: Mapped[str] = mapped_column(Text, default="")
+    # When the professional said "this is me" (a probable or possible match they confirmed; public
+    # pages show a payment only when it is certain or confirmed).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whether the professional declared it (rules.payments.reconcile), kept with the writes that
+    # change it (the import, a declaration sent, a match dropped or confirmed) so providers' and
+    # inspectors' counts are one indexed query. None when the payment is matched to nobody.
+    declared: Mapped[bool | None] = mapped_column(Boolean)
 
     __table_args__ = (
         # A professional's reported payments, year by year (their page, their provider's list).
         Index("ix_industry_payment_professional_year", "professional_id", "year"),
+        # The payments nobody declared, for the providers' list and the inspectors' counts.
+        Index("ix_industry_payment_undeclared", "declared", "professional_id"),
         CheckConstraint(
             "registration_fees_pence >= 0 AND travel_pence >= 0 AND fees_pence >= 0 "
             "AND related_expenses_pence >= 0 AND total_pence >= 0",
@@ -85,16 +94,21 @@ class IndustryPayment(Base):
     )
 
 
-class PaymentRejection(Base):
-    """A professional said a reported payment is not about them: who, when, and which payment
-    (copied, since re-importing a year replaces its payments; the import honours these)."""
+ANSWERS = ("me", "not_me")
 
-    __tablename__ = "payment_rejection"
+
+class PaymentAnswer(Base):
+    """A professional's answer about a payment matched to them: "this is me" (a probable or possible
+    match confirmed) or "this is not me" (the match dropped). Who, when, and which payment (copied,
+    since re-importing a year replaces its payments; the import honours these answers)."""
+
+    __tablename__ = "payment_answer"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    answer: Mapped[str] = mapped_column(String(10))  # ANSWERS
     professional_id: Mapped[int] = mapped_column(ForeignKey("professional.id"))
     account_id: Mapped[int | None] = mapped_column(ForeignKey("account.id"))
-    rejected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     industry_payment_id: Mapped[int | None] = mapped_column(Integer)  # no key: re-imports replace it
     year: Mapped[int] = mapped_column(Integer)
     line: Mapped[int] = mapped_column(Integer)
@@ -105,4 +119,7 @@ class PaymentRejection(Base):
     match: Mapped[str] = mapped_column(String(20))  # the matcher's confidence, as it was
     match_reason: Mapped[str] = mapped_column(Text, default="")
 
-    __table_args__ = (Index("ix_payment_rejection_professional_year", "professional_id", "year"),)
+    __table_args__ = (
+        Index("ix_payment_answer_professional_year", "professional_id", "year"),
+        CheckConstraint("answer IN ('me', 'not_me')", name="known_answer"),
+    )

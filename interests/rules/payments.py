@@ -144,6 +144,27 @@ class DeclaredInterest:
 class Reconciled:
     declared: bool
     reason: str
+    missing: tuple[str, ...] = ()  # the parts (TYPES_FOR_PART) no declared interest covers
+
+
+SERVICE_PARTS = ("fees", "related_expenses")
+EVENT_PARTS = ("registration_fees", "travel")
+
+
+def parts_to_declare(amounts: dict[str, int], missing: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The interest to add for a payment not (fully) declared: its type and the parts it covers.
+
+    One interest covers either the service parts (fees, their expenses: outside employment) or the
+    event parts (registration, travel: a sponsored event); a payment with both needs two, so the
+    service parts come first and the event parts are offered once those are declared.
+    """
+    wanted = [part for part in missing if amounts.get(part, 0) > 0] or [
+        part for part in TYPES_FOR_PART if amounts.get(part, 0) > 0
+    ]
+    service = tuple(part for part in SERVICE_PARTS if part in wanted)
+    if service:
+        return "outside_employment", service
+    return "sponsored_events", tuple(part for part in EVENT_PARTS if part in wanted)
 
 
 def reconcile(
@@ -170,9 +191,11 @@ def reconcile(
         return Reconciled(True, "Nothing was paid")
     missing = [part for part in parts if not (TYPES_FOR_PART[part] & covered_types)]
     if not missing:
-        return Reconciled(True, f"Declared an interest with this company in {year}")
+        return Reconciled(True, f"Covered by an interest with this company in {year}")
     if not covered_types:
-        return Reconciled(False, f"No interest with this company declared for {year}")
+        return Reconciled(False, f"No interest with this company for {year}", tuple(missing))
     return Reconciled(
-        False, "Not declared: " + ", ".join(PART_LABELS[part] for part in missing) + f" in {year}"
+        False,
+        "Part declared; not covered: " + ", ".join(PART_LABELS[part] for part in missing) + f" in {year}",
+        tuple(missing),
     )

@@ -169,7 +169,7 @@ def test_a_matched_payment_is_declared_only_with_that_company_and_type_in_that_y
     pfizer, novartis = payments()
     assert found[pfizer.id].declared is True
     assert found[novartis.id].declared is False
-    assert found[novartis.id].reason == "No interest with this company declared for 2024"
+    assert found[novartis.id].reason == "No interest with this company for 2024"
 
 
 def test_a_year_not_yet_published_or_before_disclosure_uk_is_refused() -> None:

@@ -28,6 +28,7 @@ from interests.services.declaring.common import (
 from interests.services.declaring.preview import _latest_actions, _withholding_to_follow
 from interests.services.declaring.reading import covered_versions, declarations_sent, workplaces
 from interests.services.declaring.writing import _follow_withholding
+from interests.services.disclosure.reconciling import refresh_declared
 from interests.unit_of_work import discard
 
 # --- Sending ----------------------------------------------------------------------------------
@@ -157,4 +158,6 @@ def _send(
         )
     if to_send:
         search_index.schedule(professional_id=professional.id)
+        # A payment a company reported may now be covered (providers' lists, inspectors' counts).
+        refresh_declared([professional.id])
     return SendOutcome(submission_key=key, created=len(to_send))

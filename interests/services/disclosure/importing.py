@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from sqlalchemy import Table, delete, insert, select
 
 from interests.extensions import db
-from interests.models import Account, DisclosureImport, IndustryPayment
+from interests.models import Account, DisclosureImport, IndustryPayment, utcnow
 from interests.rules.disclosure import EARLIEST_YEAR, company_key
-from interests.rules.payments import NOBODY, OUTCOMES, Match
+from interests.rules.payments import CONFIDENCES, NOBODY, OUTCOMES, POSSIBLE, Match
 from interests.services import audit
 from interests.services.disclosure.matching import Matcher
-from interests.services.disclosure.own import REJECTED_REASON, is_rejected, rejected_keys
+from interests.services.disclosure.own import CONFIRMED_REASON, REJECTED_REASON, answers_for
 from interests.services.disclosure.reading import DisclosureRefused, PaymentRow, Report, read_rows
+from interests.services.disclosure.reconciling import mark_declared
 
 BATCH = 2000  # rows matched and inserted together
 # Inserted with Core, not the ORM's bulk insert (a third of the time): the rows were checked as read.
@@ -72,7 +73,8 @@ def import_year(
     counts = dict.fromkeys(OUTCOMES, 0)
     batch: list[PaymentRow] = []
     matcher = Matcher(year)
-    rejected = rejected_keys(year)
+    answers = answers_for(year)
+    now = utcnow()
 
     def save(rows: list[PaymentRow]) -> None:
         if not report.ok or not rows:
@@ -81,10 +83,15 @@ def import_year(
         values = []
         for row, decision in zip(rows, decisions, strict=True):
             key = company_key(row.company)[:200]
-            if decision.professional_id is not None and is_rejected(
-                rejected, decision.professional_id, key, row.full_name
+            if decision.professional_id is not None and answers.rejected(
+                decision.professional_id, key, row.full_name
             ):
                 decision = Match(NOBODY, None, REJECTED_REASON)
+            confirmed_by = answers.confirmed_by(key, row.full_name)
+            confirmed = confirmed_by is not None and decision.professional_id in (confirmed_by, None)
+            if confirmed and decision.outcome not in CONFIDENCES:
+                # Namesakes, or nobody by the matcher's rules: the professional said it is them.
+                decision = Match(POSSIBLE, confirmed_by, CONFIRMED_REASON)
             counts[decision.outcome] += 1
             values.append(
                 {
@@ -106,8 +113,10 @@ def import_year(
                     "professional_id": decision.professional_id,
                     "match": decision.outcome,
                     "match_reason": decision.reason,
+                    "confirmed_at": now if confirmed else None,
                 }
             )
+        mark_declared(values)
         db.session.execute(insert(PAYMENTS), values)
         if progress is not None:
             progress(report.rows)

@@ -3,10 +3,11 @@ add-interest form filled in from one, and "this is not me" - with the attacks on
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -14,10 +15,11 @@ from sqlalchemy import select
 from interests.extensions import db
 from interests.models import (
     AuditEvent,
+    DisclosureImport,
     IndustryPayment,
     Interest,
     InterestVersion,
-    PaymentRejection,
+    PaymentAnswer,
     Professional,
     Provider,
 )
@@ -25,11 +27,15 @@ from interests.services.disclosure import importing
 from tests import factories
 from tests.disclosure_files import csv_text
 from tests.pages import soup, text
-from tests.web.declare.helpers import count
+from tests.web.declare.helpers import count, send_all
 
 pytestmark = pytest.mark.alldb
 
-YEAR = 2024
+# Disclosure UK publishes each June the payments of the year before.
+YEAR = date.today().year - 1
+# A payment added to one's interests can be sent for six months after the year ends (the register's
+# six-month rule), so the journeys that send run on the day Disclosure UK publishes.
+PUBLISHED_ON = datetime(YEAR + 1, 6, 30, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -80,8 +86,22 @@ def reported(app: Flask, me: dict[str, Any]) -> dict[str, Any]:
             ),
             ("Jo Stranger", "York", "UK", "", f"GMC {theirs}", "Secret Pharma Ltd", "", "", "9999", "", ""),
             ("Nobody Known", "Bath", "UK", "", "", "Other Pharma", "", "", "500", "", ""),
+            # By name only: nobody else is called Amira Okafor, but no provider of mine is in Hull.
+            (
+                "Dr Amira Okafor",
+                "Hull",
+                "UK",
+                "",
+                "",
+                "Ostara Pharma UK Ltd",
+                "300",
+                "700",
+                "2000",
+                "100",
+                "",
+            ),
         ]
-        importing.import_year(csv_text(rows).encode(), year=YEAR, filename="2024.csv", actor=None)
+        importing.import_year(csv_text(rows).encode(), year=YEAR, filename=f"{YEAR}.csv", actor=None)
         db.session.commit()
         ids = {
             payment.company: payment.id
@@ -92,6 +112,7 @@ def reported(app: Flask, me: dict[str, Any]) -> dict[str, Any]:
             "pelvica": ids["Pelvica Devices Ltd"],
             "theirs": ids["Secret Pharma Ltd"],
             "nobody": ids["Other Pharma"],
+            "ostara": ids["Ostara Pharma UK Ltd"],
             "csv": csv_text(rows),
         }
 
@@ -104,6 +125,7 @@ def test_the_section_lists_only_my_payments_with_amounts_confidence_source_and_d
     cards = page.select("[id^=payment-].nhsuk-card")
     assert [card["id"] for card in cards] == [
         f"payment-{reported['medivance']}",
+        f"payment-{reported['ostara']}",
         f"payment-{reported['pelvica']}",
     ]
     medivance = page.select_one(f"#payment-{reported['medivance']}")
@@ -116,7 +138,7 @@ def test_the_section_lists_only_my_payments_with_amounts_confidence_source_and_d
         == f"Disclosure UK, published by Medivance Surgical Ltd, {YEAR}"
     )
     assert text(medivance.select_one(".payment-declared")) == (
-        f"Not declared No interest with this company declared for {YEAR}"
+        f"Not declared No interest with this company for {YEAR}"
     )
     pelvica = page.select_one(f"#payment-{reported['pelvica']}")
     assert "Registration fees: £150" in text(pelvica.select_one(".payment-amounts"))
@@ -140,7 +162,7 @@ def test_add_this_payment_opens_the_add_form_filled_in_from_it(
     assert link["href"] == f"/declare/interests/new?payment={reported['medivance']}"
     form = soup(signed_in.get(link["href"]))
     assert text(form.h1) == "Add an interest"
-    assert "Medivance Surgical Ltd reported for 2024" in text(form.select_one("#from-payment"))
+    assert f"Medivance Surgical Ltd reported for {YEAR}" in text(form.select_one("#from-payment"))
     assert form.select_one("input[name=category][value=financial]").has_attr("checked")
     assert form.select_one("input[name=interest_type][value=outside_employment]").has_attr("checked")
     assert form.select_one("input[name=other_party]")["value"] == "Medivance Surgical Ltd"
@@ -199,10 +221,11 @@ def test_this_is_not_me_drops_the_match_records_who_and_when_and_is_audited(
         payment = db.session.get(IndustryPayment, reported["medivance"])
         assert payment is not None
         assert payment.professional_id is None and payment.match == "nobody"
-        rejection = db.session.scalars(select(PaymentRejection)).one()
+        rejection = db.session.scalars(select(PaymentAnswer)).one()
         assert rejection.professional_id == me["professional_id"]
         assert rejection.match == "certain" and rejection.company == "Medivance Surgical Ltd"
-        assert rejection.rejected_at is not None and rejection.account_id is not None
+        assert rejection.answer == "not_me"
+        assert rejection.answered_at is not None and rejection.account_id is not None
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "industry_payment.rejected")
         ).one()
@@ -224,7 +247,7 @@ def _unchanged(app: Flask, reported: dict[str, Any]) -> None:
     with app.app_context():
         theirs = db.session.get(IndustryPayment, reported["theirs"])
         assert theirs is not None and theirs.professional_id is not None and theirs.match == "certain"
-        assert count(PaymentRejection) == 0
+        assert count(PaymentAnswer) == 0
         assert (
             db.session.scalars(
                 select(AuditEvent).where(AuditEvent.action == "industry_payment.rejected")
@@ -312,4 +335,189 @@ def test_this_is_not_me_without_the_csrf_token_is_refused_and_changes_nothing(
     with app.app_context():
         payment = db.session.get(IndustryPayment, reported["medivance"])
         assert payment is not None and payment.professional_id == me["professional_id"]
-        assert count(PaymentRejection) == 0
+        assert count(PaymentAnswer) == 0
+
+
+# --- "This is me", and what is kept with the writes ----------------------------------------------
+
+
+def _payment(payment_id: int) -> IndustryPayment:
+    payment = db.session.get(IndustryPayment, payment_id)
+    assert payment is not None
+    return payment
+
+
+def test_this_is_me_confirms_a_match_by_name_records_who_and_when_and_is_audited(
+    app: Flask, signed_in: FlaskClient, me: dict[str, Any], reported: dict[str, Any]
+) -> None:
+    page = soup(signed_in.get("/declare"))
+    ostara = page.select_one(f"#payment-{reported['ostara']}")
+    assert text(ostara.select_one(".payment-match")).startswith("Possible: ")
+    assert ostara.find("button", string="This is me") is not None
+    # A match by registration number needs no confirming: no button.
+    assert page.select_one(f"#payment-{reported['medivance']}").find("button", string="This is me") is None
+    response = signed_in.post(f"/declare/payments/{reported['ostara']}/me")
+    assert response.status_code == 302
+    page = soup(signed_in.get(response.headers["Location"]))
+    assert "is confirmed as yours" in text(page)
+    ostara = page.select_one(f"#payment-{reported['ostara']}")
+    assert ostara.find("button", string="This is me") is None
+    assert "You confirmed this payment is yours" in text(ostara)
+    with app.app_context():
+        payment = _payment(reported["ostara"])
+        assert payment.confirmed_at is not None and payment.professional_id == me["professional_id"]
+        answer = db.session.scalars(select(PaymentAnswer)).one()
+        assert answer.answer == "me" and answer.professional_id == me["professional_id"]
+        assert answer.match == "possible" and answer.account_id is not None
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "industry_payment.confirmed")
+        ).one()
+        assert event.professional_id == me["professional_id"] and event.entity_id == answer.id
+        # Re-importing the year keeps the confirmation.
+        importing.import_year(reported["csv"].encode(), year=YEAR, filename="again.csv", actor=None)
+        db.session.commit()
+        again = db.session.scalars(
+            select(IndustryPayment).where(IndustryPayment.company == "Ostara Pharma UK Ltd")
+        ).one()
+        assert again.professional_id == me["professional_id"] and again.confirmed_at is not None
+
+
+def test_a_confirmation_survives_a_namesake_arriving_before_the_re_import(
+    app: Flask, signed_in: FlaskClient, me: dict[str, Any], reported: dict[str, Any]
+) -> None:
+    assert signed_in.post(f"/declare/payments/{reported['ostara']}/me").status_code == 302
+    with app.app_context():
+        factories.make_professional(given_name="Amira", family_name="Okafor")
+        db.session.commit()
+        importing.import_year(reported["csv"].encode(), year=YEAR, filename="again.csv", actor=None)
+        db.session.commit()
+        again = db.session.scalars(
+            select(IndustryPayment).where(IndustryPayment.company == "Ostara Pharma UK Ltd")
+        ).one()
+        assert again.professional_id == me["professional_id"] and again.confirmed_at is not None
+        assert again.match_reason == "The professional confirmed it is them"
+
+
+def test_this_is_me_on_a_certain_match_records_nothing(
+    app: Flask, signed_in: FlaskClient, reported: dict[str, Any]
+) -> None:
+    assert signed_in.post(f"/declare/payments/{reported['medivance']}/me").status_code == 302
+    with app.app_context():
+        assert count(PaymentAnswer) == 0
+        assert _payment(reported["medivance"]).confirmed_at is None
+
+
+@pytest.mark.parametrize("key", ["theirs", "nobody"])
+def test_this_is_me_on_another_persons_payment_is_not_found_and_changes_nothing(
+    app: Flask, signed_in: FlaskClient, reported: dict[str, Any], key: str
+) -> None:
+    response = signed_in.post(f"/declare/payments/{reported[key]}/me")
+    assert response.status_code == 404
+    assert "Secret Pharma" not in response.get_data(as_text=True)
+    _unchanged(app, reported)
+    with app.app_context():
+        assert _payment(reported[key]).confirmed_at is None
+
+
+def test_a_provider_admin_or_a_signed_out_script_cannot_confirm(
+    app: Flask, client: FlaskClient, reported: dict[str, Any]
+) -> None:
+    response = client.post(f"/declare/payments/{reported['ostara']}/me")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+    with app.app_context():
+        email = factories.make_account("provider_admin").email
+        db.session.commit()
+    factories.sign_in(client, email)
+    assert client.post(f"/declare/payments/{reported['ostara']}/me").status_code == 403
+    with app.app_context():
+        assert count(PaymentAnswer) == 0 and _payment(reported["ostara"]).confirmed_at is None
+
+
+def test_this_is_me_without_the_csrf_token_is_refused(
+    app: Flask, signed_in: FlaskClient, reported: dict[str, Any]
+) -> None:
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        assert signed_in.post(f"/declare/payments/{reported['ostara']}/me").status_code == 400
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        assert count(PaymentAnswer) == 0 and _payment(reported["ostara"]).confirmed_at is None
+
+
+def test_not_me_moves_the_payment_to_nobody_in_the_years_counts(
+    app: Flask, signed_in: FlaskClient, reported: dict[str, Any]
+) -> None:
+    with app.app_context():
+        before = db.session.scalars(select(DisclosureImport)).one()
+        certain, nobody = before.certain, before.nobody
+    signed_in.post(f"/declare/payments/{reported['medivance']}/not-me")
+    with app.app_context():
+        after = db.session.scalars(select(DisclosureImport)).one()
+        assert (after.certain, after.nobody) == (certain - 1, nobody + 1)
+
+
+@time_machine.travel(PUBLISHED_ON, tick=False)
+def test_whether_each_payment_was_declared_is_kept_and_follows_a_declaration_sent(
+    app: Flask, client: FlaskClient, me: dict[str, Any], reported: dict[str, Any]
+) -> None:
+    signed_in = client
+    factories.sign_in(client, me["email"])
+    with app.app_context():
+        assert _payment(reported["medivance"]).declared is False
+        assert _payment(reported["pelvica"]).declared is True
+        assert _payment(reported["nobody"]).declared is None
+    # Adding the interest alone declares nothing; sending it does.
+    form = soup(signed_in.get(f"/declare/interests/new?payment={reported['medivance']}"))
+    data = {
+        field["name"]: field.get_text() if field.name == "textarea" else field.get("value", "")
+        for field in form.select("input[name], textarea[name]")
+        if field.get("type") != "radio" or field.has_attr("checked")
+    }
+    assert (
+        signed_in.post(f"/declare/interests/new?payment={reported['medivance']}", data=data).status_code
+        == 302
+    )
+    with app.app_context():
+        assert _payment(reported["medivance"]).declared is False
+    assert send_all(signed_in, me).status_code == 302
+    with app.app_context():
+        assert _payment(reported["medivance"]).declared is True
+        assert _payment(reported["theirs"]).declared is False  # another person's is untouched
+    card = soup(signed_in.get("/declare")).select_one(f"#payment-{reported['medivance']}")
+    assert text(card.select_one(".payment-declared")).startswith("Declared Covered by an interest")
+    assert card.find("a", string="Add this payment to my interests") is None
+
+
+@time_machine.travel(PUBLISHED_ON, tick=False)
+def test_a_payment_for_a_service_and_an_event_is_added_in_two_interests(
+    app: Flask, client: FlaskClient, me: dict[str, Any], reported: dict[str, Any]
+) -> None:
+    signed_in = client
+    factories.sign_in(client, me["email"])
+    path = f"/declare/interests/new?payment={reported['ostara']}"
+
+    def prefilled() -> dict[str, str]:
+        form = soup(signed_in.get(path))
+        return {
+            field["name"]: field.get_text() if field.name == "textarea" else field.get("value", "")
+            for field in form.select("input[name], textarea[name]")
+            if field.get("type") != "radio" or field.has_attr("checked")
+        }
+
+    first = prefilled()
+    assert first["interest_type"] == "outside_employment"
+    assert "fees for service and consultancy £2,000; related expenses £100" in first["description"]
+    assert "registration" not in first["description"]
+    signed_in.post(path, data=first)
+    send_all(signed_in, me)
+    card = soup(signed_in.get("/declare")).select_one(f"#payment-{reported['ostara']}")
+    assert "Part declared; not covered: registration fees, travel and accommodation" in text(card)
+    second = prefilled()
+    assert second["interest_type"] == "sponsored_events"
+    assert "registration fees £300; travel and accommodation £700" in second["description"]
+    assert second["value"] == "1,000"
+    signed_in.post(path, data=second)
+    send_all(signed_in, me)
+    with app.app_context():
+        assert _payment(reported["ostara"]).declared is True
