@@ -188,6 +188,7 @@ def professional(professional_id: str) -> Any:
         "other_names": record.other_names,
         "current": [export.declaration_json(d) for d in record.current],
         "history": [export.declaration_json(d) for d in record.history],
+        "reported_payments": [export.reported_payment_json(p) for p in record.payments],
     }
 
 

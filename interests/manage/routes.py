@@ -1,7 +1,8 @@
 """A provider admin's area: the registers of the providers they run.
 
 One blueprint (`common.bp`), its pages one module per feature: `overview_views`, `staff_views`,
-`import_views`, `review_views`, `publication_views`, `question_views`, `outbox_views`. Importing
+`import_views`, `review_views`, `publication_views`, `question_views`, `payment_views`,
+`outbox_views`. Importing
 this module registers them all.
 
 Every URL names the provider by its slug; a provider the account does not run, or an engagement,
@@ -16,6 +17,7 @@ from interests.manage import (  # noqa: F401 - each registers its pages on the b
     import_views,
     outbox_views,
     overview_views,
+    payment_views,
     publication_views,
     question_views,
     review_views,

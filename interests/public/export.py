@@ -107,6 +107,20 @@ def declaration_json(d: PublishedDeclaration) -> dict[str, Any]:
     }
 
 
+def reported_payment_json(p: register.ReportedPayment) -> dict[str, Any]:
+    return {
+        "company": p.company,
+        "year": p.year,
+        "registration_fees": _pounds(p.amounts["registration_fees"]),
+        "travel_and_accommodation": _pounds(p.amounts["travel"]),
+        "fees_for_service_and_consultancy": _pounds(p.amounts["fees"]),
+        "related_expenses": _pounds(p.amounts["related_expenses"]),
+        "total": _pounds(p.total_pence),
+        "shown_because": "confirmed_by_professional" if p.confirmed else "registration_number",
+        "source": "Disclosure UK",
+    }
+
+
 def provider_json(provider: Provider) -> dict[str, Any]:
     return {
         "slug": provider.slug,

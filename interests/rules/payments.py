@@ -29,6 +29,14 @@ OUTCOME_LABELS = {
     NOBODY: "Matches nobody",
 }
 
+
+def shown_publicly(match: str, confirmed: bool) -> bool:
+    """A reported payment is shown on a professional's public page only when the company gave
+    their registration number (certain) or they confirmed it is theirs: a match by name alone may
+    be a namesake, and a public page must not say so of the wrong person."""
+    return match == CERTAIN or (confirmed and match in CONFIDENCES)
+
+
 SAME_NAME = "same"
 VARIANT_NAME = "variant"
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 from interests.services.register.professionals import (
     ProfessionalRecord,
     ProfessionalSummary,
+    ReportedPayment,
     professional_record,
     professional_summaries,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "MAX_PER_PAGE",
     "ProfessionalRecord",
     "ProfessionalSummary",
+    "ReportedPayment",
     "PublishedDeclaration",
     "RegisterFilters",
     "all_providers",

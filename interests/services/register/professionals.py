@@ -12,10 +12,13 @@ from sqlalchemy import func, or_, select
 from interests.extensions import db
 from interests.models import (
     Declaration,
+    IndustryPayment,
     Professional,
     ProfessionalName,
     Provider,
 )
+from interests.rules.payments import CERTAIN, PART_LABELS, shown_publicly
+from interests.services.disclosure.reconciling import AMOUNT_COLUMNS as PAYMENT_PARTS
 from interests.services.register.published import (
     PublishedDeclaration,
     RegisterFilters,
@@ -25,6 +28,23 @@ from interests.services.register.published import (
     published_declarations,
     roles,
 )
+
+
+@dataclass(frozen=True)
+class ReportedPayment:
+    """What one company reported paying the professional in one year (Disclosure UK), shown as the
+    company's report: only where `rules.payments.shown_publicly`."""
+
+    company: str
+    year: int
+    amounts: dict[str, int]  # pence for each part of rules.payments.PART_LABELS
+    total_pence: int
+    confirmed: bool  # shown because the professional confirmed it (else: the registration number)
+
+    @property
+    def parts(self) -> list[tuple[str, int]]:
+        """("registration fees", pence) for each part with money in it."""
+        return [(PART_LABELS[part], pence) for part, pence in self.amounts.items() if pence > 0]
 
 
 @dataclass
@@ -37,6 +57,7 @@ class ProfessionalRecord:
     other_names: list[str]
     current: list[PublishedDeclaration]
     history: list[PublishedDeclaration]
+    payments: list[ReportedPayment]
 
 
 # --- a professional ---------------------------------------------------------------------------
@@ -93,7 +114,38 @@ def professional_record(professional_id: int, today: date) -> ProfessionalRecord
         other_names=other_names,
         current=current,
         history=history,
+        payments=reported_payments(professional_id),
     )
+
+
+def reported_payments(professional_id: int) -> list[ReportedPayment]:
+    """The payments companies reported about this professional that may be shown publicly, per
+    company and year (newest year first), each part summed."""
+    payments = db.session.scalars(
+        select(IndustryPayment)
+        .where(
+            IndustryPayment.professional_id == professional_id,
+            or_(IndustryPayment.match == CERTAIN, IndustryPayment.confirmed_at.is_not(None)),
+        )
+        .order_by(IndustryPayment.year.desc(), func.lower(IndustryPayment.company), IndustryPayment.id)
+    )
+    grouped: dict[tuple[int, str], list[IndustryPayment]] = {}
+    for payment in payments:
+        if shown_publicly(payment.match, payment.confirmed_at is not None):
+            grouped.setdefault((payment.year, payment.company_key or payment.company), []).append(payment)
+    found = []
+    for rows in grouped.values():
+        sums = {part: sum(getattr(row, column) for row in rows) for part, column in PAYMENT_PARTS.items()}
+        found.append(
+            ReportedPayment(
+                company=rows[0].company,
+                year=rows[0].year,
+                amounts=sums,
+                total_pence=sum(row.total_pence for row in rows),
+                confirmed=all(row.match != CERTAIN for row in rows),
+            )
+        )
+    return found
 
 
 @dataclass(frozen=True)
