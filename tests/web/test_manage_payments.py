@@ -156,6 +156,10 @@ def test_remind_emails_the_person_their_payments_once_a_week_and_is_audited(
             select(AuditEvent).where(AuditEvent.action == "industry_payment.reminded")
         ).one()
         assert event.professional_id == staff["amira"] and event.account_id is not None
+    # The staff page's "Last reminded" is about reminders to declare, not this one.
+    staff_page = soup(admin.get("/manage/northgate/staff"))
+    amira_row = next(row for row in staff_page.select("tbody tr") if "Amira Okafor" in text(row))
+    assert text(amira_row).endswith("Last reminded No email address")  # no date: never reminded to declare
     again = admin.post(f"{PATH}/remind/{staff['amira']}")
     assert "Already reminded this week" in text(soup(admin.get(again.headers["Location"])))
     with app.app_context():

@@ -35,6 +35,7 @@ from interests.rules.regulators import (
 )
 from interests.rules.vocabulary import ENGAGEMENT_TYPE_BY_CODE
 from interests.services import audit, scope, search_index
+from interests.services.disclosure.staff import PAYMENTS_REMINDER
 from interests.services.paging import Page, page_of
 from interests.services.scope import ENDED, NOT_STARTED, Cutoffs
 
@@ -156,6 +157,8 @@ def _staff_select(provider: Provider, today: date, where: list[Any] | None = Non
         .where(
             Reminder.provider_id == Engagement.provider_id,
             Reminder.professional_id == Engagement.professional_id,
+            # Reminders to declare; not those about reported payments (their own page shows them).
+            Reminder.status != PAYMENTS_REMINDER,
         )
         .correlate(Engagement)
         .scalar_subquery()
