@@ -294,7 +294,7 @@ def _tell_owner_of_lock(account: Account, failures: int, minutes: int, what: str
         to=account.email,
         subject="Your account was locked after too many failed sign-ins",
         body=(
-            f"{happened}You can choose a new password here:\n\n"
+            f"{happened}You can choose a new password here, and then sign in at once:\n\n"
             f"{absolute_url('password_reset.request_link')}\n"
         ),
         professional_id=account.professional_id,

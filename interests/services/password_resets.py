@@ -106,6 +106,12 @@ def reset_password(token: str, password: str) -> Account:
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         raise ResetLinkUnusable
     accounts.set_password(account, password)
+    # Proving control of the address ends a lock someone else's guessing caused (ASVS V6.3: the
+    # lock slows guessing the old password; it should not keep the owner out once they choose a new
+    # one), and the count of failures starts again.
+    account.locked_until = None
+    account.failed_sign_ins = 0
+    account.first_failed_at = None
     audit.record(
         "account.password_reset",
         account,

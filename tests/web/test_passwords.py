@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import Account, AuditEvent, PasswordReset, utcnow
+from interests.services.accounts import find_by_email
 from interests.services.invitations import token_hash
 from interests.services.outbox import ONE_TIME_LINK_REMOVED, without_one_time_links
 from interests.services.password_resets import RESETS_PER_HOUR
@@ -348,3 +349,22 @@ def test_reset_requests_are_rate_limited_per_client_and_per_address(
         assert response.status_code == expected
     with limited.app_context():
         db.engine.dispose()
+
+
+def test_a_reset_by_the_emailed_link_unlocks_an_account_locked_by_someone_guessing(
+    app: Flask, rosa: str
+) -> None:
+    guesser = app.test_client()
+    for _ in range(10):
+        guesser.post("/sign-in", data={"email": rosa, "password": "not the password at all"})
+    assert factories.sign_in(app.test_client(), rosa).status_code == 200  # locked: even the right one
+    client = app.test_client()
+    client.post("/sign-in/reset", data={"email": rosa})
+    link = reset_link(app, rosa)
+    assert client.post(link, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD}).status_code == 302
+    # Proving control of the address ends the lock, and the count of failures starts again.
+    assert factories.sign_in(app.test_client(), rosa, NEW_PASSWORD).status_code == 302
+    with app.app_context():
+        account = find_by_email(rosa)
+        assert account is not None
+        assert account.locked_until is None and account.failed_sign_ins == 0
