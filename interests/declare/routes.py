@@ -27,6 +27,7 @@ from interests.rules.vocabulary import (
     TYPE_BY_CODE,
     TYPES,
     TYPES_WITH_VALUE,
+    WITHDRAWABLE_WITHHOLDING_STATUSES,
     WITHHOLDING_STATUS_BY_CODE,
 )
 from interests.security import roles_required
@@ -260,6 +261,7 @@ def show_interest(interest_id: int) -> Any:
         "declare/interest.html",
         interest=interest,
         requests=service.withholding_requests_of(_me()).get(interest.id, []),
+        withdrawable=WITHDRAWABLE_WITHHOLDING_STATUSES,
         statuses=WITHHOLDING_STATUS_BY_CODE,
         covered=service.is_covered(interest.current, clock.today()),
     )
@@ -322,6 +324,24 @@ def withhold(interest_id: int) -> Any:
             flash("Request sent: the entry is not published while your provider decides", "success")
             return redirect(url_for("declare.show_interest", interest_id=interest.id))
     return render_template("declare/withhold.html", form=form, interest=interest, workplaces=places)
+
+
+@bp.route("/interests/<int:interest_id>/withholding/<int:request_id>/withdraw", methods=["GET", "POST"])
+def withdraw_withholding(interest_id: int, request_id: int) -> Any:
+    """Withdraw a request to withhold: asked on a page of its own, since the entry is then published."""
+    interest = _my_interest(interest_id)
+    found = service.withholding_request_of(_me(), interest.id, request_id)
+    if found is None or found.status not in WITHDRAWABLE_WITHHOLDING_STATUSES:
+        abort(404)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        service.withdraw_withholding(found, actor=_account())
+        flash(
+            f"Request withdrawn: the entry is now published on {found.provider.name}'s register",
+            "success",
+        )
+        return redirect(url_for("declare.show_interest", interest_id=interest.id))
+    return render_template("declare/withdraw.html", form=form, interest=interest, request=found)
 
 
 @bp.route("/check", methods=["GET", "POST"])

@@ -176,5 +176,7 @@ WITHHOLDING_STATUSES: tuple[Term, ...] = (
     Term("pending", "Waiting for a decision", "The provider has not decided yet. Not published."),
     Term("approved", "Withheld", "The provider agreed to withhold this entry from publication."),
     Term("refused", "Refused", "The provider decided the entry must be published."),
+    Term("withdrawn", "Withdrawn", "You withdrew the request, so the entry is published."),
 )
+WITHDRAWABLE_WITHHOLDING_STATUSES = frozenset({"pending", "approved"})
 WITHHOLDING_STATUS_BY_CODE = _index(WITHHOLDING_STATUSES)

@@ -210,6 +210,10 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
     page.wait_for_url(lambda url: url.endswith("/declare/interests/1"))
     assert "Waiting for a decision" in page.locator("#withholding-requests").inner_text()
     assert_accessible(page)
+    # Withdrawing it is asked on a page of its own (the entry would then be published).
+    page.click("#withholding-requests a:has-text('Withdraw this request')")
+    page.wait_for_url(lambda url: url.endswith("/declare/interests/1/withholding/1/withdraw"))
+    assert_accessible(page)
 
     # The end page with a date error, and the nil return page (refused: there is an interest).
     page.goto(live_server / "/declare/interests/1/end")

@@ -35,6 +35,7 @@ from interests.services.declaring.reading import (
     interests_of,
     is_covered,
     last_sent,
+    withholding_request_of,
     withholding_requests_of,
     workplaces,
 )
@@ -44,6 +45,7 @@ from interests.services.declaring.writing import (
     change_interest,
     end_interest,
     request_withholding,
+    withdraw_withholding,
 )
 
 __all__ = [
@@ -72,6 +74,8 @@ __all__ = [
     "request_withholding",
     "send_declaration",
     "submission_key",
+    "withdraw_withholding",
+    "withholding_request_of",
     "withholding_requests_of",
     "workplaces",
 ]

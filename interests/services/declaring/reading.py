@@ -176,6 +176,21 @@ def withholding_requests_of(professional: Professional) -> dict[int, list[Withho
     return by_interest
 
 
+def withholding_request_of(
+    professional: Professional, interest_id: int, request_id: int
+) -> WithholdingRequest | None:
+    """One of the professional's own requests, by its interest and id (anyone else's is None)."""
+    return db.session.scalar(
+        select(WithholdingRequest)
+        .join(Interest, Interest.id == WithholdingRequest.interest_id)
+        .where(
+            WithholdingRequest.id == request_id,
+            WithholdingRequest.interest_id == interest_id,
+            Interest.professional_id == professional.id,
+        )
+    )
+
+
 def declarations_sent(professional: Professional, submission_key: str) -> list[Declaration]:
     """The declarations one send made (this professional's only), by provider name."""
     return list(

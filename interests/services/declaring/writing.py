@@ -15,6 +15,7 @@ from interests.models import (
     WithholdingRequest,
     utcnow,
 )
+from interests.rules.vocabulary import WITHDRAWABLE_WITHHOLDING_STATUSES
 from interests.services import audit, search_index
 from interests.services.declaring.common import DeclarationProblem, InterestDetails, _summary
 from interests.services.declaring.preview import _withheld_pairs
@@ -133,6 +134,32 @@ def request_withholding(
         raise DeclarationProblem("You have already asked for this entry to be withheld there")
     search_index.schedule(professional_id=interest.professional_id)
     return created
+
+
+def withdraw_withholding(request: WithholdingRequest, *, actor: Account) -> None:
+    """The professional withdraws a pending or approved request: the entry is published at that
+    provider from now on (its other providers' requests stand). Adds and flushes; the caller commits."""
+    if request.status not in WITHDRAWABLE_WITHHOLDING_STATUSES:
+        raise DeclarationProblem("This request has already been decided or withdrawn")
+    now = utcnow()
+    was = request.status
+    request.status = "withdrawn"
+    request.decision_reason = "Withdrawn by the professional"
+    request.review_on = None
+    request.decided_at = now
+    request.decided_by_account_id = actor.id
+    request.provider.register_updated_at = now
+    db.session.flush()
+    audit.record(
+        "withholding.withdrawn",
+        request,
+        actor=actor,
+        provider_id=request.provider_id,
+        professional_id=request.interest.professional_id,
+        summary=f"Withdrew a request to {request.provider.name} to withhold an interest ({was} until now)",
+        data={"interest_id": request.interest_id, "was": was},
+    )
+    search_index.schedule(professional_id=request.interest.professional_id)
 
 
 def _follow_withholding(source: WithholdingRequest, provider: Provider, *, actor: Account) -> None:
