@@ -40,7 +40,7 @@ from interests.models import (
     utcnow,
 )
 from interests.services import accounts, audit
-from interests.services.outbox import absolute_url, log_for_developers
+from interests.services.outbox import absolute_url, log_queued_for_developers
 
 INVITATION_VALID_DAYS = 7  # days; long enough for a week of leave, short enough to limit a leaked link
 _PLACEHOLDER = "TOKEN-PLACEHOLDER"
@@ -230,8 +230,7 @@ def ask_to_confirm(
         bulk_insert(Invitation, invitations[start : start + BATCH])
     for start in range(0, len(emails), BATCH):
         bulk_insert(OutboxEmail, emails[start : start + BATCH])
-    for queued in emails:
-        log_for_developers(str(queued["to_address"]), str(queued["subject"]), str(queued["body"]), brief=True)
+    log_queued_for_developers(emails)
     if marked_at is not None:
         return len(asked)
     asked_ids = [person.engagement_id for person in asked]

@@ -3,6 +3,7 @@ until the whole file is clean; the same file twice changes nothing."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -252,6 +253,25 @@ def test_first_import_asks_everyone_it_can_reach_once_and_nobody_else(provider: 
     db.session.commit()
     assert again.invitations_sent == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 3
+
+
+def test_a_big_import_logs_the_first_invitations_and_counts_the_rest(
+    provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [
+        f"Person,Number{n},HCPC,PH{100000 + n},person{n}@example.org,employee,Physiotherapist,,2024-04-01,,no"
+        for n in range(25)
+    ]
+    with caplog.at_level(logging.INFO, logger="interests.services.outbox"):
+        outcome = staff_import.import_staff(provider, csv_bytes(*lines), filename="staff.csv", actor=None)
+    assert outcome.invitations_sent == 25
+    logged = [r.getMessage() for r in caplog.records if r.name == "interests.services.outbox"]
+    assert len(logged) == 21
+    assert logged[0].startswith("Email queued to person0@example.org: Declare your interests to ")
+    assert "/invitations/" in logged[0]
+    assert (
+        logged[-1] == "5 more emails queued: /manage/outbox lists them with their links until they are sent"
+    )
 
 
 @pytest.mark.alldb
