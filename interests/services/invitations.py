@@ -44,7 +44,10 @@ from interests.services.outbox import absolute_url, log_queued_for_developers
 
 INVITATION_VALID_DAYS = 7  # days; long enough for a week of leave, short enough to limit a leaked link
 _PLACEHOLDER = "TOKEN-PLACEHOLDER"
-BATCH = 500
+# Engagements read, and links and emails written, per statement: ids go as one array on PostgreSQL
+# (extensions.among), so 2,000 at a time costs no more to plan than 500 (a 50,000-line import:
+# 100 reads and 160 COPYs become 25 and 40).
+BATCH = 2000
 
 
 def token_hash(token: str) -> str:
