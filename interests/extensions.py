@@ -10,7 +10,7 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Table, event, insert
+from sqlalchemy import ARRAY, ColumnElement, Table, any_, bindparam, event, insert
 from sqlalchemy.engine import Engine
 
 from interests.models.base import Base
@@ -44,6 +44,20 @@ def bulk_insert(model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
         by_columns.setdefault(tuple(row), []).append(row)
     for names, alike in by_columns.items():
         _copy(connection, table, names, alike)
+
+
+def among(column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values`` for a long list of values (a staff import's thousands of ids).
+
+    PostgreSQL: ``column = ANY(%(values)s)``, one array parameter. An IN list is one parameter per
+    value, each rendered by SQLAlchemy, spliced in by psycopg and planned by the server: asking
+    for 50,000 engagements 500 at a time took 2.4 s that way and 1.2 s as arrays, and marking
+    40,000 of them asked took 3.2 s against 1.0 s (load 3.4 on 2 CPUs; issue 13). SQLite, which
+    has no arrays: an IN list, as before.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return cast(ColumnElement[bool], column.in_(values))
+    return cast(ColumnElement[bool], column == any_(bindparam(None, list(values), type_=ARRAY(column.type))))
 
 
 def _copy(connection: Any, table: Table, names: tuple[str, ...], rows: list[Mapping[str, Any]]) -> None:

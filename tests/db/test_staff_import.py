@@ -3,6 +3,7 @@ until the whole file is clean; the same file twice changes nothing."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -210,6 +211,67 @@ def test_clean_file_imports_and_second_import_changes_nothing(provider: Provider
     assert {k: v for k, v in after_second.items() if k != "imports"} == {
         k: v for k, v in after_first.items() if k != "imports"
     }
+
+
+@pytest.mark.alldb
+def test_first_import_asks_everyone_it_can_reach_once_and_nobody_else(provider: Provider) -> None:
+    # Ben (no address on the file, no account) cannot be asked yet; Dev has an account and no
+    # address on the file: he is told at his account's address.
+    dev = factories.make_professional(
+        regulator="GMC", registration_number="7654321", given_name="Dev", family_name="Patel"
+    )
+    factories.make_account("professional", email="dev@home.example", professional=dev)
+    db.session.commit()
+    dev_line = "Dev,Patel,GMC,7654321,,employee,Registrar,Theatres,2024-09-01,,no"
+    outcome = staff_import.import_staff(
+        provider, csv_bytes(*GOOD, dev_line), filename="staff.csv", actor=None
+    )
+    db.session.commit()
+    assert outcome.invitations_sent == 3
+    asked = {
+        family: asked_at
+        for family, asked_at in db.session.execute(
+            select(Professional.family_name, Engagement.asked_at).join(Engagement)
+        )
+    }
+    assert asked["Carter"] is None
+    assert {family for family, at in asked.items() if at is not None} == {"Okafor", "Dunn, Jr", "Patel"}
+    emails = db.session.execute(
+        select(OutboxEmail.to_address, OutboxEmail.kind, OutboxEmail.created_at)
+    ).all()
+    assert sorted((to, kind) for to, kind, _ in emails) == [
+        ("amira@example.org", "invitation"),
+        ("chloe@example.org", "invitation"),
+        ("dev@home.example", "confirm_engagement"),
+    ]
+    # Each was asked when their email was queued and their link made.
+    links = db.session.execute(select(Invitation.email, Invitation.created_at)).all()
+    assert sorted(email for email, _ in links) == ["amira@example.org", "chloe@example.org"]
+    assert {at for _, _, at in emails} | {at for _, at in links} == {asked["Okafor"]}
+
+    again = staff_import.import_staff(provider, csv_bytes(*GOOD, dev_line), filename="staff.csv", actor=None)
+    db.session.commit()
+    assert again.invitations_sent == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 3
+
+
+def test_a_big_import_logs_the_first_invitations_and_counts_the_rest(
+    provider: Provider, caplog: pytest.LogCaptureFixture
+) -> None:
+    lines = [
+        f"Person,Number{n},HCPC,PH{100000 + n},person{n}@example.org,employee,Physiotherapist,,2024-04-01,,no"
+        for n in range(25)
+    ]
+    with caplog.at_level(logging.INFO, logger="interests.services.outbox"):
+        outcome = staff_import.import_staff(provider, csv_bytes(*lines), filename="staff.csv", actor=None)
+    assert outcome.invitations_sent == 25
+    logged = [r.getMessage() for r in caplog.records if r.name == "interests.services.outbox"]
+    assert len(logged) == 21
+    assert logged[0].startswith("Email queued to person0@example.org: Declare your interests to ")
+    assert "/invitations/" in logged[0]
+    assert (
+        logged[-1] == "5 more emails queued: /manage/outbox lists them with their links until they are sent"
+    )
 
 
 @pytest.mark.alldb

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 
-from interests.extensions import bulk_insert, db
-from interests.models import Account, Engagement, Professional, Provider, StaffImport
+from interests.extensions import among, bulk_insert, db
+from interests.models import Account, Engagement, Professional, Provider, StaffImport, utcnow
 from interests.services import audit, search_index
 from interests.services.accounts import normalise_email
 from interests.services.staff.checking import (
@@ -38,7 +39,7 @@ from interests.services.staff.checking import (
     template_csv,
 )
 
-BATCH = 2000  # rows per executemany; lookups use IN lists of at most this many values
+BATCH = 2000  # rows per insert or executemany; lookups ask for at most this many values at once
 
 
 # --- Saving a clean file ----------------------------------------------------------------------
@@ -58,7 +59,7 @@ def _existing_professionals(rows: list[StaffRow]) -> dict[tuple[str, str], int]:
         for chunk in _chunks(numbers):
             statement = select(
                 Professional.id, Professional.regulator, Professional.registration_number
-            ).where(Professional.regulator == regulator, Professional.registration_number.in_(chunk))
+            ).where(Professional.regulator == regulator, among(Professional.registration_number, chunk))
             for pid, reg, number in db.session.execute(statement):
                 found[(reg, number)] = pid
     return found
@@ -126,9 +127,10 @@ def save(
     existing, new_people = _add_new_people(rows, progress)
     professional_ids = [existing[(row.regulator, row.registration_number)] for row in rows]
     plan = _plan(provider, rows, professional_ids)
+    asked_at = _mark_to_ask(plan.inserts) if invite else None
     _write(plan, progress)
     _reask_at_new_addresses(plan.readdressed)
-    invitations_sent = _invite(provider, professional_ids, actor, progress) if invite else 0
+    invitations_sent = _invite(provider, professional_ids, actor, progress, asked_at) if invite else 0
     outcome = Outcome(
         staff_import=StaffImport(
             provider_id=provider.id,
@@ -226,6 +228,22 @@ def _plan(provider: Provider, rows: list[StaffRow], professional_ids: list[int])
     return plan
 
 
+def _mark_to_ask(inserts: list[dict[str, Any]]) -> datetime:
+    """Mark the new engagements whose professional will be asked to confirm them as asked now, before
+    they are inserted (``invitations.ask_to_confirm``'s ``marked_at``); return that time."""
+    from interests.services import invitations
+
+    now = utcnow()
+    account_emails: dict[int | None, str] = {}
+    for chunk in _chunks(sorted({row["professional_id"] for row in inserts})):
+        holders = select(Account.professional_id, Account.email).where(among(Account.professional_id, chunk))
+        account_emails.update((pid, email) for pid, email in db.session.execute(holders))
+    for row in inserts:
+        asked = invitations.can_ask(row["email"], account_emails.get(row["professional_id"]))
+        row["asked_at"] = now if asked else None
+    return now
+
+
 def _write(plan: _Plan, progress: Progress | None) -> None:
     for done, chunk in enumerate(_chunks(plan.inserts), start=1):
         bulk_insert(Engagement, chunk)
@@ -247,36 +265,44 @@ def _reask_at_new_addresses(readdressed: list[int]) -> None:
     for chunk in _chunks(readdressed):
         db.session.execute(
             update(Engagement)
-            .where(Engagement.id.in_(chunk), Engagement.confirmed_at.is_(None))
+            .where(among(Engagement.id, chunk), Engagement.confirmed_at.is_(None))
             .values(asked_at=None)
             .execution_options(synchronize_session=False)
         )
 
 
 def _invite(
-    provider: Provider, professional_ids: list[int], actor: Account | None, progress: Progress | None
+    provider: Provider,
+    professional_ids: list[int],
+    actor: Account | None,
+    progress: Progress | None,
+    asked_at: datetime | None,
 ) -> int:
-    """Ask everyone on the file whose engagement here was never asked, confirmed or rejected."""
+    """Ask everyone on the file whose engagement here was never asked, confirmed or rejected, and
+    the new engagements marked as asked at ``asked_at`` (``_mark_to_ask``)."""
     from interests.services import invitations
 
-    to_ask: list[int] = []
+    never_asked: list[int] = []
+    marked: list[int] = []
     for chunk in _chunks(sorted(set(professional_ids))):
-        to_ask.extend(
-            db.session.scalars(
-                select(Engagement.id).where(
-                    Engagement.provider_id == provider.id,
-                    Engagement.professional_id.in_(chunk),
-                    Engagement.asked_at.is_(None),
-                    Engagement.confirmed_at.is_(None),
-                    Engagement.rejected_at.is_(None),
-                )
+        for engagement_id, asked in db.session.execute(
+            select(Engagement.id, Engagement.asked_at).where(
+                Engagement.provider_id == provider.id,
+                among(Engagement.professional_id, chunk),
+                or_(Engagement.asked_at.is_(None), Engagement.asked_at == asked_at),
+                Engagement.confirmed_at.is_(None),
+                Engagement.rejected_at.is_(None),
             )
-        )
+        ):
+            (never_asked if asked is None else marked).append(engagement_id)
+    total = len(never_asked) + len(marked)
     if progress is not None:
-        progress("inviting", 0, len(to_ask))
-    sent = invitations.ask_to_confirm(provider, to_ask, actor=actor)
+        progress("inviting", 0, total)
+    sent = invitations.ask_to_confirm(provider, never_asked, actor=actor)
+    if marked:
+        sent += invitations.ask_to_confirm(provider, marked, actor=actor, marked_at=asked_at)
     if progress is not None:
-        progress("inviting", len(to_ask), len(to_ask))
+        progress("inviting", total, total)
     return sent
 
 
