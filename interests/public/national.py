@@ -45,6 +45,7 @@ from interests.public import export
 from interests.services import register
 from interests.services.downloads import csv_line_maker
 from interests.services.outbox import absolute_url
+from interests.unit_of_work import discard
 
 KEEP_NIGHTS = 30
 CSV_FILE = "register.csv.gz"
@@ -66,76 +67,31 @@ LICENCE = {
 }
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0."
 
-# The schema of a row: the columns of a provider's register.csv, in plain English.
-FIELDS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "provider_slug",
-        "type": "string",
-        "description": "The organisation's short name in web addresses on this register.",
-    },
-    {
-        "name": "provider_name",
-        "type": "string",
-        "description": "The name of the organisation the declaration was made to.",
-    },
-    {
-        "name": "professional_id",
-        "type": "integer",
-        "description": "The professional's number on this register (the same at every organisation).",
-    },
-    {"name": "name", "type": "string", "description": "The professional's name, with their title."},
-    {
-        "name": "registration",
-        "type": "string",
-        "description": "Their professional regulator and registration number, such as GMC 1234567.",
-    },
-    {"name": "role", "type": "string", "description": "Their role at the organisation."},
-    {"name": "declaration_reference", "type": "string", "description": "The declaration's reference."},
-    {"name": "declared_on", "type": "date", "description": "The date of the declaration."},
-    {
-        "name": "nil_return",
-        "type": "boolean",
-        "description": "True when the professional declared that they have no interests.",
-    },
-    {
-        "name": "category",
-        "type": "string",
-        "description": (
-            "The category of interest, as a code (blank on a nil return or when every entry is withheld)."
-        ),
-    },
-    {"name": "type", "type": "string", "description": "The type of interest, as a code."},
-    {
-        "name": "other_party",
-        "type": "string",
-        "description": "The company or organisation the interest is with.",
-    },
-    {
-        "name": "description",
-        "type": "string",
-        "description": "What the interest is, in the professional's words.",
-    },
-    {
-        "name": "relationship",
-        "type": "string",
-        "description": "Whose interest it is when it is not the professional's own, such as a spouse.",
-    },
-    {"name": "value_pounds", "type": "number", "description": "The value in pounds, when one was given."},
-    {"name": "date_from", "type": "date", "description": "The date the interest started."},
-    {"name": "date_to", "type": "date", "description": "The date the interest ended (blank if it has not)."},
-    {
-        "name": "management_action",
-        "type": "string",
-        "description": "What the organisation is doing to manage the interest, once recorded.",
-    },
-    {
-        "name": "withheld_entries",
-        "type": "integer",
-        "description": (
-            "How many of the declaration's entries are withheld from publication or awaiting a "
-            "decision: a count only."
-        ),
-    },
+# The schema of a row: each column's type and what it means, in plain English.
+_SCHEMA = """
+provider_slug      string   The organisation's short name in web addresses on this register.
+provider_name      string   The name of the organisation the declaration was made to.
+professional_id    integer  The professional's number on this register (the same at every organisation).
+name               string   The professional's name, with their title.
+registration       string   Their professional regulator and registration number, such as GMC 1234567.
+role               string   Their role at the organisation.
+declaration_reference string  The declaration's reference.
+declared_on        date     The date of the declaration.
+nil_return         boolean  True when the professional declared that they have no interests.
+category           string   The category of interest, as a code (blank on a nil return or when every entry is withheld).
+type               string   The type of interest, as a code.
+other_party        string   The company or organisation the interest is with.
+description        string   What the interest is, in the professional's words.
+relationship       string   Whose interest it is when it is not the professional's own, such as a spouse.
+value_pounds       number   The value in pounds, when one was given.
+date_from          date     The date the interest started.
+date_to            date     The date the interest ended (blank if it has not).
+management_action  string   What the organisation is doing to manage the interest, once recorded.
+withheld_entries   integer  How many of the declaration's entries are withheld from publication or awaiting a decision: a count only.
+"""  # noqa: E501 - a table: one column a line
+FIELDS: tuple[dict[str, str], ...] = tuple(
+    {"name": name, "type": kind, "description": description}
+    for name, kind, description in (line.split(maxsplit=2) for line in _SCHEMA.strip().splitlines())
 )
 
 
@@ -224,7 +180,7 @@ class _GzipOut:
 
 def _consistent_snapshot() -> None:
     """On PostgreSQL, read everything in one REPEATABLE READ transaction (one snapshot)."""
-    db.session.rollback()
+    discard()  # a new transaction (a command or a job has nothing waiting to be saved here)
     if db.engine.dialect.name == "postgresql":
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
@@ -312,7 +268,7 @@ def publish(today: date | None = None) -> Published:
         try:
             rows = _write_night(partial, night)
         finally:
-            db.session.rollback()  # read only: ends the snapshot
+            discard()  # read only: ends the snapshot
         final = root / night_name(night)
         if final.exists():
             # Published again the same day: the old folder steps aside, the new one steps in.
