@@ -327,3 +327,21 @@ def test_the_publish_command_makes_one_at_once_and_if_missing_only_the_first(
     assert result.exit_code == 0 and "not published again" in result.output
     result = runner.invoke(args=["data", "list"])
     assert result.exit_code == 0 and "rows" in result.output
+
+
+def test_every_server_sharing_data_dir_serves_the_night_the_worker_published(
+    app: Flask, data: Register, database_url: str, tmp_path: Path
+) -> None:
+    from tests.conftest import make_app
+
+    done = _publish(app)  # the worker's app
+    other = make_app(database_url, tmp_path / "second-server", DATA_DIR=app.config["DATA_DIR"])
+    try:
+        with other.test_client() as second:
+            assert done.night.isoformat() in second.get("/data").get_data(as_text=True)
+            with second.get(f"/data/{done.night.isoformat()}/register.csv.gz") as response:
+                assert response.status_code == 200
+                assert response.get_data() == (_night_dir(app, done.night) / "register.csv.gz").read_bytes()
+    finally:
+        with other.app_context():
+            db.engine.dispose()
