@@ -11,6 +11,13 @@ rows a second, the files' sizes, and memory: the process's peak resident size (r
 and after, and, in a second publish under tracemalloc (slower), the peak of Python's own
 allocations during it. Memory that does not grow with the register is the point: rows are
 streamed to gzip, never held. Not a test: it prints numbers.
+
+Measured (2 cores shared with other test runs, December 2026): the demo's 1,000 professionals,
+1,186 rows: SQLite 0.85 s (1,398 rows/s), PostgreSQL 2.3 s (512 rows/s); Python's peak allocation
+during a publish 1.6 MiB. 200,000 professionals (3,076 providers), 233,899 rows, 8.4 MiB of CSV.gz
+and 11.1 MiB of JSONL.gz: SQLite 238 s (984 rows/s), PostgreSQL 349 s (670 rows/s); the process's
+peak resident size the same before and after (148 MiB, 170 MiB). The time is the register's own
+per-provider reads (`register.iter_register`, a few queries a provider), not the writing.
 """
 
 from __future__ import annotations
