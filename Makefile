@@ -1,5 +1,6 @@
 # Two commands on a fresh machine with Python 3.11+ and Node.js:
-#   make run    install, migrate, seed demo data on first run, then serve http://127.0.0.1:5000
+#   make run    install, migrate, seed demo data and publish the national download (/data) on first
+#               run, then serve http://127.0.0.1:5000
 #               and run the worker (Procfile, with honcho): Ctrl-C stops both
 #   make test   install, lint, and the whole test suite
 #   make run-national   the same on a private PostgreSQL and Redis (data in instance/national/), with two
@@ -18,6 +19,7 @@ run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty --password "$(DEMO_PASSWORD)"
 	$(FLASK) search reindex --if-missing
+	$(FLASK) data publish --if-missing
 	PATH="$(CURDIR)/$(BIN):$$PATH" HOST=$(HOST) $(BIN)/honcho --procfile Procfile start --port $(PORT)
 
 # scripts/run-national starts PostgreSQL and Redis (scripts/services.sh, as .ci/run does), migrates,

@@ -112,6 +112,9 @@ def register_commands(app: Flask) -> None:
     from interests.public.search_cli import search_cli
 
     app.cli.add_command(search_cli)
+    from interests.public.data_cli import data_cli
+
+    app.cli.add_command(data_cli)
     from interests.manage.cli import import_cli, outbox_cli, reminders_cli
 
     app.cli.add_command(import_cli)

@@ -25,6 +25,8 @@ RATELIMIT_STORAGE_URI  where the rate limits count: REDIS_URL when that is set, 
                    override either.
 TASK_QUEUE_FILE    default <instance>/tasks.sqlite3: the SQLite file of the embedded task queue, used
                    when REDIS_URL is unset (web and worker must share it: one machine only).
+DATA_DIR           default <instance>/data: the national download's nightly files (/data). With more
+                   than one server, point every server and the worker at the same shared storage.
 WORKER_COUNT       default 2: threads of `flask --app interests worker` running tasks at once.
 SECURITY_LOG_KEEP_DAYS  default 400: security events older than this many days are deleted by
                    `flask --app interests security-events prune` (the worker runs it daily)
@@ -313,6 +315,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # The embedded task queue (Huey on SQLite) when there is no Redis.
         "TASK_QUEUE_FILE": env.get("TASK_QUEUE_FILE", str(instance / "tasks.sqlite3")),
         "WORKER_COUNT": env.get("WORKER_COUNT", WORKER_COUNT),
+        # The national download's nightly files (interests/public/national.py): shared storage on
+        # the national path, as every server serves them.
+        "DATA_DIR": env.get("DATA_DIR", str(instance / "data")),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).
         "TRUSTED_PROXY_COUNT": env.get("TRUSTED_PROXY_COUNT", "0"),
         # argon2id parameters (argon2-cffi defaults; OWASP ASVS 5.0 V11.4). Tests lower them.

@@ -13,6 +13,7 @@ The schedule (UK times are Europe/London wall-clock times, GMT in winter and BST
 | apply-search-work | every minute |
 | recover-imports | every minute (a staff import whose worker died is tried once more, then failed) |
 | refresh-search | daily at 00:05 UK time |
+| publish-national-data | daily at 02:45 UK time (the /data download; the latest 30 nights kept) |
 | compliance-snapshot | daily at 03:15 UK time |
 | prune-security-events | daily at 03:30 UK time |
 | send-reminders | daily at 08:00 UK time |
@@ -50,6 +51,7 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from interests import clock
+from interests.public import national
 from interests.services import compliance, outbox, reminders, search_index, security_log
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
@@ -80,6 +82,11 @@ def apply_search_work() -> None:
 def refresh_search() -> None:
     done = search_index.refresh()
     logger.info("Search index: re-indexed %d professionals changed by the date", done.professionals)
+
+
+def publish_national_data() -> None:
+    done = national.publish()  # reads one snapshot, writes the files, then prunes to 30 nights
+    logger.info("National download of %s: %d rows in %.1fs", done.night.isoformat(), done.rows, done.seconds)
 
 
 def take_compliance_snapshot() -> None:
@@ -145,6 +152,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("apply-search-work", apply_search_work, every_minute, lock_seconds=3600),
     Job("recover-imports", recover_imports, every_minute, lock_seconds=3600),
     Job("refresh-search", refresh_search, daily_at_uk_time(0, 5), lock_seconds=6 * 3600),
+    Job("publish-national-data", publish_national_data, daily_at_uk_time(2, 45), lock_seconds=6 * 3600),
     Job("compliance-snapshot", take_compliance_snapshot, daily_at_uk_time(3, 15), lock_seconds=6 * 3600),
     Job("prune-security-events", prune_security_events, daily_at_uk_time(3, 30), lock_seconds=6 * 3600),
     Job("send-reminders", send_reminders, daily_at_uk_time(8, 0), lock_seconds=6 * 3600),

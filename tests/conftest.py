@@ -99,6 +99,7 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SECRET_KEY": "test-secret-key-that-is-long-enough-to-use",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
+        "DATA_DIR": str(tmp_path / "data"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",

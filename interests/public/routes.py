@@ -6,11 +6,21 @@ import csv
 import io
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from interests import clock
 from interests.pagination import requested_page
-from interests.public import export
+from interests.public import export, national
 from interests.rules.text import without_controls
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -193,3 +203,52 @@ def accessibility() -> Any:
 @bp.get("/privacy")
 def privacy() -> Any:
     return render_template("public/privacy.html")
+
+
+@bp.get("/data")
+def data() -> Any:
+    nights = national.nights()
+    latest = national.package(nights[0]) if nights else None
+    return render_template(
+        "public/data.html",
+        nights=nights,
+        latest=latest,
+        latest_night=nights[0] if nights else None,
+        keep=national.KEEP_NIGHTS,
+        licence=national.LICENCE,
+        attribution=national.ATTRIBUTION,
+        columns=national.FIELDS,
+    )
+
+
+DATA_MIMETYPES = {
+    national.CSV_FILE: "application/gzip",
+    national.JSONL_FILE: "application/gzip",
+    national.PACKAGE_FILE: "application/json",
+}
+
+
+@bp.get("/data/latest/<name>")
+def data_latest(name: str) -> Any:
+    nights = national.nights()
+    if name not in national.FILES or not nights:
+        abort(404)
+    return redirect(url_for("public.data_file", night=nights[0].isoformat(), name=name))
+
+
+@bp.get("/data/<night>/<name>")
+def data_file(night: str, name: str) -> Any:
+    try:
+        path = national.file_path(night, name)
+    except national.UnknownFile:
+        abort(404)
+    # The .gz files are files to save, not a Content-Encoding: a browser must not unzip them.
+    return send_file(
+        path,
+        mimetype=DATA_MIMETYPES[name],
+        as_attachment=name != national.PACKAGE_FILE,
+        download_name=f"interests-{night}-{name}",
+        conditional=True,
+        etag=True,
+        max_age=3600,
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 # Spreadsheet programs run a cell that starts with these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
@@ -18,8 +18,8 @@ def csv_safe(value: object) -> str:
     return text
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
-    """CSV text, one line at a time (streamed, never built in memory), every cell made safe."""
+def csv_line_maker() -> Callable[[Sequence[object]], str]:
+    """A function turning one row's cells into its CSV line, every cell made safe."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
 
@@ -29,6 +29,12 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterat
         writer.writerow([csv_safe(cell) for cell in cells])
         return buffer.getvalue()
 
+    return line
+
+
+def csv_lines(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """CSV text, one line at a time (streamed, never built in memory), every cell made safe."""
+    line = csv_line_maker()
     yield line(header)
     for cells in rows:
         yield line(cells)

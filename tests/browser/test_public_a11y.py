@@ -48,3 +48,19 @@ def test_patient_searches_from_start_page_and_opens_a_professional(
     page.get_by_role("link", name="Dr William Davies").click()
     assert page.get_by_role("heading", level=1).inner_text().endswith("Dr William Davies")
     assert page.get_by_text("Medivance Surgical Ltd").first.is_visible()
+
+
+def _register_and_its_download() -> Register:
+    from interests.public import national
+
+    built = build_and_index()
+    national.publish()
+    return built
+
+
+def test_the_download_page_has_no_accessibility_violations(live_server: LiveServer, page: Any) -> None:
+    live_server.populate(_register_and_its_download)
+    response = page.goto(live_server / "/data")
+    assert response.status == 200
+    assert page.locator("#latest-files").count() == 1
+    assert_accessible(page)

@@ -7,6 +7,7 @@ and the index files are read from disk. No marker may appear anywhere.
 
 from __future__ import annotations
 
+import gzip
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -27,6 +28,7 @@ from interests.models import (
     SearchTask,
     WithholdingRequest,
 )
+from interests.public import national
 from interests.services import audit, search_index
 from tests.factories import (
     make_account,
@@ -175,6 +177,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         search_index.apply_pending()
         professional_ids = list(db.session.scalars(select(Professional.id)))
         slugs = list(db.session.scalars(select(Provider.slug)))
+        night = national.publish().night.isoformat()  # the national download (/data)
     from urllib.parse import quote, quote_plus
 
     urls: list[tuple[str, str]] = [
@@ -189,6 +192,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
             "/api/v1/providers",
             "/api/v1/openapi.json",
             "/healthz",
+            "/data",
         )
     ]
     for slug in slugs:
@@ -231,6 +235,17 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         assert MARKER not in body, url
         seen += 1
     assert seen > 50
+    # The national download's files, unzipped: the whole register of every provider.
+    national_csv = b""
+    for name in national.FILES:
+        with client.get(f"/data/{night}/{name}") as response:
+            assert response.status_code == 200, name
+            content = response.get_data()
+        if name.endswith(".gz"):
+            content = gzip.decompress(content)
+            national_csv += content
+        assert MARKER.encode() not in content.lower(), name
+    assert b"Heartwise Research" in national_csv and b"Priya Shah" in national_csv
     # The pages did show the published data (the scan is not of empty pages).
     assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
     # Someone whose entries are all withheld is listed, with only the count (the markers in her

@@ -6,6 +6,7 @@ downloads, API, search and index files of every provider are read back.
 
 from __future__ import annotations
 
+import gzip
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Account, Provider, WithholdingRequest
+from interests.public import national
 from interests.services import declaring, search_index
 from interests.unit_of_work import transaction
 from tests import factories
@@ -104,12 +106,14 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
         db.session.commit()
         search_index.apply_pending()
         slugs = list(db.session.scalars(select(Provider.slug)))
+        night = national.publish().night.isoformat()  # the national download (/data)
 
     urls = [
         f"/professionals/{zara_id}",
         f"/api/v1/professionals/{zara_id}",
         "/providers",
         "/api/v1/providers",
+        "/data",
     ]
     for slug in slugs:
         urls += [f"/providers/{slug}{suffix}" for suffix in ("", "/register.csv", "/register.json", "/print")]
@@ -134,6 +138,15 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
         if url in echoed:  # the patient's own query shown back to them is not a leak
             body = body.replace(echoed[url].lower(), "").replace(quote(echoed[url]).lower(), "")
         assert MARKER not in body, url
+    # The national download's files, unzipped: every provider's register in one.
+    for name in national.FILES:
+        with client.get(f"/data/{night}/{name}") as response:
+            assert response.status_code == 200, name
+            content = response.get_data()
+        content = gzip.decompress(content) if name.endswith(".gz") else content
+        assert MARKER.encode() not in content.lower(), name
+        if name.endswith(".gz"):  # the published entries are there, at all three providers
+            assert content.count(b"Refused Partners Ltd") == 3 and content.count(b"Open Devices Ltd") == 3
     # The scan read real registers: the published entries are on every provider's register.
     for slug in slugs:
         page = client.get(f"/providers/{slug}").get_data(as_text=True)

@@ -43,11 +43,13 @@ def _due_at(queue: tasks.TaskQueue, moment: datetime) -> set[str]:
     [
         # Winter: UK clocks show GMT, the same as UTC.
         (datetime(2026, 1, 15, 0, 5, tzinfo=UTC), "00:05 GMT", "refresh-search"),
+        (datetime(2026, 1, 15, 2, 45, tzinfo=UTC), "02:45 GMT", "publish-national-data"),
         (datetime(2026, 1, 15, 3, 15, tzinfo=UTC), "03:15 GMT", "compliance-snapshot"),
         (datetime(2026, 1, 15, 3, 30, tzinfo=UTC), "03:30 GMT", "prune-security-events"),
         (datetime(2026, 1, 15, 8, 0, tzinfo=UTC), "08:00 GMT", "send-reminders"),
         # Summer: UK clocks show BST, an hour ahead of UTC (00:05 BST is still yesterday in UTC).
         (datetime(2026, 7, 14, 23, 5, tzinfo=UTC), "00:05 BST", "refresh-search"),
+        (datetime(2026, 7, 15, 1, 45, tzinfo=UTC), "02:45 BST", "publish-national-data"),
         (datetime(2026, 7, 15, 2, 15, tzinfo=UTC), "03:15 BST", "compliance-snapshot"),
         (datetime(2026, 7, 15, 2, 30, tzinfo=UTC), "03:30 BST", "prune-security-events"),
         (datetime(2026, 7, 15, 7, 0, tzinfo=UTC), "08:00 BST", "send-reminders"),
@@ -90,6 +92,7 @@ def test_each_daily_job_runs_exactly_once_on_a_uk_day_even_when_the_clocks_chang
         "apply-search-work": minutes,
         "recover-imports": minutes,
         "refresh-search": 1,
+        "publish-national-data": 1,
         "compliance-snapshot": 1,
         "prune-security-events": 1,
         "send-reminders": 1,
@@ -111,3 +114,20 @@ def test_a_job_already_running_elsewhere_is_refused_and_sends_nothing(
     assert len(smtp_server.messages) == 1 and "Subject: Once only" in smtp_server.messages[0]
     with app.app_context():
         assert db.session.get(OutboxEmail, 1).sent_at is not None
+
+
+def test_the_nightly_national_download_publishes_once_and_is_refused_while_another_runs(
+    app: Flask, queue: tasks.TaskQueue
+) -> None:
+    from interests.public import national
+
+    # Another worker is publishing tonight's files: this one writes nothing.
+    with queue.locks["publish-national-data"], pytest.raises(TaskLockedException):
+        queue.tasks["publish-national-data"].call_local()
+    with app.app_context():
+        assert national.nights() == []
+    with time_machine.travel(datetime(2026, 7, 15, 1, 45, tzinfo=UTC), tick=False):  # 02:45 BST
+        queue.tasks["publish-national-data"].call_local()
+    with app.app_context():
+        assert national.nights() == [date(2026, 7, 15)]
+        assert national.package(date(2026, 7, 15)) is not None

@@ -59,6 +59,7 @@ def test_start_page_footer_links_to_about_accessibility_and_privacy(client: Flas
         "About this register": "/about",
         "Accessibility statement": "/accessibility",
         "Privacy notice": "/privacy",
+        "Download the whole register": "/data",
     }
 
 

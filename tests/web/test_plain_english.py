@@ -45,6 +45,7 @@ from bs4 import BeautifulSoup
 from flask import Flask, render_template
 
 from interests.extensions import db
+from interests.public import national
 from tests.conftest import make_app, stop_background_work
 from tests.public_data import Register, build_and_index
 
@@ -85,6 +86,7 @@ LONG_PAGES: dict[str, Callable[[Register], str]] = {
     "about": lambda d: "/about",
     "accessibility": lambda d: "/accessibility",
     "privacy": lambda d: "/privacy",
+    "download the whole register": lambda d: "/data",
 }
 SHORT_PAGES: dict[str, Callable[[Register], str]] = {
     "search": lambda d: "/search",
@@ -153,6 +155,7 @@ def texts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         assert response.status_code == 503  # no search index yet
         out["search not available"] = main_text(response.data)
         data = build_and_index()
+        national.publish()  # so /data shows its files
     with app.test_request_context("/"):
         out["server error"] = main_text(render_template("errors/500.html").encode())
     for name, url_for_page in {**LONG_PAGES, **SHORT_PAGES}.items():
