@@ -163,11 +163,42 @@ def add_everything_withheld() -> int:
     return priya.id
 
 
+def add_unshown_payments(william: int) -> list[str]:
+    """Industry payments about William that no public output may show: matched by name alone (not
+    confirmed), and one matched by his registration number that he said is not him. One certain
+    payment is shown, so the professional's page is not empty of them."""
+    from interests.models import Account, IndustryPayment
+    from interests.services.disclosure import importing, own
+    from tests.disclosure_files import csv_text
+
+    companies = [marker("company") for _ in range(3)]
+    city, address = marker("city"), marker("address")
+    rows = [
+        ("William Davies", "Leeds", "UK", "", "GMC 1234567", "Shown Pharma Ltd", "", "", "100", "", ""),
+        ("William Davies", city, "UK", address, "", companies[0], "", "", "200", "", ""),
+        ("Dr W Davies", city, "UK", address, "", companies[1], "", "300", "", "", ""),
+        ("William Davies", "Leeds", "UK", "", "GMC 1234567", companies[2], "", "", "400", "", ""),
+    ]
+    importing.import_year(csv_text(rows).encode(), year=TODAY.year - 1, filename="year.csv", actor=None)
+    professional = db.session.get(Professional, william)
+    rejected = db.session.scalars(
+        select(IndustryPayment).where(IndustryPayment.company == companies[2])
+    ).one()
+    assert professional is not None and rejected.professional_id == william
+    account = db.session.scalars(select(Account).where(Account.professional_id == william)).first()
+    if account is None:
+        account = make_account("professional", professional=professional)
+    own.reject(rejected, professional, actor=account)
+    db.session.commit()
+    return [*companies, city, address]
+
+
 def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) -> None:
     with app.app_context():
         data = build_register()
         priya = add_everything_withheld()
         planted = plant_markers()
+        planted += add_unshown_payments(data.william)
         search_index.rebuild()
         # And through the incremental path too: every professional rewritten.
         for person_id in db.session.scalars(select(Professional.id)):
@@ -247,6 +278,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         assert MARKER.encode() not in content.lower(), name
     assert b"Heartwise Research" in national_csv and b"Priya Shah" in national_csv
     # The pages did show the published data (the scan is not of empty pages).
+    assert "Shown Pharma Ltd" in client.get(f"/professionals/{data.william}").get_data(as_text=True)
     assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
     # Someone whose entries are all withheld is listed, with only the count (the markers in her
     # entries and the reasons were part of the scan above).
