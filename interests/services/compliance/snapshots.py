@@ -24,8 +24,8 @@ from interests.models import (
 from interests.rules.compliance import (
     DeclarationStatus,
 )
-from interests.services.compliance.overview import overview_select
-from interests.services.compliance.terms import TYPE_CODES, OverviewQuery
+from interests.services.compliance.overview import FIGURE_NAMES, overview_select
+from interests.services.compliance.terms import OverviewQuery
 from interests.services.scope import Cutoffs, people_with_status
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -42,9 +42,7 @@ def statuses_at(provider_id: int, as_of: date) -> dict[int, tuple[str, Declarati
 
 SNAPSHOT_CHUNK = 2000  # providers aggregated per statement while taking a snapshot
 
-_SNAPSHOT_FIGURES = ("in_scope", "declared", "due", "overdue", "missing", "withheld") + tuple(
-    f"{what}_{code}" for code in TYPE_CODES for what in ("in_scope", "declared")
-)
+_SNAPSHOT_FIGURES = FIGURE_NAMES
 
 
 def take_snapshot(
