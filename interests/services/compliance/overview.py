@@ -305,7 +305,6 @@ FIGURE_NAMES: tuple[str, ...] = (
     "undeclared_payments",
     *(f"{what}_{code}" for code in TYPE_CODES for what in ("in_scope", "declared")),
 )
-_TOTAL_NAMES = FIGURE_NAMES
 
 
 def overview_page(
@@ -327,14 +326,14 @@ def overview_page(
             db.session.execute(
                 select(
                     func.count().label("total_providers"),
-                    *(func.sum(filtered.c[name]).label(f"total_{name}") for name in _TOTAL_NAMES),
+                    *(func.sum(filtered.c[name]).label(f"total_{name}") for name in FIGURE_NAMES),
                 )
             )
             .one()
             ._mapping
         )
         providers = int(summed["total_providers"])
-        totals_values = {name: int(summed[f"total_{name}"] or 0) for name in _TOTAL_NAMES}
+        totals_values = {name: int(summed[f"total_{name}"] or 0) for name in FIGURE_NAMES}
         page = min(page, max(1, -(-providers // page_size)))
         rows = db.session.execute(statement.limit(page_size).offset((page - 1) * page_size)).all()
     else:
@@ -342,7 +341,7 @@ def overview_page(
         windowed = select(
             base,
             func.count().over().label("total_providers"),
-            *(func.sum(base.c[name]).over().label(f"total_{name}") for name in _TOTAL_NAMES),
+            *(func.sum(base.c[name]).over().label(f"total_{name}") for name in FIGURE_NAMES),
         )
         rows = db.session.execute(windowed.limit(page_size).offset((page - 1) * page_size)).all()
         if not rows and page > 1:
@@ -352,10 +351,10 @@ def overview_page(
         if rows:
             first = rows[0]._mapping
             providers = int(first["total_providers"])
-            totals_values = {name: int(first[f"total_{name}"] or 0) for name in _TOTAL_NAMES}
+            totals_values = {name: int(first[f"total_{name}"] or 0) for name in FIGURE_NAMES}
         else:
             providers = 0
-            totals_values = dict.fromkeys(_TOTAL_NAMES, 0)
+            totals_values = dict.fromkeys(FIGURE_NAMES, 0)
     totals = Totals(
         providers=providers,
         figures=ProviderFigures(

@@ -42,8 +42,6 @@ def statuses_at(provider_id: int, as_of: date) -> dict[int, tuple[str, Declarati
 
 SNAPSHOT_CHUNK = 2000  # providers aggregated per statement while taking a snapshot
 
-_SNAPSHOT_FIGURES = FIGURE_NAMES
-
 
 def take_snapshot(
     as_of: date,
@@ -63,7 +61,7 @@ def take_snapshot(
     timer = _perf_counter()
     ids = list(db.session.scalars(select(Provider.id).order_by(Provider.id)))
     query = OverviewQuery(as_of=as_of)
-    names = ("provider_id", *_SNAPSHOT_FIGURES, "last_declared_on", "register_updated_at")
+    names = ("provider_id", *FIGURE_NAMES, "last_declared_on", "register_updated_at")
     rows: list[dict[str, Any]] = []
     step = max(chunk, 1)
     for start in range(0, len(ids), step):
