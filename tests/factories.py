@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -13,7 +13,9 @@ from interests.models import (
     Account,
     Declaration,
     DeclarationItem,
+    DisclosureImport,
     Engagement,
+    IndustryPayment,
     Interest,
     InterestVersion,
     Professional,
@@ -165,3 +167,51 @@ def make_patient_question(provider: Provider, **fields: Any) -> Any:
     db.session.add(question)
     db.session.flush()
     return question
+
+
+_payment_lines = itertools.count(1)
+
+
+def make_disclosure_import(year: int, imported_at: datetime | None = None) -> DisclosureImport:
+    """A year of Disclosure UK as imported (its payments are added with `make_payment`)."""
+    disclosure = DisclosureImport(
+        year=year,
+        filename=f"{year}.csv",
+        file_sha256="0" * 64,
+        file_format="UTF-8",
+        imported_at=imported_at or utcnow(),
+    )
+    db.session.add(disclosure)
+    db.session.flush()
+    return disclosure
+
+
+def make_payment(
+    disclosure: DisclosureImport,
+    professional: Professional | None,
+    *,
+    match: str = "certain",
+    declared: bool | None = False,
+    confirmed: bool = False,
+    company: str = "Medivance Surgical Ltd",
+) -> IndustryPayment:
+    """One reported payment of £100 in fees, matched to `professional` (None: to nobody), with the
+    kept answer to whether it was declared."""
+    payment = IndustryPayment(
+        disclosure_import_id=disclosure.id,
+        year=disclosure.year,
+        line=next(_payment_lines),
+        full_name=professional.display_name if professional else "Someone Else",
+        city="Leeds",
+        company=company,
+        company_key=company.lower(),
+        fees_pence=10_000,
+        total_pence=10_000,
+        professional_id=professional.id if professional else None,
+        match=match,
+        confirmed_at=utcnow() if confirmed else None,
+        declared=declared if professional else None,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment

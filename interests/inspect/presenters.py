@@ -39,6 +39,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("overdue", "Overdue"),
     Column("missing", "Missing"),
     Column("withheld", "Withheld"),
+    Column("undeclared_payments", "Payments not declared"),
     Column("published", "Register last published", numeric=False),
     Column("rating", "Rating", numeric=False),
 )
@@ -129,6 +130,7 @@ def csv_row(row: ProviderRow) -> list[object]:
         figures.overdue,
         figures.missing,
         figures.withheld,
+        figures.undeclared_payments,
         published.date().isoformat() if published else "",
         row.rating.label,
     ]

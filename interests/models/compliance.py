@@ -40,6 +40,8 @@ class ComplianceSnapshot(Base):
     in_scope_contractor: Mapped[int] = mapped_column(Integer, default=0)
     declared_contractor: Mapped[int] = mapped_column(Integer, default=0)
     withheld: Mapped[int] = mapped_column(Integer, default=0)
+    # Industry payments not declared (services.disclosure.staff.undeclared_by_provider).
+    undeclared_payments: Mapped[int] = mapped_column(Integer, default=0)
     # The two dates "register last published" is the later of, as they stood on `as_of`.
     last_declared_on: Mapped[date | None] = mapped_column(Date)
     register_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

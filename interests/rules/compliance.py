@@ -146,9 +146,20 @@ class ProviderFigures:
     by_type: dict[str, TypeFigures] = field(default_factory=dict)
     withheld: int = 0
     register_last_published: datetime | None = None
+    # Industry payments reported about the provider's confirmed staff that no declaration covers
+    # (certain or probable matches, or confirmed by the person): see docs/architecture.md.
+    undeclared_payments: int = 0
 
     def __post_init__(self) -> None:
-        counts = (self.in_scope, self.declared, self.due, self.overdue, self.missing, self.withheld)
+        counts = (
+            self.in_scope,
+            self.declared,
+            self.due,
+            self.overdue,
+            self.missing,
+            self.withheld,
+            self.undeclared_payments,
+        )
         if any(count < 0 for count in counts):
             raise ValueError("Compliance counts cannot be negative")
         if self.declared + self.due + self.overdue + self.missing != self.in_scope:

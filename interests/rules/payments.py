@@ -37,6 +37,12 @@ def shown_publicly(match: str, confirmed: bool) -> bool:
     return match == CERTAIN or (confirmed and match in CONFIDENCES)
 
 
+# A payment counts against its professional's provider, in the inspectors' figure of payments not
+# declared, when the company gave their registration number or the name matched someone working in
+# the payment's city; a possible match (a variant of the name, or no provider of theirs in that
+# city) may be a namesake, and counts only once they confirm it is theirs.
+COUNTED_WITHOUT_CONFIRMATION = (CERTAIN, PROBABLE)
+
 SAME_NAME = "same"
 VARIANT_NAME = "variant"
 

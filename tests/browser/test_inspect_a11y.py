@@ -9,7 +9,9 @@ from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 from tests.factories import (
     make_account,
     make_declaration,
+    make_disclosure_import,
     make_engagement,
+    make_payment,
     make_professional,
     make_provider,
 )
@@ -21,6 +23,7 @@ def populate(live_server: LiveServer) -> str:
     def create() -> str:
         make_account("inspector", email=INSPECTOR_EMAIL)
         slug = ""
+        disclosure = make_disclosure_import(date.today().year - 1)
         for n, (declared, missing) in enumerate([(4, 0), (2, 2), (0, 3)]):
             provider = make_provider(name=f"Rowan Provider {n}", region="london")
             slug = slug or provider.slug
@@ -30,6 +33,8 @@ def populate(live_server: LiveServer) -> str:
                 make_engagement(person, provider, engagement_type=kind)
                 if i < declared:
                     make_declaration(person, provider, declared_on=date.today() - timedelta(days=40))
+                else:  # and a payment a company reported, not declared: counted for the provider
+                    make_payment(disclosure, person)
         return slug
 
     return live_server.populate(create)

@@ -14,7 +14,14 @@ from sqlalchemy import delete, select
 
 from interests import clock
 from interests.extensions import db
-from interests.models import ComplianceSnapshot, ComplianceSnapshotRun, Declaration, Engagement, Provider
+from interests.models import (
+    ComplianceSnapshot,
+    ComplianceSnapshotRun,
+    Declaration,
+    DisclosureImport,
+    Engagement,
+    Provider,
+)
 from interests.services import compliance
 from tests import factories
 from tests.pages import error_summary
@@ -285,7 +292,7 @@ def test_overview_column_headings_are_sort_links_with_aria_sort(
     )
     name_link = soup.select("thead th a")[0]["href"]
     assert "sort=" not in name_link and "region=london" in name_link
-    assert len(soup.select("thead th a")) == 14
+    assert len(soup.select("thead th a")) == 15  # every column, "Payments not declared" among them
 
 
 def test_overview_pages_through_providers_with_nhs_pagination(
@@ -415,6 +422,87 @@ def test_export_cells_that_look_like_formulas_are_neutralised(inspector: FlaskCl
 
 def test_export_with_a_bad_date_is_refused(inspector: FlaskClient) -> None:
     assert inspector.get("/inspect/export.csv?as_of=not-a-date").status_code == 400
+
+
+# --- Industry payments not declared -------------------------------------------------------------
+
+
+def payments_at(app: Flask, slug: str, *matches: str) -> None:
+    """A new confirmed member of staff at the provider for each match, with one reported payment
+    nobody declared, matched to them with that confidence."""
+    with app.app_context():
+        provider = db.session.scalars(select(Provider).where(Provider.slug == slug)).one()
+        disclosure = db.session.scalars(select(DisclosureImport)).first()
+        disclosure = disclosure or factories.make_disclosure_import(TODAY.year - 1)
+        for match in matches:
+            person = factories.make_professional()
+            factories.make_engagement(person, provider)
+            factories.make_payment(disclosure, person, match=match)
+        db.session.commit()
+
+
+def test_overview_counts_payments_not_declared_sorts_by_them_adds_them_up_and_exports_them(
+    inspector: FlaskClient, app: Flask, providers: dict[str, str]
+) -> None:
+    payments_at(app, providers["Cedar Trust"], "certain", "certain", "probable", "possible")
+    payments_at(app, providers["Birch Clinic"], "certain")
+    rows = {row["Provider"]: row["Payments not declared"] for row in table_rows(inspector.get("/inspect"))}
+    # A possible match nobody has confirmed may be a namesake: not counted.
+    assert rows == {"Alder Hospital": "0", "Birch Clinic": "1", "Cedar Trust": "3"}
+    soup = page(inspector.get("/inspect?sort=undeclared_payments&order=descending"))
+    assert [(text_of(th.select_one("a")), th["aria-sort"]) for th in soup.select("th[aria-sort]")] == [
+        ("Payments not declared , sort ascending ▼", "descending")
+    ]
+    assert names(inspector.get("/inspect?sort=undeclared_payments&order=descending")) == [
+        "Cedar Trust",
+        "Birch Clinic",
+        "Alder Hospital",
+    ]
+    assert names(inspector.get("/inspect?sort=undeclared_payments")) == [
+        "Alder Hospital",
+        "Birch Clinic",
+        "Cedar Trust",
+    ]
+    assert text_of(soup.select_one("[data-total=undeclared_payments]")) == "4"
+    assert "Payments not declared" in text_of(soup.select_one("#what-the-figures-mean"))
+    exported = csv_rows(inspector.get("/inspect/export.csv?sort=undeclared_payments&order=descending"))
+    assert [(row["Provider"], row["Payments not declared"]) for row in exported] == [
+        ("Cedar Trust", "3"),
+        ("Birch Clinic", "1"),
+        ("Alder Hospital", "0"),
+    ]
+    # The new column comes straight after "Withheld"; the others keep their order.
+    headings = list(exported[0])
+    assert headings[headings.index("Withheld") + 1 :] == [
+        "Payments not declared",
+        "Register last published",
+        "Rating",
+    ]
+
+
+def test_provider_page_explains_the_figure_and_the_providers_own_list_gives_the_same_count(
+    inspector: FlaskClient, app: Flask, providers: dict[str, str]
+) -> None:
+    slug = providers["Cedar Trust"]
+    payments_at(app, slug, "certain", "probable", "possible")
+    soup = page(inspector.get(f"/inspect/providers/{slug}"))
+    figure = soup.select_one("[data-figure=undeclared_payments]")
+    explained = text_of(figure.select_one("#undeclared-payments-explained"))
+    assert text_of(figure).startswith("2 ")
+    assert "may be someone else with the same name" in explained
+    assert "confirmed they work here" in explained
+    # The provider's admin sees every payment, and how many of them the inspectors count.
+    with app.app_context():
+        provider = db.session.scalars(select(Provider).where(Provider.slug == slug)).one()
+        email = factories.make_account("provider_admin", providers=[provider]).email
+        db.session.commit()
+    admin = app.test_client()
+    assert factories.sign_in(admin, email).status_code == 302
+    own = page(admin.get(f"/manage/{slug}/industry-payments"))
+    assert text_of(own.select_one("#payment-totals")).startswith("3 payments to 3 people")
+    counted = text_of(own.select_one("#payment-counted"))
+    assert counted.startswith("Inspectors see 2 payments not declared")
+    assert "The other 1 is a possible match by name that the person has not confirmed." in counted
 
 
 # --- One provider --------------------------------------------------------------------------------

@@ -13,6 +13,10 @@ staff page, reminders and the register read too: in scope on `as_of`, one engage
 started) per professional per provider, their last declaration to that provider on or before
 `as_of`, and the status from cut-off dates worked out in Python (`Cutoffs`, re-exported here).
 
+Industry payments not declared (a figure per provider, beside withholdings) are
+`services.disclosure.staff.undeclared_by_provider`'s: the provider's own list's payments, less the
+possible matches nobody has confirmed, one grouped query joined like withholdings.
+
 Snapshots: at national size the aggregate takes seconds (PostgreSQL) to minutes (SQLite), so
 `take_snapshot` (run nightly: `flask --app interests compliance snapshot`) stores its result for a
 date, one row per provider (`ComplianceSnapshot`), and records the run as finished. The overview and

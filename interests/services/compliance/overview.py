@@ -47,6 +47,7 @@ from interests.services.compliance.terms import (
     ProviderRow,
     Totals,
 )
+from interests.services.disclosure.staff import undeclared_by_provider
 from interests.services.scope import Cutoffs, people_with_status
 
 
@@ -119,13 +120,21 @@ def overview_select(
     zero = literal(0)
     if snapshot:
         stored = select(ComplianceSnapshot).where(ComplianceSnapshot.as_of == query.as_of).subquery("figures")
-        figures = withheld = stored
+        figures = withheld = payments = stored
         withheld_count = stored.c.withheld
+        payments_count = stored.c.undeclared_payments
         register_updated_at: Any = stored.c.register_updated_at
     else:
         figures = _figures_by_provider(cutoffs, provider_id, id_range)
         withheld = withheld_by_provider(cutoffs, id_range)
         withheld_count = withheld.c.withheld
+        # Narrowed to one provider as the figures are (its own range).
+        payments = undeclared_by_provider(
+            query.as_of,
+            cutoffs.published_before,
+            (provider_id, provider_id) if provider_id is not None else id_range,
+        )
+        payments_count = payments.c.undeclared_payments
         register_updated_at = case(
             (Provider.register_updated_at < cutoffs.published_before, Provider.register_updated_at),
             else_=None,
@@ -168,6 +177,7 @@ def overview_select(
         "overdue": figure(DeclarationStatus.OVERDUE.value),
         "missing": figure(DeclarationStatus.MISSING.value),
         "withheld": func.coalesce(withheld_count, zero),
+        "undeclared_payments": func.coalesce(payments_count, zero),
         "register_updated_at": register_updated_at,
         "last_declared_on": last_declared_on,
         "rating": rating,
@@ -184,6 +194,7 @@ def overview_select(
         "overdue": columns["overdue"],
         "missing": columns["missing"],
         "withheld": columns["withheld"],
+        "undeclared_payments": columns["undeclared_payments"],
         # The later of the two dates; ISO text on SQLite and date/timestamp on PostgreSQL compare
         # correctly either way.
         "published": case(
@@ -235,8 +246,10 @@ def overview_select(
         # The providers as they stood when the snapshot was taken (one row each).
         statement = statement.join(figures, figures.c.provider_id == Provider.id)
     else:
-        statement = statement.outerjoin(figures, figures.c.provider_id == Provider.id).outerjoin(
-            withheld, withheld.c.provider_id == Provider.id
+        statement = (
+            statement.outerjoin(figures, figures.c.provider_id == Provider.id)
+            .outerjoin(withheld, withheld.c.provider_id == Provider.id)
+            .outerjoin(payments, payments.c.provider_id == Provider.id)
         )
     statement = statement.where(*conditions).order_by(*ordering)
     return statement, columns
@@ -261,6 +274,7 @@ def _figures_from_row(row: Any) -> ProviderFigures:
         },
         withheld=row.withheld,
         register_last_published=published,
+        undeclared_payments=row.undeclared_payments,
     )
 
 
@@ -280,8 +294,16 @@ def as_provider_row(row: Any, query: OverviewQuery) -> ProviderRow:
     )
 
 
-_TOTAL_NAMES = ("in_scope", "declared", "due", "overdue", "missing", "withheld") + tuple(
-    f"{what}_{code}" for code in TYPE_CODES for what in ("in_scope", "declared")
+# The figures the overview adds up, and the nightly snapshot keeps, for each provider.
+FIGURE_NAMES: tuple[str, ...] = (
+    "in_scope",
+    "declared",
+    "due",
+    "overdue",
+    "missing",
+    "withheld",
+    "undeclared_payments",
+    *(f"{what}_{code}" for code in TYPE_CODES for what in ("in_scope", "declared")),
 )
 
 
@@ -304,14 +326,14 @@ def overview_page(
             db.session.execute(
                 select(
                     func.count().label("total_providers"),
-                    *(func.sum(filtered.c[name]).label(f"total_{name}") for name in _TOTAL_NAMES),
+                    *(func.sum(filtered.c[name]).label(f"total_{name}") for name in FIGURE_NAMES),
                 )
             )
             .one()
             ._mapping
         )
         providers = int(summed["total_providers"])
-        totals_values = {name: int(summed[f"total_{name}"] or 0) for name in _TOTAL_NAMES}
+        totals_values = {name: int(summed[f"total_{name}"] or 0) for name in FIGURE_NAMES}
         page = min(page, max(1, -(-providers // page_size)))
         rows = db.session.execute(statement.limit(page_size).offset((page - 1) * page_size)).all()
     else:
@@ -319,7 +341,7 @@ def overview_page(
         windowed = select(
             base,
             func.count().over().label("total_providers"),
-            *(func.sum(base.c[name]).over().label(f"total_{name}") for name in _TOTAL_NAMES),
+            *(func.sum(base.c[name]).over().label(f"total_{name}") for name in FIGURE_NAMES),
         )
         rows = db.session.execute(windowed.limit(page_size).offset((page - 1) * page_size)).all()
         if not rows and page > 1:
@@ -329,10 +351,10 @@ def overview_page(
         if rows:
             first = rows[0]._mapping
             providers = int(first["total_providers"])
-            totals_values = {name: int(first[f"total_{name}"] or 0) for name in _TOTAL_NAMES}
+            totals_values = {name: int(first[f"total_{name}"] or 0) for name in FIGURE_NAMES}
         else:
             providers = 0
-            totals_values = dict.fromkeys(_TOTAL_NAMES, 0)
+            totals_values = dict.fromkeys(FIGURE_NAMES, 0)
     totals = Totals(
         providers=providers,
         figures=ProviderFigures(
@@ -342,6 +364,7 @@ def overview_page(
             overdue=totals_values["overdue"],
             missing=totals_values["missing"],
             withheld=totals_values["withheld"],
+            undeclared_payments=totals_values["undeclared_payments"],
             by_type={
                 code: TypeFigures(totals_values[f"in_scope_{code}"], totals_values[f"declared_{code}"])
                 for code in TYPE_CODES

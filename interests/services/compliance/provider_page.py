@@ -44,6 +44,7 @@ from interests.services.compliance.terms import (
     OverviewQuery,
     ProviderRow,
 )
+from interests.services.disclosure.staff import undeclared_by_provider
 from interests.services.scope import (
     Cutoffs,
     active_on,
@@ -75,8 +76,8 @@ def provider_summary(provider: Provider, query: OverviewQuery) -> ProviderSummar
 
     The people in scope are grouped by (engagement type, status): those counts add up to every
     figure of the row, and also say how long each "missing" and "overdue" list is, so the lists
-    need not count again. Withholdings are one small indexed query; the register's own timestamp is
-    the provider's, as it stood on `as_of`.
+    need not count again. Withholdings and industry payments not declared are a small indexed
+    query each; the register's own timestamp is the provider's, as it stood on `as_of`.
     """
     cutoffs = Cutoffs.for_date(query.as_of)
     people = people_with_status(cutoffs, provider.id)
@@ -97,6 +98,10 @@ def provider_summary(provider: Provider, query: OverviewQuery) -> ProviderSummar
             last_declared_on = found.last_declared_on
     withheld = withheld_by_provider(cutoffs, id_range=(provider.id, provider.id))
     withheld_count = int(db.session.scalar(select(func.coalesce(func.sum(withheld.c.withheld), 0))) or 0)
+    payments = undeclared_by_provider(query.as_of, cutoffs.published_before, (provider.id, provider.id))
+    payments_count = int(
+        db.session.scalar(select(func.coalesce(func.sum(payments.c.undeclared_payments), 0))) or 0
+    )
 
     def count(engagement_type: str | None = None, status: DeclarationStatus | None = None) -> int:
         return sum(
@@ -125,6 +130,7 @@ def provider_summary(provider: Provider, query: OverviewQuery) -> ProviderSummar
         },
         withheld=withheld_count,
         register_last_published=published,
+        undeclared_payments=payments_count,
     )
     row = ProviderRow(
         provider_id=provider.id,

@@ -24,8 +24,8 @@ from interests.models import (
 from interests.rules.compliance import (
     DeclarationStatus,
 )
-from interests.services.compliance.overview import overview_select
-from interests.services.compliance.terms import TYPE_CODES, OverviewQuery
+from interests.services.compliance.overview import FIGURE_NAMES, overview_select
+from interests.services.compliance.terms import OverviewQuery
 from interests.services.scope import Cutoffs, people_with_status
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -41,10 +41,6 @@ def statuses_at(provider_id: int, as_of: date) -> dict[int, tuple[str, Declarati
 # --- Snapshots ----------------------------------------------------------------------------------
 
 SNAPSHOT_CHUNK = 2000  # providers aggregated per statement while taking a snapshot
-
-_SNAPSHOT_FIGURES = ("in_scope", "declared", "due", "overdue", "missing", "withheld") + tuple(
-    f"{what}_{code}" for code in TYPE_CODES for what in ("in_scope", "declared")
-)
 
 
 def take_snapshot(
@@ -65,7 +61,7 @@ def take_snapshot(
     timer = _perf_counter()
     ids = list(db.session.scalars(select(Provider.id).order_by(Provider.id)))
     query = OverviewQuery(as_of=as_of)
-    names = ("provider_id", *_SNAPSHOT_FIGURES, "last_declared_on", "register_updated_at")
+    names = ("provider_id", *FIGURE_NAMES, "last_declared_on", "register_updated_at")
     rows: list[dict[str, Any]] = []
     step = max(chunk, 1)
     for start in range(0, len(ids), step):

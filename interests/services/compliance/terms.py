@@ -28,6 +28,7 @@ SORT_COLUMNS: tuple[str, ...] = (
     "overdue",
     "missing",
     "withheld",
+    "undeclared_payments",
     "published",
     "rating",
 )

@@ -5,6 +5,10 @@ Only people whose engagement here is active and confirmed by them count: a provi
 the payments matched to someone by adding them as staff (its mistakes, or its malice, reach no
 further than its own register). Whether a payment was declared is the kept answer
 (`IndustryPayment.declared`, see `reconciling`), so the page is one indexed query.
+
+The inspectors' figure "Industry payments not declared" (`undeclared_by_provider`, every provider
+at once) is built from the same conditions, less the possible matches nobody has confirmed
+(`counted`): the page shows how many of its payments that is, so the two can be compared.
 """
 
 from __future__ import annotations
@@ -13,13 +17,21 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from interests.extensions import db
 from interests.frontend import govuk_date, money
-from interests.models import Account, Engagement, IndustryPayment, Professional, Provider, Reminder
-from interests.rules.payments import PART_LABELS
+from interests.models import (
+    Account,
+    DisclosureImport,
+    Engagement,
+    IndustryPayment,
+    Professional,
+    Provider,
+    Reminder,
+)
+from interests.rules.payments import COUNTED_WITHOUT_CONFIRMATION, PART_LABELS
 from interests.services import audit
 from interests.services.disclosure.reconciling import AMOUNT_COLUMNS
 from interests.services.outbox import absolute_url, send_email
@@ -35,22 +47,74 @@ def _window(today: date) -> str:
     return f"payments/{year}-W{week:02d}"
 
 
+def _confirmed_engagement(day: date) -> ColumnElement[bool]:
+    """The engagement is active on `day` and its professional has confirmed it (and not said they
+    do not work there)."""
+    return and_(
+        Engagement.confirmed_at.is_not(None),
+        Engagement.rejected_at.is_(None),
+        active_on(Engagement, day),
+    )
+
+
 def confirmed_staff(provider_id: int, today: date, professional: Any) -> ColumnElement[bool]:
     """The professional works at the provider today, and has confirmed it."""
     return exists().where(
         Engagement.professional_id == professional,
         Engagement.provider_id == provider_id,
-        Engagement.confirmed_at.is_not(None),
-        Engagement.rejected_at.is_(None),
-        active_on(Engagement, today),
+        _confirmed_engagement(today),
     )
 
 
+def _matched_not_declared() -> ColumnElement[bool]:
+    """Matched to a professional, and no declaration of theirs covers it (the kept answer; read
+    through ix_industry_payment_undeclared)."""
+    return and_(IndustryPayment.declared.is_(False), IndustryPayment.professional_id.is_not(None))
+
+
 def undeclared(provider_id: int, today: date) -> ColumnElement[bool]:
-    return and_(
-        IndustryPayment.declared.is_(False),
-        IndustryPayment.professional_id.is_not(None),
-        confirmed_staff(provider_id, today, IndustryPayment.professional_id),
+    return and_(_matched_not_declared(), confirmed_staff(provider_id, today, IndustryPayment.professional_id))
+
+
+def counted() -> ColumnElement[bool]:
+    """The payments the inspectors count: certain or probable matches, or confirmed by the
+    professional (a possible match may be a namesake until they say it is theirs)."""
+    return or_(
+        IndustryPayment.match.in_(COUNTED_WITHOUT_CONFIRMATION),
+        IndustryPayment.confirmed_at.is_not(None),
+    )
+
+
+def undeclared_by_provider(
+    as_of: date, imported_before: datetime, id_range: tuple[int, int] | None = None
+) -> Any:
+    """The inspectors' "Industry payments not declared", for every provider at once: a subquery of
+    (provider_id, undeclared_payments), one row per provider with any.
+
+    The `undeclared` payments that are `counted`, of the people whose engagement at the provider is
+    active on `as_of` and confirmed by them, from the years imported before `imported_before` (the
+    date's cut-off). Payments carry no date of their own and a re-import replaces its year, so a
+    past date counts the years imported by then, with today's answers: whether each is declared,
+    confirmed or matched. Someone with two engagements at a provider is one person: each payment
+    is counted once per provider.
+    """
+    return (
+        select(
+            Engagement.provider_id,
+            func.count(IndustryPayment.id.distinct()).label("undeclared_payments"),
+        )
+        .select_from(IndustryPayment)
+        .join(DisclosureImport, DisclosureImport.id == IndustryPayment.disclosure_import_id)
+        .join(Engagement, Engagement.professional_id == IndustryPayment.professional_id)
+        .where(
+            _matched_not_declared(),
+            counted(),
+            DisclosureImport.imported_at < imported_before,
+            _confirmed_engagement(as_of),
+            *([Engagement.provider_id.between(*id_range)] if id_range is not None else []),
+        )
+        .group_by(Engagement.provider_id)
+        .subquery("undeclared_payments")
     )
 
 
@@ -82,6 +146,7 @@ class StaffPayments:
     payments: int
     people: int
     total_pence: int
+    counted: int  # of `payments`, those in the inspectors' figure (`counted`)
 
     @property
     def by_person(self) -> list[PersonPayments]:
@@ -121,14 +186,21 @@ def undeclared_page(provider: Provider, today: date, page: int, per_page: int) -
         )
     )
     listed = page_of(statement, page, per_page, each=lambda row: StaffPayment(*row))
-    payments, people, total = db.session.execute(
+    payments, people, total, inspected = db.session.execute(
         select(
             func.count(),
             func.count(IndustryPayment.professional_id.distinct()),
             func.coalesce(func.sum(IndustryPayment.total_pence), 0),
+            func.coalesce(func.sum(case((counted(), 1), else_=0)), 0),
         ).where(condition)
     ).one()
-    return StaffPayments(page=listed, payments=int(payments), people=int(people), total_pence=int(total))
+    return StaffPayments(
+        page=listed,
+        payments=int(payments),
+        people=int(people),
+        total_pence=int(total),
+        counted=int(inspected),
+    )
 
 
 class ReminderRefused(ValueError):
