@@ -1,6 +1,7 @@
 """A provider admin sees and changes only their own providers: every /manage route, given another
 provider's slug or the id of another provider's engagement, declaration, entry, withholding
-request, question, import, import job or email, answers 404 - for GET and POST alike."""
+request, question, import, import job, email or professional (a payments reminder), answers 404 -
+for GET and POST alike."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import AuditEvent, StaffImport, StaffImportJob
+from interests.services.disclosure import importing
 from interests.services.outbox import send_email
 from tests import factories
 from tests.conftest import make_app
+from tests.disclosure_files import csv_text
 
 ARGUMENT_OBJECTS = {
     "engagement_id": "engagement",
@@ -27,6 +30,7 @@ ARGUMENT_OBJECTS = {
     "import_id": "import",
     "email_id": "email",
     "job_id": "job",
+    "professional_id": "professional",
 }
 
 
@@ -58,6 +62,7 @@ def two_providers(app: Flask) -> dict[str, Any]:
         theirs = factories.make_provider(slug="theirs")
         admin = factories.make_account("provider_admin", providers=[mine])
         objects: dict[str, dict[str, Any]] = {}
+        people = []
         for name, provider in (("mine", mine), ("theirs", theirs)):
             person = factories.make_professional()
             engagement = factories.make_engagement(person, provider)
@@ -88,7 +93,27 @@ def two_providers(app: Flask) -> dict[str, Any]:
                 "import": staff_import.id,
                 "email": email.id,
                 "job": job.id,
+                "professional": person.id,
             }
+            people.append(person)
+        # A payment no declaration covers for each person: a forged id under my slug is a real one.
+        rows = [
+            (
+                p.display_name,
+                "Leeds",
+                "UK",
+                "",
+                f"GMC {p.registration_number}",
+                "Acme Pharma",
+                "",
+                "",
+                "900",
+                "",
+                "",
+            )
+            for p in people
+        ]
+        importing.import_year(csv_text(rows).encode(), year=2024, filename="2024.csv", actor=None)
         db.session.commit()
         return {"admin": admin.email, **objects}
 
