@@ -193,14 +193,19 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     ]
     for slug in slugs:
         urls += [
-            (f"/providers/{slug}{suffix}", "") for suffix in ("", "/register.csv", "/register.json", "/print")
+            (f"/providers/{slug}{suffix}", "")
+            for suffix in ("", "/register.csv", "/register.json", "/print", "/feed.atom")
         ]
         urls += [
             (f"/api/v1/providers/{slug}/register?per_page=100", ""),
             (f"/providers/{slug}?q={MARKER}", MARKER),
         ]
     for pid in professional_ids:
-        urls += [(f"/professionals/{pid}", ""), (f"/api/v1/professionals/{pid}", "")]
+        urls += [
+            (f"/professionals/{pid}", ""),
+            (f"/api/v1/professionals/{pid}", ""),
+            (f"/professionals/{pid}/feed.atom", ""),
+        ]
     queries = [
         MARKER,
         "zqxmarkk",
@@ -218,6 +223,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         urls += [
             (f"/search?q={quote(query)}", query),
             (f"/api/v1/search?q={quote(query)}", query),
+            (f"/search/feed.atom?q={quote(query)}", query),
             (f"/providers?q={quote(query)}", query),
         ]
     seen = 0
@@ -233,6 +239,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     assert seen > 50
     # The pages did show the published data (the scan is not of empty pages).
     assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
+    assert "Heartwise Research" in client.get("/providers/st-elsewhere/feed.atom").get_data(as_text=True)
     # Someone whose entries are all withheld is listed, with only the count (the markers in her
     # entries and the reasons were part of the scan above).
     assert "Priya Shah" in client.get("/providers/st-elsewhere").get_data(as_text=True)

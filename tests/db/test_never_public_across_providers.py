@@ -108,11 +108,15 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
     urls = [
         f"/professionals/{zara_id}",
         f"/api/v1/professionals/{zara_id}",
+        f"/professionals/{zara_id}/feed.atom",
         "/providers",
         "/api/v1/providers",
     ]
     for slug in slugs:
-        urls += [f"/providers/{slug}{suffix}" for suffix in ("", "/register.csv", "/register.json", "/print")]
+        urls += [
+            f"/providers/{slug}{suffix}"
+            for suffix in ("", "/register.csv", "/register.json", "/print", "/feed.atom")
+        ]
         urls.append(f"/api/v1/providers/{slug}/register?per_page=100")
     echoed = {}
     for query in (
@@ -123,7 +127,7 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
         f"{MARKER}approvedparty",
         f"{MARKER}pendingparty",
     ):
-        for base in ("/search", "/api/v1/search"):
+        for base in ("/search", "/api/v1/search", "/search/feed.atom"):
             url = f"{base}?q={quote(query)}"
             urls.append(url)
             echoed[url] = query
