@@ -28,6 +28,7 @@ from interests.models import (
     WithholdingRequest,
 )
 from interests.services import audit, search_index
+from tests.alert_digests import every_digest
 from tests.factories import (
     make_account,
     make_declaration,
@@ -246,6 +247,15 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     assert "2 entries withheld from publication" in client.get(f"/professionals/{priya}").get_data(
         as_text=True
     )
+    # Email alert digests of every provider, professional and search: the same published changes.
+    with app.app_context():
+        digests = every_digest(queries)
+    assert any("Heartwise Research" in digest for digest, _ in digests)
+    for digest, echoed in digests:
+        body = digest.lower().replace(echoed.lower(), "") if echoed else digest.lower()
+        for form in (quote(echoed), quote_plus(echoed)) if echoed else ():
+            body = body.replace(form.lower(), "")
+        assert MARKER not in body, digest[:200]
     stored = index_contents(app)  # Whoosh's files, or PostgreSQL's search tables
     assert stored
     for where, content in stored:
