@@ -24,6 +24,7 @@ from typing import Any
 from flask import current_app
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from interests import clock
 from interests.extensions import db
@@ -148,22 +149,36 @@ def subscribe(email: str, target: Target) -> None:
             label=target.label[:300],
             nonce=secrets.token_urlsafe(16)[:32],
         )
-        db.session.add(existing)
-        db.session.flush()
+        if not added(existing):
+            return  # the same request twice at once: the other one won
     existing.confirmation_sent_at = now
+    # A search is anyone's text: it stays out of an email to an address not yet confirmed (the
+    # confirmation page shows it), so the form cannot carry a stranger's message to an inbox.
+    what = "a search" if target.kind == "search" else target.label
     link = absolute_url("alerts.confirm", token=confirm_token(existing))
     send_email(
         kind="alert_confirm",
         to=email,
-        subject=f"Confirm your email alerts about {target.label}",
+        subject=f"Confirm your email alerts about {what}",
         body=(
             f"Someone asked for a daily email about changes on the register of interests for "
-            f"{target.label}, and gave this email address.\n\n"
+            f"{what}, and gave this email address.\n\n"
             f"If it was you, use this link to confirm. It works for {CONFIRM_VALID_DAYS} days:\n\n{link}\n\n"
             "If it was not you, ignore this email: we will not email you again about it, and we "
             "delete your address when the link expires.\n"
         ),
     )
+
+
+def added(subscription: AlertSubscription) -> bool:
+    """Add a new subscription; False, and nothing changed, if its (address, kind, target) was
+    saved by another request since we looked."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(subscription)
+    except IntegrityError:
+        return False
+    return True
 
 
 def confirm(subscription: AlertSubscription) -> None:

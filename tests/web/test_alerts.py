@@ -159,6 +159,10 @@ def test_one_confirmation_email_a_day_and_never_a_word_on_whether_an_address_is_
     with time_machine.travel(START + timedelta(days=1, minutes=1), tick=False):
         subscribe(client, "q=Pelvicare")
     assert len(emails(app, "alert_confirm")) == 3
+    searched = emails(app, "alert_confirm")[2]
+    assert "Pelvicare" not in searched.subject + searched.body  # anyone's text: not in the email
+    with time_machine.travel(START + timedelta(days=1, minutes=2), tick=False):
+        assert "Pelvicare" in text(soup(client.get(link_in(searched, "/alerts/confirm/"))))
     page = text(soup(client.get("/alerts/check-your-email")))
     assert "If we can send alerts to this address" in page
 
@@ -311,3 +315,17 @@ def test_the_outbox_sends_the_unsubscribe_headers_and_no_others(app: Flask, smtp
     [message] = smtp_server.messages
     assert "List-Unsubscribe: <http://localhost/alerts/unsubscribe/abc>" in message
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in message
+
+
+@pytest.mark.alldb
+def test_the_same_request_twice_at_once_saves_one_subscription(app: Flask) -> None:
+    with app.app_context():
+        first = AlertSubscription(email=ADDRESS, kind="search", target="acme", label="acme", nonce="a")
+        assert alerts.added(first)
+        db.session.commit()
+        twin = AlertSubscription(email=ADDRESS, kind="search", target="acme", label="acme", nonce="b")
+        assert not alerts.added(twin)
+        other = AlertSubscription(email=ADDRESS, kind="search", target="other", label="other", nonce="c")
+        assert alerts.added(other)  # the session goes on after the refused one
+        db.session.commit()
+        assert sorted(db.session.scalars(select(AlertSubscription.nonce))) == ["a", "c"]
