@@ -58,11 +58,11 @@ def atom_response(
         entry.content(change.text, type="text")
     body = fg.atom_str(pretty=True)
     response = Response(body, mimetype=ATOM)
-    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    # The same tag as every public page's (security._cache_headers, which also sets Cache-Control
+    # and answers again after this): a hash of the body. A feed adds Last-Modified.
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32], weak=True)
     if updated is not None:
         response.last_modified = updated
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
     # 304 when If-None-Match matches (or, without it, If-Modified-Since is not earlier).
     response.make_conditional(request)
     return response
