@@ -48,12 +48,12 @@ MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a pe
 RETRY_AFTER_MINUTES = (1, 5, 30, 120)
 DEFAULT_FROM = "register@localhost"
 ONE_TIME_LINK_REMOVED = "[one-time link removed after sending]"
-# Pages whose address is itself a key (to an account, to a new password, or to a patient's address
-# being confirmed);
-# their links leave an email's stored copy once sent.
 # Headers an email may carry besides From, To and Subject (RFC 8058 one-click unsubscribe): any
 # other name stored on an email is never sent.
 EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+# Pages whose address is itself a key (to an account, to a new password, or to an address being
+# confirmed for a patient's question or for email alerts);
+# their links leave an email's stored copy once sent.
 ONE_TIME_LINK_ENDPOINTS = (
     "invitations.accept",
     "questions.confirm",
