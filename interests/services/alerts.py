@@ -61,7 +61,7 @@ def _today() -> date:
 def find_target(provider: str | None, professional: str | None, q: str | None) -> Target | None:
     """The thing named by /alerts?provider= or ?professional= or ?q=, if it can be followed."""
     if provider:
-        found = register.provider_by_slug(provider[:200])
+        found = register.provider_by_slug(without_controls(provider[:200]))  # NUL: no match, not an error
         return Target("provider", found.slug, found.name) if found is not None else None
     if professional:
         if not professional.isascii() or not professional.isdigit() or int(professional) > 2**31 - 1:
