@@ -49,6 +49,7 @@ def create_app(
 
     from interests.account.routes import bp as account_bp
     from interests.admin.routes import bp as admin_bp
+    from interests.alerts.routes import bp as alerts_bp
     from interests.api.routes import bp as api_bp
     from interests.auth.resets import bp as password_reset_bp
     from interests.auth.routes import bp as auth_bp
@@ -71,6 +72,7 @@ def create_app(
         inspect_bp,
         api_bp,
         questions_bp,
+        alerts_bp,
         invitations_bp,
         admin_bp,
     ):

@@ -126,6 +126,9 @@ def register_commands(app: Flask) -> None:
     from interests.admin.cli import disclosure_cli
 
     app.cli.add_command(disclosure_cli)
+    from interests.alerts.cli import alerts_cli
+
+    app.cli.add_command(alerts_cli)
     from interests import tasks
 
     tasks.init_app(app)

@@ -16,6 +16,7 @@ The schedule (UK times are Europe/London wall-clock times, GMT in winter and BST
 | publish-national-data | daily at 02:45 UK time (the /data download; the latest 30 nights kept) |
 | compliance-snapshot | daily at 03:15 UK time |
 | prune-security-events | daily at 03:30 UK time |
+| send-alert-digests | daily at 07:30 UK time (`services/alerts.py`) |
 | send-reminders | daily at 08:00 UK time |
 
 Huey checks its periodic tasks once a minute with a UTC timestamp; a daily job's check converts
@@ -52,7 +53,7 @@ from huey.consumer import Consumer
 
 from interests import clock
 from interests.public import national
-from interests.services import compliance, outbox, reminders, search_index, security_log
+from interests.services import alerts, compliance, outbox, reminders, search_index, security_log
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
@@ -100,6 +101,11 @@ def send_reminders() -> None:
     with transaction():
         sent = reminders.send_reminders(clock.today())
     logger.info("Reminders: %d queued (delivered by deliver-outbox)", sent.sent)
+
+
+def send_alert_digests() -> None:
+    done = alerts.send_digests()  # one transaction per subscription
+    logger.info("Email alerts: %d digests queued, %d unconfirmed deleted", done.sent, done.expired)
 
 
 def prune_security_events() -> None:
@@ -156,6 +162,7 @@ SCHEDULE: tuple[Job, ...] = (
     Job("compliance-snapshot", take_compliance_snapshot, daily_at_uk_time(3, 15), lock_seconds=6 * 3600),
     Job("prune-security-events", prune_security_events, daily_at_uk_time(3, 30), lock_seconds=6 * 3600),
     Job("send-reminders", send_reminders, daily_at_uk_time(8, 0), lock_seconds=6 * 3600),
+    Job("send-alert-digests", send_alert_digests, daily_at_uk_time(7, 30), lock_seconds=6 * 3600),
 )
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from interests.models.accounts import Account, PasswordReset, RecoveryCode, account_provider
+from interests.models.alerts import ALERT_KINDS, AlertSubscription
 from interests.models.asking import IdentityClaim, Invitation, Reminder
 from interests.models.audit import AuditEvent
 from interests.models.base import Base, InvalidRecord, utcnow
@@ -31,7 +32,9 @@ from interests.models.security import SecurityEvent
 from interests.models.staff_imports import StaffImport, StaffImportJob
 
 __all__ = [
+    "ALERT_KINDS",
     "Account",
+    "AlertSubscription",
     "AuditEvent",
     "Base",
     "ComplianceSnapshot",

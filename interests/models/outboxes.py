@@ -46,5 +46,8 @@ class OutboxEmail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # After a failed attempt, not tried again before this (the back-off grows with `attempts`).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Extra message headers as JSON ({"List-Unsubscribe": "<https://...>"}): only the names in
+    # services.outbox.EXTRA_HEADERS are ever sent.
+    headers: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_outbox_email_unsent", "sent_at", "created_at"),)

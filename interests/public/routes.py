@@ -20,7 +20,7 @@ from flask import (
 
 from interests import clock
 from interests.pagination import requested_page
-from interests.public import export, national
+from interests.public import export, feeds, national
 from interests.rules.text import without_controls
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -183,6 +183,67 @@ def professional(professional_id: int) -> Any:
     if record is None:
         abort(404)
     return render_template("public/professional.html", record=record)
+
+
+# --- Atom feeds (public/feeds.py): the latest published changes -----------------------------------
+
+FEED_PEOPLE = 50  # a search feed follows the first 50 people the search finds
+
+
+@bp.get("/providers/<slug>/feed.atom")
+def provider_feed(slug: str) -> Any:
+    provider = _provider_or_404(slug)
+    return feeds.atom_response(
+        title=f"Register of interests: {provider.name}",
+        subtitle=f"Declarations, changed and ended interests, and management actions at {provider.name}",
+        self_url=absolute_url("public.provider_feed", slug=provider.slug),
+        html_url=absolute_url("public.provider_register", slug=provider.slug),
+        changes=register.provider_changes(provider.id, clock.today()),
+    )
+
+
+@bp.get("/professionals/<int:professional_id>/feed.atom")
+def professional_feed(professional_id: int) -> Any:
+    if professional_id > LARGEST_ID:
+        abort(404)
+    changes = register.professional_changes([professional_id], clock.today())
+    if not changes:  # every published declaration is a change: none means nothing is published
+        abort(404)
+    name = changes[0].professional_name
+    return feeds.atom_response(
+        title=f"Declared interests: {name}",
+        subtitle=f"Declarations, changed and ended interests, and management actions of {name}",
+        self_url=absolute_url("public.professional_feed", professional_id=professional_id),
+        html_url=absolute_url("public.professional", professional_id=professional_id),
+        changes=changes,
+    )
+
+
+@bp.get("/search/feed.atom")
+def search_feed() -> Any:
+    raw = " ".join(request.args.get("q", "").split())
+    if not raw or len(raw) > MAX_QUERY_LENGTH:
+        message = (
+            "Add what to follow: /search/feed.atom?q= and a name, hospital or company."
+            if not raw
+            else f"The search is too long: use {MAX_QUERY_LENGTH} characters or fewer."
+        )
+        return Response(message + "\n", status=400, mimetype="text/plain")
+    query = without_controls(raw)
+    try:
+        results = search_index.search(query, page=1, per_page=FEED_PEOPLE)
+    except search_index.SearchUnavailable:
+        return Response(
+            "Search is not available at the moment. Try again later.\n", 503, mimetype="text/plain"
+        )
+    people = [hit["summary"].professional_id for hit in results.professionals]
+    return feeds.atom_response(
+        title=f"Register of interests: {query}",
+        subtitle=f"Changes to the declared interests of the people a search for {query} finds",
+        self_url=absolute_url("public.search_feed", q=query),
+        html_url=absolute_url("public.search", q=query),
+        changes=register.professional_changes(people, clock.today()),
+    )
 
 
 @bp.get("/understanding")

@@ -20,6 +20,7 @@ BASE_URL setting (interests/config.py), from the web and the command line alike.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -48,10 +49,18 @@ MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a pe
 RETRY_AFTER_MINUTES = (1, 5, 30, 120)
 DEFAULT_FROM = "register@localhost"
 ONE_TIME_LINK_REMOVED = "[one-time link removed after sending]"
-# Pages whose address is itself a key (to an account, to a new password, or to a patient's address
-# being confirmed);
+# Headers an email may carry besides From, To and Subject (RFC 8058 one-click unsubscribe): any
+# other name stored on an email is never sent.
+EXTRA_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post")
+# Pages whose address is itself a key (to an account, to a new password, or to an address being
+# confirmed for a patient's question or for email alerts);
 # their links leave an email's stored copy once sent.
-ONE_TIME_LINK_ENDPOINTS = ("invitations.accept", "questions.confirm", "password_reset.choose_password")
+ONE_TIME_LINK_ENDPOINTS = (
+    "invitations.accept",
+    "questions.confirm",
+    "password_reset.choose_password",
+    "alerts.confirm",
+)
 
 
 def setting(name: str, default: str | None = None) -> str | None:
@@ -84,9 +93,16 @@ def send_email(
     body: str,
     provider_id: int | None = None,
     professional_id: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboxEmail:
-    """Queue an email in the current transaction (committed, or rolled back, with the caller's change)."""
+    """Queue an email in the current transaction (committed, or rolled back, with the caller's change).
+
+    `headers`: extra headers, only those named in EXTRA_HEADERS, one line each."""
+    for name, value in (headers or {}).items():
+        if name not in EXTRA_HEADERS or "\n" in value or "\r" in value:
+            raise ValueError(f"An email cannot carry the header {name!r}")
     email = OutboxEmail(
+        headers=json.dumps(headers) if headers else None,
         kind=kind,
         to_address=to,
         subject=subject[:300],
@@ -195,6 +211,8 @@ def deliver_pending(limit: int = 500) -> Delivery:
                     message["To"] = email.to_address
                     message["Subject"] = email.subject
                     message.set_content(email.body)
+                    for name, value in extra_headers(email).items():
+                        message[name] = value
                     email.attempts += 1
                     connection_lost = False
                     try:
@@ -224,6 +242,14 @@ def deliver_pending(limit: int = 500) -> Delivery:
                 server.close()
     waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
     return Delivery(sent=sent, failed=failed, waiting=int(waiting))
+
+
+def extra_headers(email: OutboxEmail) -> dict[str, str]:
+    """The email's stored extra headers, those allowed only."""
+    if not email.headers:
+        return {}
+    stored = json.loads(email.headers)
+    return {name: str(stored[name]) for name in EXTRA_HEADERS if name in stored}
 
 
 def next_attempt_after(attempts: int, failed_at: datetime) -> datetime | None:

@@ -30,6 +30,7 @@ from interests.models import (
 )
 from interests.public import national
 from interests.services import audit, search_index
+from tests.alert_digests import every_digest
 from tests.factories import (
     make_account,
     make_declaration,
@@ -228,14 +229,19 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     ]
     for slug in slugs:
         urls += [
-            (f"/providers/{slug}{suffix}", "") for suffix in ("", "/register.csv", "/register.json", "/print")
+            (f"/providers/{slug}{suffix}", "")
+            for suffix in ("", "/register.csv", "/register.json", "/print", "/feed.atom")
         ]
         urls += [
             (f"/api/v1/providers/{slug}/register?per_page=100", ""),
             (f"/providers/{slug}?q={MARKER}", MARKER),
         ]
     for pid in professional_ids:
-        urls += [(f"/professionals/{pid}", ""), (f"/api/v1/professionals/{pid}", "")]
+        urls += [
+            (f"/professionals/{pid}", ""),
+            (f"/api/v1/professionals/{pid}", ""),
+            (f"/professionals/{pid}/feed.atom", ""),
+        ]
     queries = [
         MARKER,
         "zqxmarkk",
@@ -253,6 +259,7 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
         urls += [
             (f"/search?q={quote(query)}", query),
             (f"/api/v1/search?q={quote(query)}", query),
+            (f"/search/feed.atom?q={quote(query)}", query),
             (f"/providers?q={quote(query)}", query),
         ]
     seen = 0
@@ -280,12 +287,22 @@ def test_no_marker_reaches_any_public_output(app: Flask, client: FlaskClient) ->
     # The pages did show the published data (the scan is not of empty pages).
     assert "Shown Pharma Ltd" in client.get(f"/professionals/{data.william}").get_data(as_text=True)
     assert "Heartwise Research" in client.get("/providers/st-elsewhere").get_data(as_text=True)
+    assert "Heartwise Research" in client.get("/providers/st-elsewhere/feed.atom").get_data(as_text=True)
     # Someone whose entries are all withheld is listed, with only the count (the markers in her
     # entries and the reasons were part of the scan above).
     assert "Priya Shah" in client.get("/providers/st-elsewhere").get_data(as_text=True)
     assert "2 entries withheld from publication" in client.get(f"/professionals/{priya}").get_data(
         as_text=True
     )
+    # Email alert digests of every provider, professional and search: the same published changes.
+    with app.app_context():
+        digests = every_digest(queries)
+    assert any("Heartwise Research" in digest for digest, _ in digests)
+    for digest, echoed in digests:
+        body = digest.lower().replace(echoed.lower(), "") if echoed else digest.lower()
+        for form in (quote(echoed), quote_plus(echoed)) if echoed else ():
+            body = body.replace(form.lower(), "")
+        assert MARKER not in body, digest[:200]
     stored = index_contents(app)  # Whoosh's files, or PostgreSQL's search tables
     assert stored
     for where, content in stored:

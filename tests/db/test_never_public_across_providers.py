@@ -21,6 +21,7 @@ from interests.public import national
 from interests.services import declaring, search_index
 from interests.unit_of_work import transaction
 from tests import factories
+from tests.alert_digests import every_digest
 from tests.search_engines import index_contents
 
 MARKER = "zqxmark"
@@ -111,12 +112,16 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
     urls = [
         f"/professionals/{zara_id}",
         f"/api/v1/professionals/{zara_id}",
+        f"/professionals/{zara_id}/feed.atom",
         "/providers",
         "/api/v1/providers",
         "/data",
     ]
     for slug in slugs:
-        urls += [f"/providers/{slug}{suffix}" for suffix in ("", "/register.csv", "/register.json", "/print")]
+        urls += [
+            f"/providers/{slug}{suffix}"
+            for suffix in ("", "/register.csv", "/register.json", "/print", "/feed.atom")
+        ]
         urls.append(f"/api/v1/providers/{slug}/register?per_page=100")
     echoed = {}
     for query in (
@@ -127,7 +132,7 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
         f"{MARKER}approvedparty",
         f"{MARKER}pendingparty",
     ):
-        for base in ("/search", "/api/v1/search"):
+        for base in ("/search", "/api/v1/search", "/search/feed.atom"):
             url = f"{base}?q={quote(query)}"
             urls.append(url)
             echoed[url] = query
@@ -151,6 +156,15 @@ def test_what_any_provider_withholds_reaches_no_public_output_of_any_provider(
     for slug in slugs:
         page = client.get(f"/providers/{slug}").get_data(as_text=True)
         assert "Refused Partners Ltd" in page and "Open Devices Ltd" in page, slug
+    # Email alert digests of every provider, of Zara and of every search: nothing private either.
+    with app.app_context():
+        digests = every_digest(sorted(set(echoed.values())))
+    assert any("Open Devices Ltd" in digest for digest, _ in digests)
+    for digest, query in digests:
+        body = digest.lower()
+        if query:
+            body = body.replace(query.lower(), "").replace(quote(query).lower(), "")
+        assert MARKER not in body, digest[:200]
     # And the search index (Whoosh's files, or PostgreSQL's search tables) holds nothing private.
     stored = index_contents(app)
     assert stored

@@ -47,12 +47,14 @@ def _due_at(queue: tasks.TaskQueue, moment: datetime) -> set[str]:
         (datetime(2026, 1, 15, 3, 15, tzinfo=UTC), "03:15 GMT", "compliance-snapshot"),
         (datetime(2026, 1, 15, 3, 30, tzinfo=UTC), "03:30 GMT", "prune-security-events"),
         (datetime(2026, 1, 15, 8, 0, tzinfo=UTC), "08:00 GMT", "send-reminders"),
+        (datetime(2026, 1, 15, 7, 30, tzinfo=UTC), "07:30 GMT", "send-alert-digests"),
         # Summer: UK clocks show BST, an hour ahead of UTC (00:05 BST is still yesterday in UTC).
         (datetime(2026, 7, 14, 23, 5, tzinfo=UTC), "00:05 BST", "refresh-search"),
         (datetime(2026, 7, 15, 1, 45, tzinfo=UTC), "02:45 BST", "publish-national-data"),
         (datetime(2026, 7, 15, 2, 15, tzinfo=UTC), "03:15 BST", "compliance-snapshot"),
         (datetime(2026, 7, 15, 2, 30, tzinfo=UTC), "03:30 BST", "prune-security-events"),
         (datetime(2026, 7, 15, 7, 0, tzinfo=UTC), "08:00 BST", "send-reminders"),
+        (datetime(2026, 7, 15, 6, 30, tzinfo=UTC), "07:30 BST", "send-alert-digests"),
     ],
 )
 def test_a_daily_job_is_due_at_its_uk_time_in_winter_and_in_summer(
@@ -96,6 +98,7 @@ def test_each_daily_job_runs_exactly_once_on_a_uk_day_even_when_the_clocks_chang
         "compliance-snapshot": 1,
         "prune-security-events": 1,
         "send-reminders": 1,
+        "send-alert-digests": 1,
     }
 
 

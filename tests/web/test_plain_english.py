@@ -98,8 +98,17 @@ SHORT_PAGES: dict[str, Callable[[Register], str]] = {
     "a printable register": lambda d: f"/providers/{d.provider_slug}/print",
     "a professional": lambda d: f"/professionals/{d.william}",
     "page not found": lambda d: "/no-such-page",
+    "email alerts": lambda d: "/alerts",
+    "email alerts for a register": lambda d: f"/alerts?provider={d.provider_slug}",
+    "email alerts, check your email": lambda d: "/alerts/check-your-email",
+    "email alerts, a link that does not work": lambda d: "/alerts/confirm/not-a-token",
+    "email alerts, already stopped": lambda d: "/alerts/unsubscribe/not-a-token",
 }
-STATUS = {"page not found": 404}
+STATUS = {
+    "page not found": 404,
+    "email alerts, a link that does not work": 404,
+    "email alerts, already stopped": 404,
+}
 # Two more, rendered apart in the fixture: search before there is an index (503), and the
 # server error page (500; no public route fails on purpose, so its template is rendered).
 SHORT = [*SHORT_PAGES, "search not available", "server error"]

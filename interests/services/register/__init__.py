@@ -15,12 +15,18 @@ versions are never reachable. Nothing here reads an email address or an account.
 Rooms: `published` (what is published, as SQL: the rules as conditions, and declarations read
 with their entries), `providers` (a provider's register pages, downloads and counts, and the list
 of providers), `professionals` (a professional's record and the summaries search results show),
-`search_feed` (the search index's documents, and who changes by the date alone). What callers use
+`search_feed` (the search index's documents, and who changes by the date alone), `changes` (what
+changed, as published: the Atom feeds and the alert digests). What callers use
 is re-exported here: `from interests.services import register` then `register.register_page(...)`.
 """
 
 from __future__ import annotations
 
+from interests.services.register.changes import (
+    Change,
+    professional_changes,
+    provider_changes,
+)
 from interests.services.register.professionals import (
     ProfessionalRecord,
     ProfessionalSummary,
@@ -55,6 +61,7 @@ from interests.services.register.search_feed import (
 )
 
 __all__ = [
+    "Change",
     "Entry",
     "MAX_PER_PAGE",
     "ProfessionalRecord",
@@ -67,12 +74,14 @@ __all__ = [
     "iter_register",
     "last_updated",
     "max_professional_id",
+    "professional_changes",
     "professional_record",
     "professional_summaries",
     "professionals_at_provider",
     "professionals_changed_by_date",
     "provider_by_slug",
     "providers_by_ids",
+    "provider_changes",
     "providers_page",
     "published_count",
     "register_page",

@@ -1,0 +1,43 @@
+"""For the never-public scans: follow every provider, professional and search with email alerts,
+send the digests of everything published, and hand back each digest email's text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from interests.extensions import db
+from interests.models import AlertSubscription, OutboxEmail, Professional, Provider
+from interests.services import alerts
+
+
+def every_digest(queries: list[str]) -> list[tuple[str, str]]:
+    """(subject and body, the search it follows or "") of a digest for every provider, every
+    professional and every query in `queries`, telling every change since 2000. In an app context."""
+    follows = [("provider", slug, "") for slug in db.session.scalars(select(Provider.slug))]
+    follows += [("professional", str(pid), "") for pid in db.session.scalars(select(Professional.id))]
+    follows += [("search", query, query) for query in queries if query.strip()]
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    echoed: dict[str, str] = {}
+    for n, (kind, target, query) in enumerate(follows):
+        address = f"digest{n}@example.org"
+        echoed[address] = query
+        db.session.add(
+            AlertSubscription(
+                email=address,
+                kind=kind,
+                target=target[:200],
+                label=f"a search for ‘{target}’" if kind == "search" else target,
+                nonce=f"nonce{n}",
+                confirmed_at=long_ago,
+                told_up_to=long_ago,
+            )
+        )
+    db.session.commit()
+    done = alerts.send_digests()
+    assert done.sent > 0
+    return [
+        (f"{email.subject}\n{email.body}", echoed[email.to_address])
+        for email in db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "alert_digest"))
+    ]
