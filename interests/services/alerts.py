@@ -38,6 +38,10 @@ CONFIRM_VALID_DAYS = 7
 MAX_PER_ADDRESS = 20
 CONFIRMATION_EMAILS_PER_DAY = 1  # per address, across everything it asks to follow
 DIGEST_MAX_CHANGES = 50
+# A change is dated when its request began (a declaration's signed_at, an action's recorded_at) and
+# committed a moment later: a digest tells changes up to this long before it runs, and the next one
+# starts from there, so a change still being saved while a digest runs is told the next day, not lost.
+DIGEST_SETTLE = timedelta(minutes=10)
 SEARCH_PEOPLE = 50
 MAX_QUERY_LENGTH = 200
 ALERT_EMAIL_KINDS = ("alert_confirm", "alert_digest")
@@ -301,8 +305,9 @@ def send_digests(now: datetime | None = None) -> Digests:
                 if subscription is None or subscription.confirmed_at is None:
                     continue
                 since = subscription.told_up_to or subscription.confirmed_at
+                up_to = max(now - DIGEST_SETTLE, since)
                 try:
-                    changes = [c for c in changes_for(subscription, today, since) if c.at <= now]
+                    changes = [c for c in changes_for(subscription, today, since) if c.at <= up_to]
                 except search_index.SearchUnavailable:
                     continue  # tried again tomorrow, from the same moment
                 if changes:
@@ -319,7 +324,7 @@ def send_digests(now: datetime | None = None) -> Digests:
                         },
                     )
                     sent += 1
-                subscription.told_up_to = now
+                subscription.told_up_to = up_to
     with transaction():
         expired = delete_expired(now)
     return Digests(sent=sent, expired=expired)

@@ -248,6 +248,21 @@ def test_the_daily_digest_tells_each_change_once_with_one_click_unsubscribe_head
     assert "Peris Newcomer" in latest.body and "Olwen" not in latest.body
 
 
+def test_a_change_still_being_saved_while_the_digest_runs_is_told_the_next_day(
+    app: Flask, client: FlaskClient, data: Register
+) -> None:
+    with time_machine.travel(START, tick=False):
+        subscribe(client, f"provider={data.provider_slug}")
+        confirm(client, app)
+    run = START + timedelta(days=1)
+    assert digests_at(app, run).sent == 0
+    # Signed two minutes before the run began, committed after it had read the register.
+    add_declaration(app, data, "Quilla", run - timedelta(minutes=2))
+    assert digests_at(app, run + timedelta(days=1)).sent == 1
+    assert "Quilla Newcomer" in emails(app, "alert_digest")[-1].body
+    assert digests_at(app, run + timedelta(days=2)).sent == 0  # told once
+
+
 def test_one_click_unsubscribe_works_without_cookies_or_csrf_and_deletes_the_address(
     app: Flask, client: FlaskClient, data: Register
 ) -> None:
