@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
 # Spreadsheet programs run a cell that starts with these as a formula (OWASP: CSV injection).
@@ -11,9 +12,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "%")
 
 
 def csv_safe(value: object) -> str:
-    """The cell's text, with a leading apostrophe when a spreadsheet would treat it as a formula."""
+    """The cell's text, with a leading apostrophe when a spreadsheet would treat it as a formula:
+    also after leading spaces, and written in full-width forms ("＝", "＋": NFKC folds them), which
+    some spreadsheet programs read as the ASCII sign."""
     text = "" if value is None else str(value)
-    if text.startswith(FORMULA_STARTS):
+    if text.startswith(FORMULA_STARTS) or unicodedata.normalize("NFKC", text).lstrip(" ").startswith(
+        FORMULA_STARTS
+    ):
         return "'" + text
     return text
 
