@@ -15,7 +15,7 @@ The schedule (UK times are Europe/London wall-clock times, GMT in winter and BST
 | refresh-search | daily at 00:05 UK time |
 | publish-national-data | daily at 02:45 UK time (the /data download; the latest 30 nights kept) |
 | compliance-snapshot | daily at 03:15 UK time |
-| prune-security-events | daily at 03:30 UK time |
+| prune-security-events | daily at 03:30 UK time (and forget questions' client keys after two days) |
 | send-alert-digests | daily at 07:30 UK time (`services/alerts.py`) |
 | send-reminders | daily at 08:00 UK time |
 
@@ -53,7 +53,7 @@ from huey.consumer import Consumer
 
 from interests import clock
 from interests.public import national
-from interests.services import alerts, compliance, outbox, reminders, search_index, security_log
+from interests.services import alerts, compliance, outbox, questions, reminders, search_index, security_log
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
@@ -113,6 +113,9 @@ def prune_security_events() -> None:
     with transaction():
         deleted = security_log.prune(keep_days)
     logger.info("Security events: deleted %d older than %d days", deleted, keep_days)
+    with transaction():
+        forgotten = questions.forget_client_keys()
+    logger.info("Patients' questions: forgot the client key of %d older than two days", forgotten)
 
 
 def recover_imports() -> None:

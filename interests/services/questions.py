@@ -76,6 +76,21 @@ def over_limit(email: str | None, ip_address: str) -> OverLimit | None:
     return None
 
 
+def forget_client_keys() -> int:
+    """Clear the keyed hash of the client's address from questions older than the daily limit's
+    window (it is kept only to count that limit): the worker runs this daily with the security
+    log's pruning. Returns how many were cleared. The caller commits."""
+    result = db.session.execute(
+        update(PatientQuestion)
+        .where(
+            PatientQuestion.client_key.is_not(None), PatientQuestion.asked_at <= utcnow() - 2 * LIMIT_WINDOW
+        )
+        .values(client_key=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _confirmation_body(provider: Provider, link: str) -> str:
     return (
         f"Someone asked {provider.name} a question about its register of interests and gave this "

@@ -69,3 +69,27 @@ def test_a_confirmation_link_works_once_and_not_after_it_expires(app_ctx: Flask)
     assert late.email_state == "expired"
     with pytest.raises(InvalidRecord):
         questions.confirm(late)
+
+
+def test_the_daily_pruning_forgets_each_questions_client_key_once_the_limit_no_longer_needs_it(
+    app_ctx: Flask,
+) -> None:
+    from interests.models import PatientQuestion
+    from interests.tasks import prune_security_events
+
+    provider = factories.make_provider()
+    key = questions.client_key("198.51.100.7")
+    now = utcnow()
+    old = factories.make_patient_question(
+        provider, email=None, client_key=key, asked_at=now - timedelta(days=3)
+    )
+    today = factories.make_patient_question(
+        provider, email=None, client_key=key, asked_at=now - timedelta(hours=1)
+    )
+    db.session.commit()
+    old_id, today_id = old.id, today.id
+    prune_security_events()  # the worker's daily job
+    db.session.expire_all()
+    assert db.session.get(PatientQuestion, old_id).client_key is None
+    assert db.session.get(PatientQuestion, today_id).client_key == key  # still counted today
+    assert db.session.get(PatientQuestion, old_id).question  # the question itself is kept
