@@ -58,6 +58,14 @@ def test_a_worker_process_runs_a_queued_task_and_the_email_reaches_the_mail_serv
     _wait_for(lambda: len(smtp_server.messages) == 1, worker)
     assert "Subject: Queued by hand" in smtp_server.messages[0]
     _wait_for(lambda: tasks.queue_for(app).pending() == 0, worker)
+
+    def marked_sent() -> bool:
+        # The server has the message before the worker's transaction marks it sent: wait for that.
+        with app.app_context():
+            email = db.session.scalar(select(OutboxEmail))
+            return email is not None and email.sent_at is not None
+
+    _wait_for(marked_sent, worker)
     with app.app_context():
         email = db.session.scalar(select(OutboxEmail))
         assert email.sent_at is not None and email.attempts == 1
