@@ -217,7 +217,8 @@ def _upload_and_follow(app: Flask, content: bytes) -> None:
         asked = time.perf_counter()
         progress = client.get(progress_url).get_json()
         polls.append(time.perf_counter() - asked)
-        step = progress["step"].split(":")[0]
+        # No step yet while the job waits for a worker (or once a small file has finished).
+        step = (progress["step"] or progress["state"]).split(":")[0]
         if not steps or steps[-1] != step:
             steps.append(step)
         if progress["finished"]:

@@ -581,7 +581,13 @@ def synthetic(args: argparse.Namespace) -> None:
         raise SystemExit("--synthetic needs --database-url")
     url = _normalise_database_url(args.database_url)
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "SEARCH_INDEX_DIR": str(DATA / "unused"), "SECRET_KEY": "b" * 40}
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SEARCH_INDEX_DIR": str(DATA / "unused"),
+            "SECRET_KEY": "b" * 40,
+            # The recall queries go through /api/v1/search, whose per-address limit would refuse them.
+            "RATELIMIT_ENABLED": False,
+        }
     )
     with app.app_context():
         reuse = args.reuse_index and search_index.index_exists()
