@@ -27,8 +27,10 @@ run: install
 run-national: install
 	BIN="$(abspath $(BIN))" HOST=$(HOST) PORT=$(PORT) DEMO_PASSWORD="$(DEMO_PASSWORD)" bash scripts/run-national
 
+# In parallel, one process per CPU (at most 4): tests/conftest.py gives each its own PostgreSQL and
+# Redis database. PYTEST_ARGS="-n 0" runs it in one process.
 test: install lint
-	$(BIN)/python -m pytest -W error $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -W error -n auto --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

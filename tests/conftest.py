@@ -3,6 +3,12 @@
 Database tests marked ``alldb`` run on SQLite and, when TEST_DATABASE_URL names one, on
 PostgreSQL too. Without PostgreSQL they are skipped with a reason - except under CI=true,
 where a missing database is a failure, never a skip.
+
+The suite runs in parallel (pytest-xdist, `make test` passes `-n auto`): each worker process has
+its own PostgreSQL database (TEST_DATABASE_URL's for the first worker, the same name with
+`_gw1`, `_gw2`... for the others, made on first use: the role needs CREATEDB) and its own Redis
+database number (TEST_REDIS_URL's plus the worker's number); everything else a test writes is
+under its own tmp_path.
 """
 
 from __future__ import annotations
@@ -14,20 +20,46 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from huey.consumer import Consumer
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from interests import create_app
 from interests.extensions import db
 
 pytest_plugins = ["tests.mail_server", "tests.worker_process"]
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+# "gw0", "gw1"... in a pytest-xdist worker; "" when the suite runs in one process.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_NUMBER = int(XDIST_WORKER[2:]) if XDIST_WORKER.startswith("gw") else 0
+
+
+def _for_this_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """The worker's own PostgreSQL database and Redis database number (the first worker's are the
+    ones named)."""
+    if not WORKER_NUMBER:
+        return database_url, redis_url
+    if database_url:
+        url = make_url(database_url)
+        url = url.set(database=f"{url.database}_gw{WORKER_NUMBER}")
+        database_url = url.render_as_string(hide_password=False)
+    if redis_url:
+        parts = urlsplit(redis_url)
+        number = int(parts.path.strip("/") or 0) + WORKER_NUMBER
+        if number > 15:
+            raise RuntimeError(f"TEST_REDIS_URL's database number plus the worker's ({number}) is over 15")
+        redis_url = urlunsplit(parts._replace(path=f"/{number}"))
+    return database_url, redis_url
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _for_this_worker(
+    os.environ.get("TEST_DATABASE_URL", ""), os.environ.get("TEST_REDIS_URL", "")
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -49,7 +81,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("backend", backends, scope="function")
 
 
+def _create_worker_database(url: str) -> None:
+    """Make this worker's PostgreSQL database if it is missing (from the first worker's, which
+    must exist: .ci/run and a developer make that one)."""
+    target = make_url(url)
+    first = target.set(database=target.database.rsplit("_gw", 1)[0])
+    engine = create_engine(first, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = text("SELECT 1 FROM pg_database WHERE datname = :name")
+            if conn.scalar(exists, {"name": target.database}):
+                return
+            try:
+                name = target.database
+                conn.execute(text(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'"))
+            except ProgrammingError as error:
+                if "already exists" in str(error):  # made by a run at the same moment
+                    return
+                raise RuntimeError(
+                    f"Cannot make {target.database} for test worker {XDIST_WORKER}: grant the role "
+                    f"CREATEDB (ALTER ROLE {target.username} CREATEDB), or run the suite in one process "
+                    "(pytest -n 0)"
+                ) from error
+    finally:
+        engine.dispose()
+
+
+_worker_database_ready = False
+
+
 def _reset_postgres(url: str) -> None:
+    global _worker_database_ready
+    if WORKER_NUMBER and not _worker_database_ready:
+        try:
+            create_engine(url).connect().close()
+        except OperationalError:
+            _create_worker_database(url)
+        _worker_database_ready = True
     engine = create_engine(url)
     try:
         with engine.begin() as conn:
@@ -100,6 +168,8 @@ def make_app(database_url: str, tmp_path: Path, **overrides: Any) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SEARCH_INDEX_DIR": str(tmp_path / "search-index"),
         "DATA_DIR": str(tmp_path / "data"),
+        # Never the repository's instance/tasks.sqlite3: tests (and parallel workers) each their own.
+        "TASK_QUEUE_FILE": str(tmp_path / "tasks.sqlite3"),
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "SERVER_NAME": "localhost",
