@@ -53,7 +53,7 @@ from huey.consumer import Consumer
 
 from interests import clock
 from interests.public import national
-from interests.services import alerts, compliance, outbox, questions, reminders, search_index, security_log
+from interests.services import alerts, compliance, outbox, reminders, retention, search_index
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
@@ -109,13 +109,12 @@ def send_alert_digests() -> None:
 
 
 def prune_security_events() -> None:
-    keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
     with transaction():
-        deleted = security_log.prune(keep_days)
-    logger.info("Security events: deleted %d older than %d days", deleted, keep_days)
-    with transaction():
-        forgotten = questions.forget_client_keys()
-    logger.info("Patients' questions: forgot the client key of %d older than two days", forgotten)
+        done = retention.prune_daily(current_app.config["SECURITY_LOG_KEEP_DAYS"])
+    logger.info("Security events: deleted %d older than %d days", done.events_deleted, done.keep_days)
+    logger.info(
+        "Patients' questions: forgot the client key of %d older than two days", done.client_keys_forgotten
+    )
 
 
 def recover_imports() -> None:
