@@ -52,8 +52,7 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from interests import clock
-from interests.public import national
-from interests.services import alerts, compliance, outbox, reminders, retention, search_index
+from interests.services import alerts, compliance, national_data, outbox, reminders, retention, search_index
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
@@ -86,7 +85,7 @@ def refresh_search() -> None:
 
 
 def publish_national_data() -> None:
-    done = national.publish()  # reads one snapshot, writes the files, then prunes to 30 nights
+    done = national_data.publish()  # reads one snapshot, writes the files, then prunes to 30 nights
     logger.info("National download of %s: %d rows in %.1fs", done.night.isoformat(), done.rows, done.seconds)
 
 
