@@ -103,7 +103,7 @@ def send_reminders() -> None:
 
 
 def send_alert_digests() -> None:
-    done = alerts.send_digests()  # one transaction per subscription
+    done = alerts.send_digests()  # one transaction per address
     logger.info("Email alerts: %d digests queued, %d unconfirmed deleted", done.sent, done.expired)
 
 
