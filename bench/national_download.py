@@ -38,7 +38,7 @@ import time_machine  # noqa: E402
 
 from bench.search import AS_OF, DATA, copy_into_postgres, dataset  # noqa: E402
 from interests import create_app  # noqa: E402
-from interests.public import national  # noqa: E402
+from interests.services import national_data as national  # noqa: E402
 
 
 def max_rss_mib() -> float:

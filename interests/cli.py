@@ -13,7 +13,7 @@ from interests import backups
 from interests.extensions import db
 from interests.models import InvalidRecord, Professional, Provider
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import accounts, questions, search_index, security_log
+from interests.services import accounts, retention, search_index
 from interests.unit_of_work import transaction
 
 users_cli = AppGroup("users", help="Manage sign-in accounts.")
@@ -24,13 +24,12 @@ security_events_cli = AppGroup("security-events", help="The security log.")
 def prune_security_events() -> None:
     """Delete security events older than SECURITY_LOG_KEEP_DAYS (default 400), and forget patients'
     questions' client keys after two days: the worker runs it daily."""
-    keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
     with transaction():
-        deleted = security_log.prune(keep_days)
-        forgotten = questions.forget_client_keys()
+        done = retention.prune_daily(current_app.config["SECURITY_LOG_KEEP_DAYS"])
+    deleted, keep_days = done.events_deleted, done.keep_days
     click.echo(
         f"Deleted {deleted:,} security {'event' if deleted == 1 else 'events'} older than {keep_days} days; "
-        f"forgot the client key of {forgotten:,} patients' questions"
+        f"forgot the client key of {done.client_keys_forgotten:,} patients' questions"
     )
 
 

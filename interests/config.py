@@ -315,7 +315,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # The embedded task queue (Huey on SQLite) when there is no Redis.
         "TASK_QUEUE_FILE": env.get("TASK_QUEUE_FILE", str(instance / "tasks.sqlite3")),
         "WORKER_COUNT": env.get("WORKER_COUNT", WORKER_COUNT),
-        # The national download's nightly files (interests/public/national.py): shared storage on
+        # The national download's nightly files (interests/services/national_data.py): shared storage on
         # the national path, as every server serves them.
         "DATA_DIR": env.get("DATA_DIR", str(instance / "data")),
         # Reverse proxies in front of the app whose X-Forwarded-* headers are believed (ProxyFix).

@@ -52,8 +52,7 @@ from huey.api import TaskWrapper
 from huey.consumer import Consumer
 
 from interests import clock
-from interests.public import national
-from interests.services import alerts, compliance, outbox, questions, reminders, search_index, security_log
+from interests.services import alerts, compliance, national_data, outbox, reminders, retention, search_index
 from interests.services.staff import jobs as import_jobs
 from interests.unit_of_work import transaction
 
@@ -86,7 +85,7 @@ def refresh_search() -> None:
 
 
 def publish_national_data() -> None:
-    done = national.publish()  # reads one snapshot, writes the files, then prunes to 30 nights
+    done = national_data.publish()  # reads one snapshot, writes the files, then prunes to 30 nights
     logger.info("National download of %s: %d rows in %.1fs", done.night.isoformat(), done.rows, done.seconds)
 
 
@@ -104,18 +103,17 @@ def send_reminders() -> None:
 
 
 def send_alert_digests() -> None:
-    done = alerts.send_digests()  # one transaction per subscription
+    done = alerts.send_digests()  # one transaction per address
     logger.info("Email alerts: %d digests queued, %d unconfirmed deleted", done.sent, done.expired)
 
 
 def prune_security_events() -> None:
-    keep_days = current_app.config["SECURITY_LOG_KEEP_DAYS"]
     with transaction():
-        deleted = security_log.prune(keep_days)
-    logger.info("Security events: deleted %d older than %d days", deleted, keep_days)
-    with transaction():
-        forgotten = questions.forget_client_keys()
-    logger.info("Patients' questions: forgot the client key of %d older than two days", forgotten)
+        done = retention.prune_daily(current_app.config["SECURITY_LOG_KEEP_DAYS"])
+    logger.info("Security events: deleted %d older than %d days", done.events_deleted, done.keep_days)
+    logger.info(
+        "Patients' questions: forgot the client key of %d older than two days", done.client_keys_forgotten
+    )
 
 
 def recover_imports() -> None:

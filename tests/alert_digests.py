@@ -1,5 +1,7 @@
 """For the never-public scans: follow every provider, professional and search with email alerts,
-send the digests of everything published, and hand back each digest email's text."""
+send the digests of everything published, and hand back each digest email's text. Each is followed
+by an address of its own, and every provider and professional also by one address following them
+all (its one email has a part for each)."""
 
 from __future__ import annotations
 
@@ -20,9 +22,10 @@ def every_digest(queries: list[str]) -> list[tuple[str, str]]:
     follows += [("search", query, query) for query in queries if query.strip()]
     long_ago = datetime(2000, 1, 1, tzinfo=UTC)
     echoed: dict[str, str] = {}
-    for n, (kind, target, query) in enumerate(follows):
-        address = f"digest{n}@example.org"
-        echoed[address] = query
+    addresses = [(f"digest{n}@example.org", follow) for n, follow in enumerate(follows)]
+    addresses += [("everything@example.org", follow) for follow in follows if follow[0] != "search"]
+    for n, (address, (kind, target, query)) in enumerate(addresses):
+        echoed[address] = query if address != "everything@example.org" else ""
         db.session.add(
             AlertSubscription(
                 email=address,
@@ -39,6 +42,8 @@ def every_digest(queries: list[str]) -> list[tuple[str, str]]:
     # before it runs, and the register here was written moments ago).
     done = alerts.send_digests(now=utcnow() + alerts.DIGEST_SETTLE + timedelta(minutes=1))
     assert done.sent > 0
+    sent = list(db.session.scalars(select(OutboxEmail.to_address).where(OutboxEmail.kind == "alert_digest")))
+    assert len(sent) == len(set(sent))  # one email per address
     return [
         (f"{email.subject}\n{email.body}", echoed[email.to_address])
         for email in db.session.scalars(select(OutboxEmail).where(OutboxEmail.kind == "alert_digest"))

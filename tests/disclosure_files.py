@@ -9,11 +9,37 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
+from interests.rules.disclosure import COLUMNS
 from interests.rules.disclosure import PUBLISHED_HEADINGS as HEADINGS
 
+if TYPE_CHECKING:
+    from interests.models import Professional
+
 Cell = str | int | float | None
+
+# The columns' keys in the order of HEADINGS (full_name, city, country, address, identifier,
+# company, registration_fees, travel, fees, related_expenses, total).
+ROW_KEYS = tuple(column.key for column in COLUMNS)
+assert len(ROW_KEYS) == len(HEADINGS)  # noqa: S101 - a test helper: the two must stay in step
+
+
+def payment_row(person: Professional | None, company: str, **parts: str) -> tuple[str, ...]:
+    """One row of a Disclosure UK file (in the order of HEADINGS): a payment by `company` to `person`,
+    by their name and "GMC <registration number>", in Leeds, UK. `parts` set any other column by its
+    key in `rules.disclosure.COLUMNS` (fees="1250", city="Hull", identifier="" for a row matched by
+    name alone); columns not given are empty. With no person, give full_name."""
+    row = {key: "" for key in ROW_KEYS}
+    row.update(city="Leeds", country="UK", company=company)
+    if person is not None:
+        row.update(full_name=person.display_name, identifier=f"GMC {person.registration_number}")
+    unknown = set(parts) - set(ROW_KEYS)
+    if unknown:
+        raise TypeError(f"payment_row() has no column {', '.join(sorted(unknown))}")
+    row.update(parts)
+    return tuple(row[key] for key in ROW_KEYS)
 
 
 def csv_text(rows: Iterable[Sequence[Cell]], headings: Sequence[str] = HEADINGS) -> str:

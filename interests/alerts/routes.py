@@ -103,6 +103,18 @@ def unsubscribe(token: str) -> Any:
     return render_template("alerts/unsubscribe.html", label=label)
 
 
+@bp.route("/alerts/unsubscribe-all/<token>", methods=["GET", "POST"])
+@csrf.exempt  # one-click unsubscribe (RFC 8058) of a digest covering several alerts, as above
+def unsubscribe_all(token: str) -> Any:
+    found = alerts.all_subscribed(token)
+    if found is None:
+        return render_template("alerts/unsubscribe_invalid.html"), 404
+    if request.method == "POST":
+        alerts.unsubscribe_all(found)
+        return render_template("alerts/unsubscribed.html", label=None)
+    return render_template("alerts/unsubscribe.html", label=None)
+
+
 def _link_not_working() -> Any:
     return render_template("alerts/link_invalid.html", valid_days=alerts.CONFIRM_VALID_DAYS), 404
 
@@ -110,6 +122,6 @@ def _link_not_working() -> Any:
 @bp.after_request
 def _never_cache_secret_addresses(response: Response) -> Response:
     # A link's address holds its token: no cache may keep the page, whatever the outcome.
-    if request.endpoint in ("alerts.confirm", "alerts.unsubscribe"):
+    if request.endpoint in ("alerts.confirm", "alerts.unsubscribe", "alerts.unsubscribe_all"):
         response.headers["Cache-Control"] = "no-store"
     return response

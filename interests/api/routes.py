@@ -12,9 +12,9 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from interests import clock
 from interests.errors import under_api
 from interests.extensions import limiter
-from interests.public import export
 from interests.rules.vocabulary import CATEGORY_BY_CODE, PROVIDER_KIND_BY_CODE, REGION_BY_CODE, TYPE_BY_CODE
 from interests.services import register, search_index
+from interests.services.register import export
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

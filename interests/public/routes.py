@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from flask import (
@@ -20,7 +18,7 @@ from flask import (
 
 from interests import clock
 from interests.pagination import requested_page
-from interests.public import export, feeds, national
+from interests.public import feeds
 from interests.rules.text import without_controls
 from interests.rules.vocabulary import (
     CATEGORIES,
@@ -32,9 +30,9 @@ from interests.rules.vocabulary import (
     TYPE_BY_CODE,
     TYPES,
 )
-from interests.services import register, search_index
-from interests.services.downloads import csv_safe
+from interests.services import national_data, register, search_index
 from interests.services.outbox import absolute_url
+from interests.services.register import export
 
 bp = Blueprint("public", __name__)
 
@@ -142,12 +140,7 @@ def provider_register(slug: str) -> Any:
 def register_csv(slug: str) -> Any:
     provider = _provider_or_404(slug)
     today = clock.today()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(export.CSV_COLUMNS)
-    for row in export.rows(provider, today):
-        writer.writerow([csv_safe(row[column]) for column in export.CSV_COLUMNS])
-    response = Response(out.getvalue(), mimetype="text/csv")
+    response = Response("".join(export.register_csv_lines(provider, today)), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{provider.slug}-register.csv"'
     return response
 
@@ -268,31 +261,31 @@ def privacy() -> Any:
 
 @bp.get("/data")
 def data() -> Any:
-    nights = national.nights()
-    latest = national.package(nights[0]) if nights else None
+    nights = national_data.nights()
+    latest = national_data.package(nights[0]) if nights else None
     return render_template(
         "public/data.html",
         nights=nights,
         latest=latest,
         latest_night=nights[0] if nights else None,
-        keep=national.KEEP_NIGHTS,
-        licence=national.LICENCE,
-        attribution=national.ATTRIBUTION,
-        columns=national.FIELDS,
+        keep=national_data.KEEP_NIGHTS,
+        licence=national_data.LICENCE,
+        attribution=national_data.ATTRIBUTION,
+        columns=national_data.FIELDS,
     )
 
 
 DATA_MIMETYPES = {
-    national.CSV_FILE: "application/gzip",
-    national.JSONL_FILE: "application/gzip",
-    national.PACKAGE_FILE: "application/json",
+    national_data.CSV_FILE: "application/gzip",
+    national_data.JSONL_FILE: "application/gzip",
+    national_data.PACKAGE_FILE: "application/json",
 }
 
 
 @bp.get("/data/latest/<name>")
 def data_latest(name: str) -> Any:
-    nights = national.nights()
-    if name not in national.FILES or not nights:
+    nights = national_data.nights()
+    if name not in national_data.FILES or not nights:
         abort(404)
     return redirect(url_for("public.data_file", night=nights[0].isoformat(), name=name))
 
@@ -300,14 +293,14 @@ def data_latest(name: str) -> Any:
 @bp.get("/data/<night>/<name>")
 def data_file(night: str, name: str) -> Any:
     try:
-        path = national.file_path(night, name)
-    except national.UnknownFile:
+        path = national_data.file_path(night, name)
+    except national_data.UnknownFile:
         abort(404)
     # The .gz files are files to save, not a Content-Encoding: a browser must not unzip them.
     return send_file(
         path,
         mimetype=DATA_MIMETYPES[name],
-        as_attachment=name != national.PACKAGE_FILE,
+        as_attachment=name != national_data.PACKAGE_FILE,
         download_name=f"interests-{night}-{name}",
         conditional=True,
         etag=True,

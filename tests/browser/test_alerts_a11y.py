@@ -21,13 +21,17 @@ def data(live_server: LiveServer) -> Register:
     return live_server.populate(build_and_index)
 
 
-def _tokens() -> tuple[str, str]:
+def _tokens() -> tuple[str, str, str]:
     subscription = AlertSubscription(
         email="reader@example.org", kind="provider", target="st-elsewhere", label="St Elsewhere", nonce="n1"
     )
     db.session.add(subscription)
     db.session.flush()
-    return alerts.confirm_token(subscription), alerts.unsubscribe_token(subscription)
+    return (
+        alerts.confirm_token(subscription),
+        alerts.unsubscribe_token(subscription),
+        alerts.unsubscribe_all_token([subscription]),
+    )
 
 
 @pytest.mark.parametrize(
@@ -43,14 +47,19 @@ def _tokens() -> tuple[str, str]:
         ("/alerts/confirm/not-a-token", 404),
         ("/alerts/unsubscribe/{unsubscribe}", 200),
         ("/alerts/unsubscribe/not-a-token", 404),
+        ("/alerts/unsubscribe-all/{unsubscribe_all}", 200),
+        ("/alerts/unsubscribe-all/not-a-token", 404),
     ],
 )
 def test_alert_page_has_no_accessibility_violations(
     live_server: LiveServer, page: Any, data: Register, path: str, status: int
 ) -> None:
-    confirm, unsubscribe = live_server.populate(_tokens)
+    confirm, unsubscribe, unsubscribe_all = live_server.populate(_tokens)
     response = page.goto(
-        live_server / path.format(william=data.william, confirm=confirm, unsubscribe=unsubscribe)
+        live_server
+        / path.format(
+            william=data.william, confirm=confirm, unsubscribe=unsubscribe, unsubscribe_all=unsubscribe_all
+        )
     )
     assert response.status == status
     assert_accessible(page)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from interests.services.disclosure.importing import import_year
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_foundation_journeys import focused, path_of, tab_to
-from tests.disclosure_files import csv_text
+from tests.disclosure_files import csv_text, payment_row
 from tests.factories import PASSWORD, make_account, make_engagement, make_interest, make_provider
 
 EMAIL = "amara.okafor@example.org"
@@ -158,22 +158,10 @@ def test_the_other_declaration_pages_have_no_accessibility_violations(
         account = make_account("professional", email=EMAIL)
         make_engagement(account.professional, make_provider(name="Northgate NHS Trust"), role="Consultant")
         make_interest(account.professional, category="indirect", relationship_to_professional="My wife")
-        number = account.professional.registration_number
-        # A Disclosure UK year with a payment reported about them: the dashboard's section.
+        # A Disclosure UK year with a payment reported about them (by number, under another name): the
+        # dashboard's section.
         rows = [
-            (
-                "Amara Okafor",
-                "Leeds",
-                "UK",
-                "",
-                f"GMC {number}",
-                "Medivance Surgical Ltd",
-                "",
-                "",
-                "1250",
-                "",
-                "",
-            )
+            payment_row(account.professional, "Medivance Surgical Ltd", full_name="Amara Okafor", fees="1250")
         ]
         import_year(csv_text(rows).encode(), year=2024, filename="2024.csv", actor=None)
 

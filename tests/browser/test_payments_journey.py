@@ -19,7 +19,7 @@ from interests.services.disclosure.importing import import_year
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.browser.test_declare_journey import arrive, tab_to_id, tab_to_text, type_into
 from tests.browser.test_foundation_journeys import tab_to
-from tests.disclosure_files import csv_text
+from tests.disclosure_files import csv_text, payment_row
 from tests.factories import PASSWORD, make_account, make_engagement, make_provider
 
 EMAIL = "amara.okafor@example.org"
@@ -36,23 +36,10 @@ def _world(live_server: LiveServer) -> dict[str, Any]:
         me = account.professional
         me.given_name, me.family_name = "Amara", "Okafor"
         make_engagement(me, provider, role="Consultant")
-        number = me.registration_number
         rows = [
-            (
-                "Amara Okafor",
-                "Leeds",
-                "UK",
-                "",
-                f"GMC {number}",
-                "Medivance Surgical Ltd",
-                "",
-                "",
-                "1250",
-                "",
-                "",
-            ),
+            payment_row(me, "Medivance Surgical Ltd", fees="1250"),
             # By name alone, in a city where none of her workplaces is: a possible match.
-            ("Amara Okafor", "Truro", "UK", "", "", "Ostara Pharma", "", "", "600", "", ""),
+            payment_row(me, "Ostara Pharma", city="Truro", identifier="", fees="600"),
         ]
         import_year(csv_text(rows).encode(), year=YEAR, filename=f"{YEAR}.csv", actor=None)
         return {"professional_id": me.id}

@@ -51,7 +51,7 @@ def test_patient_searches_from_start_page_and_opens_a_professional(
 
 
 def _register_and_its_download() -> Register:
-    from interests.public import national
+    from interests.services import national_data as national
 
     built = build_and_index()
     national.publish()

@@ -1,4 +1,4 @@
-"""The national download (/data, interests/public/national.py): the whole published register every
+"""The national download (/data, interests/services/national_data.py): the whole published register every
 night as gzipped CSV and JSON Lines with a Frictionless datapackage.json, the latest 30 nights kept.
 
 Its rows are exactly the rows the providers' own register.csv downloads publish, summed over the
@@ -27,7 +27,8 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Provider
-from interests.public import export, national
+from interests.services import national_data as national
+from interests.services.register import export
 from tests import factories
 from tests.public_data import Register, build_register
 

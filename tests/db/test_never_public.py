@@ -28,8 +28,8 @@ from interests.models import (
     SearchTask,
     WithholdingRequest,
 )
-from interests.public import national
 from interests.services import audit, search_index
+from interests.services import national_data as national
 from tests.alert_digests import every_digest
 from tests.factories import (
     make_account,

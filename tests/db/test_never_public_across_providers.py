@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Account, Provider, WithholdingRequest
-from interests.public import national
 from interests.services import declaring, search_index
+from interests.services import national_data as national
 from interests.unit_of_work import transaction
 from tests import factories
 from tests.alert_digests import every_digest

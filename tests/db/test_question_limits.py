@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
+from sqlalchemy import select
 
 from interests.extensions import db
-from interests.models import InvalidRecord, utcnow
+from interests.models import InvalidRecord, PatientQuestion, SecurityEvent, utcnow
 from interests.services import questions
 from tests import factories
 
@@ -74,7 +76,6 @@ def test_a_confirmation_link_works_once_and_not_after_it_expires(app_ctx: Flask)
 def test_the_daily_pruning_forgets_each_questions_client_key_once_the_limit_no_longer_needs_it(
     app_ctx: Flask,
 ) -> None:
-    from interests.models import PatientQuestion
     from interests.tasks import prune_security_events
 
     provider = factories.make_provider()
@@ -93,3 +94,36 @@ def test_the_daily_pruning_forgets_each_questions_client_key_once_the_limit_no_l
     assert db.session.get(PatientQuestion, old_id).client_key is None
     assert db.session.get(PatientQuestion, today_id).client_key == key  # still counted today
     assert db.session.get(PatientQuestion, old_id).question  # the question itself is kept
+
+
+def test_the_prune_command_forgets_a_two_day_old_questions_client_key_and_keeps_a_one_day_olds(
+    app: Flask,
+) -> None:
+    """`security-events prune` (what the worker's daily job runs) does both halves of the pruning in
+    one run: the security log's old events go, and so do the client keys the limit no longer needs."""
+    app.config["SECURITY_LOG_KEEP_DAYS"] = 400
+    with time_machine.travel(datetime(2026, 11, 30, 12, 0, tzinfo=UTC), tick=False):
+        now = utcnow()
+        with app.app_context():
+            key = questions.client_key("198.51.100.7")
+            provider = factories.make_provider()
+            two_days = factories.make_patient_question(
+                provider, email=None, client_key=key, asked_at=now - timedelta(days=2)
+            )
+            one_day = factories.make_patient_question(
+                provider, email=None, client_key=key, asked_at=now - timedelta(days=1)
+            )
+            db.session.add(SecurityEvent(kind="sign_in", occurred_at=now - timedelta(days=401), detail="old"))
+            db.session.add(SecurityEvent(kind="sign_in", occurred_at=now - timedelta(days=1), detail="kept"))
+            db.session.commit()
+            two_days_id, one_day_id = two_days.id, one_day.id
+        result = app.test_cli_runner().invoke(args=["security-events", "prune"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Deleted 1 security event older than 400 days; forgot the client key of 1 patients' questions"
+        in result.output
+    )
+    with app.app_context():
+        assert db.session.get(PatientQuestion, two_days_id).client_key is None
+        assert db.session.get(PatientQuestion, one_day_id).client_key == key  # the limit still counts it
+        assert [event.detail for event in db.session.scalars(select(SecurityEvent))] == ["kept"]

@@ -122,7 +122,7 @@ def test_a_job_already_running_elsewhere_is_refused_and_sends_nothing(
 def test_the_nightly_national_download_publishes_once_and_is_refused_while_another_runs(
     app: Flask, queue: tasks.TaskQueue
 ) -> None:
-    from interests.public import national
+    from interests.services import national_data as national
 
     # Another worker is publishing tonight's files: this one writes nothing.
     with queue.locks["publish-national-data"], pytest.raises(TaskLockedException):

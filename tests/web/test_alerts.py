@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from interests.extensions import db
-from interests.models import AlertSubscription, OutboxEmail, Provider
+from interests.models import AlertSubscription, OutboxEmail, Professional, Provider
 from interests.services import alerts, outbox, search_index
 from tests.conftest import make_app
 from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
@@ -346,3 +346,200 @@ def test_the_same_request_twice_at_once_saves_one_subscription(app: Flask) -> No
         assert alerts.added(other)  # the session goes on after the refused one
         db.session.commit()
         assert sorted(db.session.scalars(select(AlertSubscription.nonce))) == ["a", "c"]
+
+
+def follow(app: Flask, address: str, kind: str, target: str, label: str, since: datetime) -> None:
+    """A confirmed subscription, last told up to `since` (as if confirmed then)."""
+    with app.app_context():
+        db.session.add(
+            AlertSubscription(
+                email=address,
+                kind=kind,
+                target=target,
+                label=label,
+                nonce=f"{kind}-{target}-{address}"[:32],
+                confirmed_at=since,
+                told_up_to=since,
+                created_at=since,
+            )
+        )
+        db.session.commit()
+
+
+def statements_reading_declarations(app: Flask) -> Any:
+    """A context manager counting the SQL statements that read the register's declarations."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Any:
+        seen: list[str] = []
+
+        def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if "declaration" in statement.lower():
+                seen.append(statement)
+
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield seen
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    return counting()
+
+
+@pytest.mark.alldb
+def test_two_addresses_following_one_provider_get_one_email_each_from_one_reading_of_its_changes(
+    app: Flask, data: Register
+) -> None:
+    for address in ("one@example.org", "two@example.org"):
+        follow(app, address, "provider", data.provider_slug, "St Elsewhere Hospital NHS Trust", START)
+    add_declaration(app, data, "Olwen", START + timedelta(hours=23))
+    run = START + timedelta(days=1)
+    with time_machine.travel(run, tick=False), app.app_context():
+        with statements_reading_declarations(app) as during_the_run:
+            done = alerts.send_digests()
+        # What working out the provider's changes once reads, on the same register and day.
+        provider = db.session.scalar(select(Provider).where(Provider.slug == data.provider_slug))
+        with statements_reading_declarations(app) as once:
+            assert alerts.target_changes("provider", provider.slug, date(2026, 3, 3), START)
+    assert done.sent == 2 and done.worked_out == 1
+    assert len(during_the_run) == len(once) > 0
+    digests = emails(app, "alert_digest")
+    assert sorted(d.to_address for d in digests) == ["one@example.org", "two@example.org"]
+    for digest in digests:
+        assert digest.subject == "Register of interests: 1 change for St Elsewhere Hospital NHS Trust"
+        assert "Olwen Newcomer declared to St Elsewhere Hospital NHS Trust" in digest.body
+    # Each address's own unsubscribe link: stopping one leaves the other.
+    client = app.test_client(use_cookies=False)
+    mine = link_in(digests[0], "/alerts/unsubscribe/")
+    assert client.post(mine, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert [s[0] for s in subscriptions(app)] == [digests[1].to_address]
+
+
+@pytest.mark.alldb
+def test_one_address_following_two_things_gets_one_email_with_a_part_and_a_link_for_each(
+    app: Flask, data: Register
+) -> None:
+    follow(app, ADDRESS, "provider", data.provider_slug, "St Elsewhere Hospital NHS Trust", START)
+    follow(app, ADDRESS, "professional", str(data.william), "Dr William Davies", START)
+    follow(app, ADDRESS, "search", "Nobody Matches This", "a search for ‘Nobody Matches This’", START)
+    add_declaration(app, data, "Olwen", START + timedelta(hours=23))
+    with app.app_context():
+        william = db.session.get(Professional, data.william)
+        provider = db.session.get(Provider, data.provider)
+        make_declaration(
+            william,
+            provider,
+            [make_interest(william, other_party="Newfound Devices Ltd")],
+            signed_at=START + timedelta(hours=22),
+        )
+        db.session.commit()
+    assert digests_at(app, START + timedelta(days=1)).sent == 1
+    [digest] = emails(app, "alert_digest")
+    assert digest.to_address == ADDRESS
+    assert digest.subject == "Register of interests: 3 changes for 2 things you follow"
+    body = digest.body
+    provider_part = body.index(
+        "What changed on the register of interests for St Elsewhere Hospital NHS Trust:"
+    )
+    william_part = body.index("What changed on the register of interests for Dr William Davies:")
+    assert provider_part < william_part
+    assert "Olwen Newcomer" in body[provider_part:william_part]
+    assert "Newfound Devices Ltd" in body[william_part:]
+    assert "Nobody Matches This" not in body  # nothing changed for it: no part
+    part_links = re.findall(r"Stop emails about [^:]+: http://localhost(/alerts/unsubscribe/\S+)", body)
+    assert len(part_links) == 2
+    stop_all = re.search(r"Stop all your email alerts: http://localhost(/alerts/unsubscribe-all/\S+)", body)
+    assert stop_all
+    assert json.loads(digest.headers) == {
+        "List-Unsubscribe": f"<http://localhost{stop_all.group(1)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    # A part's link stops only that part.
+    client = app.test_client(use_cookies=False)
+    page = client.get(part_links[1])
+    assert page.status_code == 200 and "Dr William Davies" in text(soup(page))
+    assert client.post(part_links[1], data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert [s[1] for s in subscriptions(app)] == ["provider", "search"]
+    # The header's one-click POST (no cookie, no CSRF token) stops everything the address follows.
+    app.config["WTF_CSRF_ENABLED"] = True
+    asked = client.get(stop_all.group(1))
+    assert asked.status_code == 200 and "Stop all my email alerts" in text(soup(asked))
+    assert asked.headers["Cache-Control"] == "no-store"
+    assert len(subscriptions(app)) == 2  # opening the link only asks
+    done = client.post(stop_all.group(1), data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "Your email alerts have stopped" in text(soup(done))
+    assert subscriptions(app) == []
+    with app.app_context():  # the address is gone from the alert emails too
+        assert db.session.scalar(select(func.count()).where(OutboxEmail.to_address == ADDRESS)) == 0
+    again = client.post(stop_all.group(1), data={"List-Unsubscribe": "One-Click"})
+    assert again.status_code == 404 and "These alerts have already stopped" in text(soup(again))
+
+
+@pytest.mark.alldb
+def test_a_forged_or_old_stop_all_link_stops_nothing(app: Flask, data: Register) -> None:
+    follow(app, ADDRESS, "provider", data.provider_slug, "St Elsewhere Hospital NHS Trust", START)
+    follow(app, ADDRESS, "professional", str(data.william), "Dr William Davies", START)
+    follow(app, "someone.else@example.org", "provider", data.provider_slug, "St Elsewhere", START)
+    add_declaration(app, data, "Olwen", START + timedelta(hours=23))
+    digests_at(app, START + timedelta(days=1))
+    [mine] = [d for d in emails(app, "alert_digest") if d.to_address == ADDRESS]
+    stop_all = re.search(r"http://localhost(/alerts/unsubscribe-all/\S+)", mine.body)
+    assert stop_all
+    link = stop_all.group(1)
+    token = link.rsplit("/", 1)[1]
+    client = app.test_client(use_cookies=False)
+    with app.app_context():
+        ids = sorted(db.session.scalars(select(AlertSubscription.id)))
+        # Signed with another key, or with the single-alert salt, or naming every subscription.
+        from itsdangerous import URLSafeTimedSerializer
+
+        wrong_key = URLSafeTimedSerializer("not the secret", salt="alert-unsubscribe-all").dumps(ids)
+        other_salt = alerts._serializer("alert-unsubscribe").dumps(ids)
+    for bad in (
+        f"/alerts/unsubscribe-all/{token[:-3]}{'AAA' if not token.endswith('AAA') else 'BBB'}",
+        f"/alerts/unsubscribe-all/{wrong_key}",
+        f"/alerts/unsubscribe-all/{other_salt}",
+        "/alerts/unsubscribe-all/nonsense",
+        "/alerts/unsubscribe-all/" + "x" * 5000,
+    ):
+        for method in (client.get, client.post):
+            response = method(bad)
+            assert response.status_code == 404, bad
+            assert "These alerts have already stopped" in text(soup(response))
+    assert len(subscriptions(app)) == 3
+    # Used once: the address's alerts stop; the other address's stay.
+    assert client.post(link).status_code == 200
+    assert [s[0] for s in subscriptions(app)] == ["someone.else@example.org"]
+    # Following again later: the old email's link does not stop the new alerts.
+    follow(app, ADDRESS, "provider", data.provider_slug, "St Elsewhere", START + timedelta(days=2))
+    with time_machine.travel(START + timedelta(days=3), tick=False):
+        assert client.post(link).status_code == 404
+    assert sorted(s[0] for s in subscriptions(app)) == [ADDRESS, "someone.else@example.org"]
+
+
+@pytest.mark.alldb
+def test_a_withheld_or_pending_entry_is_in_no_digest_however_the_address_follows_it(
+    app: Flask, data: Register
+) -> None:
+    long_ago = datetime(2000, 1, 1, tzinfo=UTC)
+    follows = [
+        ("provider", data.provider_slug, "St Elsewhere Hospital NHS Trust"),
+        ("professional", str(data.mohammed), "Mohammed Smith-Jones"),
+        ("search", "Smith-Jones", "a search for ‘Smith-Jones’"),
+    ]
+    for kind, target, label in follows:  # one address following all three, and one address each
+        follow(app, "all@example.org", kind, target, label, long_ago)
+        follow(app, f"{kind}@example.org", kind, target, label, long_ago)
+    done = digests_at(app, datetime.now(UTC) + timedelta(hours=1))
+    assert done.sent == 4 and done.worked_out == 3
+    digests = emails(app, "alert_digest")
+    combined = next(d for d in digests if d.to_address == "all@example.org")
+    assert combined.body.count("Heartwise Research") >= 3  # published: in each of the three parts
+    for digest in digests:
+        assert "Heartwise Research" in digest.body, digest.to_address
+        for private in ("Secret Holdings", "Pending Partners", "Risk of harm", "Shares", "Trustee"):
+            assert private not in digest.subject + digest.body, (digest.to_address, private)

@@ -15,7 +15,7 @@ from interests.extensions import db
 from interests.models import AuditEvent, IndustryPayment, OutboxEmail, Reminder
 from interests.services.disclosure import importing
 from tests import factories
-from tests.disclosure_files import csv_text
+from tests.disclosure_files import csv_text, payment_row
 from tests.pages import soup, text
 from tests.web.declare.helpers import count
 
@@ -23,22 +23,6 @@ pytestmark = pytest.mark.alldb
 
 YEAR = date.today().year - 1
 PATH = "/manage/northgate/industry-payments"
-
-
-def _row(person: Any, company: str, fees: str) -> tuple[str, ...]:
-    return (
-        person.display_name,
-        "Leeds",
-        "UK",
-        "",
-        f"GMC {person.registration_number}",
-        company,
-        "",
-        "",
-        fees,
-        "",
-        "",
-    )
 
 
 @pytest.fixture
@@ -73,12 +57,12 @@ def staff(app: Flask) -> dict[str, Any]:
         stranger = factories.make_professional(given_name="Jo", family_name="Stranger")
         factories.make_engagement(stranger, elsewhere, email="jo@elsewhere.example.org")
         rows = [
-            _row(amira, "Medivance Surgical Ltd", "1250"),
-            _row(amira, "Pelvica Devices Ltd", "400"),
-            _row(unconfirmed, "Unconfirmed Pharma", "100"),
-            _row(rejecting, "Rejected Pharma", "200"),
-            _row(leaver, "Leaver Pharma", "300"),
-            _row(stranger, "Secret Pharma Ltd", "9999"),
+            payment_row(amira, "Medivance Surgical Ltd", fees="1250"),
+            payment_row(amira, "Pelvica Devices Ltd", fees="400"),
+            payment_row(unconfirmed, "Unconfirmed Pharma", fees="100"),
+            payment_row(rejecting, "Rejected Pharma", fees="200"),
+            payment_row(leaver, "Leaver Pharma", fees="300"),
+            payment_row(stranger, "Secret Pharma Ltd", fees="9999"),
         ]
         importing.import_year(csv_text(rows).encode(), year=YEAR, filename="year.csv", actor=None)
         db.session.commit()

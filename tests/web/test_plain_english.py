@@ -45,7 +45,7 @@ from bs4 import BeautifulSoup
 from flask import Flask, render_template
 
 from interests.extensions import db
-from interests.public import national
+from interests.services import national_data as national
 from tests.conftest import make_app, stop_background_work
 from tests.public_data import Register, build_and_index
 

@@ -120,7 +120,7 @@ def test_register_csv_has_stable_columns_and_neutralises_formulas(client: FlaskC
     response = client.get("/providers/csv-test/register.csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    from interests.public.export import CSV_COLUMNS
+    from interests.services.register.export import CSV_COLUMNS
 
     assert tuple(rows[0].keys()) == CSV_COLUMNS
     assert rows[0]["name"].startswith("'=")

@@ -25,7 +25,7 @@ from interests.models import (
 )
 from interests.services.disclosure import importing
 from tests import factories
-from tests.disclosure_files import csv_text
+from tests.disclosure_files import csv_text, payment_row
 from tests.pages import soup, text
 from tests.web.declare.helpers import count, send_all
 
@@ -56,49 +56,22 @@ def reported(app: Flask, me: dict[str, Any]) -> dict[str, Any]:
         )
         provider = db.session.get(Provider, me["providers"][0])
         factories.make_declaration(mine, provider, [declared])
-        number, theirs = mine.registration_number, stranger.registration_number
         rows = [
-            (
-                "Amira Okafor",
-                "Leeds",
-                "UK",
-                "",
-                f"GMC {number}",
-                "Medivance Surgical Ltd",
-                "",
-                "",
-                "1250",
-                "",
-                "",
-            ),
-            (
-                "Amira Okafor",
-                "Leeds",
-                "UK",
-                "",
-                f"GMC {number}",
-                "Pelvica Devices Ltd",
-                "150",
-                "250",
-                "",
-                "",
-                "",
-            ),
-            ("Jo Stranger", "York", "UK", "", f"GMC {theirs}", "Secret Pharma Ltd", "", "", "9999", "", ""),
-            ("Nobody Known", "Bath", "UK", "", "", "Other Pharma", "", "", "500", "", ""),
+            payment_row(mine, "Medivance Surgical Ltd", fees="1250"),
+            payment_row(mine, "Pelvica Devices Ltd", registration_fees="150", travel="250"),
+            payment_row(stranger, "Secret Pharma Ltd", city="York", fees="9999"),
+            payment_row(None, "Other Pharma", full_name="Nobody Known", city="Bath", fees="500"),
             # By name only: nobody else is called Amira Okafor, but no provider of mine is in Hull.
-            (
-                "Dr Amira Okafor",
-                "Hull",
-                "UK",
-                "",
-                "",
+            payment_row(
+                mine,
                 "Ostara Pharma UK Ltd",
-                "300",
-                "700",
-                "2000",
-                "100",
-                "",
+                full_name="Dr Amira Okafor",
+                city="Hull",
+                identifier="",
+                registration_fees="300",
+                travel="700",
+                fees="2000",
+                related_expenses="100",
             ),
         ]
         importing.import_year(csv_text(rows).encode(), year=YEAR, filename=f"{YEAR}.csv", actor=None)

@@ -1,4 +1,5 @@
-"""The register as open data: the same rows for the CSV, the JSON download and the API.
+"""The register as open data: the same rows for a provider's register.csv, the national download
+(`services/national_data.py`), the register.json download and the API.
 
 Column names are a contract (documented in interests/api/openapi.json): add, never rename.
 """
@@ -10,9 +11,11 @@ from datetime import date
 from typing import Any
 
 from interests.models import Provider
-from interests.services import register
+from interests.services.downloads import csv_lines
 from interests.services.outbox import absolute_url
-from interests.services.register import PublishedDeclaration
+from interests.services.register.professionals import ReportedPayment
+from interests.services.register.providers import iter_register, last_updated, withheld_count
+from interests.services.register.published import Entry, PublishedDeclaration
 
 CSV_COLUMNS = (
     "professional_id",
@@ -71,11 +74,16 @@ def declaration_rows(d: PublishedDeclaration) -> Iterator[dict[str, Any]]:
 
 
 def rows(provider: Provider, today: date) -> Iterator[dict[str, Any]]:
-    for d in register.iter_register(provider, today):
+    for d in iter_register(provider, today):
         yield from declaration_rows(d)
 
 
-def entry_json(e: register.Entry) -> dict[str, Any]:
+def register_csv_lines(provider: Provider, today: date) -> Iterator[str]:
+    """A provider's register.csv, a line at a time: CSV_COLUMNS, then its rows, every cell made safe."""
+    return csv_lines(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows(provider, today)))
+
+
+def entry_json(e: Entry) -> dict[str, Any]:
     return {
         "category": e.category,
         "category_label": e.category_label,
@@ -107,7 +115,7 @@ def declaration_json(d: PublishedDeclaration) -> dict[str, Any]:
     }
 
 
-def reported_payment_json(p: register.ReportedPayment) -> dict[str, Any]:
+def reported_payment_json(p: ReportedPayment) -> dict[str, Any]:
     return {
         "company": p.company,
         "year": p.year,
@@ -136,7 +144,7 @@ def provider_json(provider: Provider) -> dict[str, Any]:
 
 def register_document(provider: Provider, today: date) -> dict[str, Any]:
     """The whole published register of a provider (the /register.json download)."""
-    updated = register.last_updated(provider)
+    updated = last_updated(provider)
     return {
         "provider": provider_json(provider),
         "contact": {
@@ -145,6 +153,6 @@ def register_document(provider: Provider, today: date) -> dict[str, Any]:
             "phone": provider.contact_phone,
         },
         "last_updated": updated.isoformat() if updated else None,
-        "withheld_entries": register.withheld_count(provider, today),
-        "declarations": [declaration_json(d) for d in register.iter_register(provider, today)],
+        "withheld_entries": withheld_count(provider, today),
+        "declarations": [declaration_json(d) for d in iter_register(provider, today)],
     }

@@ -5,8 +5,8 @@
     DATA_DIR/2026-12-01/datapackage.json     the Frictionless data package: the night's manifest
 
 The rows are exactly what each provider's `/providers/<slug>/register.csv` publishes (the same row
-builder, `export.declaration_rows`), with the provider's slug and name in front, providers in slug
-order. They are read from the database provider by provider, declarations in chunks
+builder, `register/export.py`'s `declaration_rows`), with the provider's slug and name in front,
+providers in slug order. They are read from the database provider by provider, declarations in chunks
 (`register.iter_register`), and written as they come: gzipped, counted and hashed (SHA-256) on the
 way to disk, never built in memory. On PostgreSQL the whole file is read in one REPEATABLE READ
 transaction, so it is one consistent snapshot however long it takes.
@@ -17,6 +17,9 @@ datapackage.json is the manifest (date, rows, bytes, hashes): a night without on
 The list of nights is read from DATA_DIR, so every server that shares DATA_DIR lists the same
 nights (docs/deploy.md: the national path points DATA_DIR at storage every server mounts).
 The latest KEEP_NIGHTS nights are kept; older ones are deleted after each publish.
+
+The worker's nightly job and `flask --app interests data publish` call `publish()`; the /data pages
+(interests/public/routes.py) read the nights with `nights()`, `package()` and `file_path()`.
 """
 
 from __future__ import annotations
@@ -41,10 +44,10 @@ from sqlalchemy import select
 from interests import clock
 from interests.extensions import db
 from interests.models import Provider
-from interests.public import export
 from interests.services import register
 from interests.services.downloads import csv_line_maker
 from interests.services.outbox import absolute_url
+from interests.services.register import export
 from interests.unit_of_work import discard
 
 KEEP_NIGHTS = 30
