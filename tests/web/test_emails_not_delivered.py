@@ -23,6 +23,8 @@ from interests.services.undelivered import why_not_sent
 from tests import factories
 from tests.pages import banners, soup, text
 
+pytestmark = pytest.mark.alldb  # the page's query (correlated, case-folded addresses) on both databases
+
 QUEUED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PATH = "/manage/northgate/emails-not-delivered"
 SECRET_LINK = "http://localhost/invitations/secret-one-time-token"
