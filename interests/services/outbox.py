@@ -193,10 +193,10 @@ def deliver_pending(limit: int = 500) -> Delivery:
     first *claims* the emails it will send, in the database, and commits the claim before it
     opens the SMTP connection (`claim_due`). A lock in the task queue would not do: the command
     line does not hold it, and it is one machine's (SQLite) or one Redis's; the database is the
-    one thing every run shares. A run stops sending while its claim has at least
-    STOP_SENDING_BEFORE_CLAIM_ENDS left (so another run can never take an email it is still
-    sending), and gives back what it did not send (`release`), also when it fails; a run killed
-    outright leaves its emails claimed for CLAIM_MINUTES, then any run sends them.
+    one thing every run shares. A run stops sending once less than STOP_SENDING_BEFORE_CLAIM_ENDS
+    of its claim is left (so another run cannot take an email it is still sending), and gives
+    back what it did not send (`release`), also when it fails; a run killed outright leaves its
+    emails claimed for CLAIM_MINUTES, then any run sends them.
     """
     if not smtp_configured():
         waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
