@@ -2,12 +2,15 @@
 message) and `unreliable_smtp` (refuses chosen recipients, or hangs up), loaded by tests/conftest.py.
 Each records the messages it accepted in `.messages`; its port is `.server_address[1]`. On the
 unreliable one, add addresses to `.refused` (550 at RCPT) or set `.hang_up` (the connection is
-closed instead of answering DATA)."""
+closed instead of answering DATA). Set `.delay` (seconds) to make each message take that long to
+be accepted, as a busy mail server does (two deliveries at once then overlap), and `.on_accept` to
+a function it calls before accepting each message (a test moves its clock there)."""
 
 from __future__ import annotations
 
 import socketserver
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +40,10 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
                 data = []
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     data.append(chunk)
+                if server.delay:
+                    time.sleep(server.delay)
+                if server.on_accept is not None:
+                    server.on_accept()
                 server.messages.append(b"".join(data).decode())
                 self.wfile.write(b"250 queued\r\n")
             elif command == b"QUIT":
@@ -52,6 +59,8 @@ def _running_server() -> Iterator[Any]:
     server.messages = []  # type: ignore[attr-defined]
     server.refused = set()  # type: ignore[attr-defined]
     server.hang_up = False  # type: ignore[attr-defined]
+    server.delay = 0.0  # type: ignore[attr-defined]
+    server.on_accept = None  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

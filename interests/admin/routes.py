@@ -24,6 +24,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from interests import clock
 from interests.admin.forms import (
@@ -43,7 +44,7 @@ from interests.rules.disclosure import COLUMNS as DISCLOSURE_COLUMNS
 from interests.rules.payments import OUTCOME_LABELS
 from interests.rules.vocabulary import ROLE_BY_CODE
 from interests.security import fresh_sign_in_required, roles_required
-from interests.services import account_admin, identity, security_log
+from interests.services import account_admin, identity, security_log, undelivered
 from interests.services.disclosure import importing as disclosure_import
 from interests.services.disclosure.reading import DisclosureRefused
 from interests.services.security_log import EventFilter
@@ -60,7 +61,11 @@ def _system_admins_only() -> None:
 
 @bp.get("")
 def home() -> Any:
-    return render_template("admin/home.html", pending_claims=identity.pending_claim_count())
+    return render_template(
+        "admin/home.html",
+        pending_claims=identity.pending_claim_count(),
+        not_delivered=undelivered.count_all(),
+    )
 
 
 @bp.get("/claims")
@@ -446,3 +451,28 @@ def industry_payments_year(year: int) -> Any:
     if found is None:
         abort(404)
     return render_template("admin/industry_payments_year.html", record=found, labels=OUTCOME_LABELS)
+
+
+# --- Emails not delivered: every provider's, and the service's own (sign-in links, resets) ---------
+
+
+@bp.get("/emails-not-delivered")
+def emails_not_delivered() -> Any:
+    page = undelivered.not_delivered_page(None, requested_page(), current_app.config["PAGE_SIZE"])
+    return render_template("admin/emails_not_delivered.html", page=page, form=FlaskForm())
+
+
+@bp.post("/emails-not-delivered/<int:email_id>/try-again")
+def try_email_again(email_id: int) -> Any:
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        email = undelivered.try_again(None, email_id, actor=current_user._get_current_object())
+    except undelivered.TryAgainRefused as refused:
+        discard()
+        flash(str(refused), "error")
+    else:
+        if email is None:
+            abort(404)
+        flash(f"We will try to send \u201c{email.subject}\u201d again within a minute", "success")
+    return redirect(url_for("admin.emails_not_delivered"))

@@ -94,7 +94,9 @@ def send_reminders(today: object) -> None:
 
 @outbox_cli.command("deliver")
 def deliver() -> None:
-    """Send waiting emails by SMTP (MAIL_SERVER); without it they stay in the outbox."""
+    """Send waiting emails by SMTP (MAIL_SERVER); without it they stay in the outbox.
+
+    Safe while the worker delivers too: each run claims its emails first, so none is sent twice."""
     delivery = outbox.deliver_pending()
     if not outbox.smtp_configured():
         click.echo(f"MAIL_SERVER is not set: {delivery.waiting:,} emails kept in the outbox.")

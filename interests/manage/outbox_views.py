@@ -1,4 +1,5 @@
-"""The development outbox: emails queued where no real email is sent."""
+"""Emails: the development outbox (every email, where no real email is sent) and, everywhere,
+the emails of a provider that could not be sent, with "Try again"."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ from typing import Any
 from flask import (
     abort,
     current_app,
+    flash,
+    redirect,
     render_template,
+    url_for,
 )
+from flask_wtf import FlaskForm
 
-from interests.manage.common import MANAGERS, bp, current_account, found_or_404, per_page
+from interests.extensions import limiter
+from interests.manage.common import MANAGERS, bp, current_account, found_or_404, per_page, provider_or_404
 from interests.pagination import requested_page
 from interests.security import roles_required
 from interests.services import (
     outbox,
     staff,
+    undelivered,
 )
+from interests.unit_of_work import discard
 
 # --- Outbox (development) --------------------------------------------------------------------
 
@@ -46,3 +54,41 @@ def outbox_email(email_id: int) -> Any:
         status=outbox.delivery_status(email),
         failed_for_good=outbox.failed_for_good(email),
     )
+
+
+# --- Emails not delivered (production and development alike) ------------------------------------
+# Never an email's body (one-time links) nor an address the provider did not give us:
+# services/undelivered.py decides what is shown.
+
+TRY_AGAIN_RATE_LIMIT = "30 per minute;300 per day"  # per account: a person clicking, not a script
+
+
+def _per_account() -> str:
+    return f"account:{current_account().id}"
+
+
+@bp.get("/<slug>/emails-not-delivered")
+@roles_required(*MANAGERS)
+def emails_not_delivered(slug: str) -> Any:
+    provider = provider_or_404(slug)
+    page = undelivered.not_delivered_page([provider.id], requested_page(), per_page())
+    return render_template("manage/emails_not_delivered.html", provider=provider, page=page, form=FlaskForm())
+
+
+@bp.post("/<slug>/emails-not-delivered/<int:email_id>/try-again")
+@roles_required(*MANAGERS)
+@limiter.limit(TRY_AGAIN_RATE_LIMIT, key_func=_per_account)
+def try_email_again(slug: str, email_id: int) -> Any:
+    provider = provider_or_404(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        email = undelivered.try_again([provider.id], email_id, actor=current_account())
+    except undelivered.TryAgainRefused as refused:
+        discard()
+        flash(str(refused), "error")
+    else:
+        if email is None:
+            abort(404)  # not one of this provider's undelivered emails: says nothing more
+        flash(f"We will try to send \u201c{email.subject}\u201d again within a minute", "success")
+    return redirect(url_for("manage.emails_not_delivered", slug=slug))

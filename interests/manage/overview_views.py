@@ -15,6 +15,7 @@ from interests.security import roles_required
 from interests.services import (
     questions,
     staff,
+    undelivered,
     withholding,
 )
 
@@ -25,7 +26,8 @@ from interests.services import (
 @roles_required(*MANAGERS)
 def home() -> Any:
     providers = staff.managed_providers(current_account(), requested_page(), per_page())
-    return render_template("manage/home.html", providers=providers)
+    not_delivered = undelivered.counts_by_provider([provider.id for provider in providers.items])
+    return render_template("manage/home.html", providers=providers, not_delivered=not_delivered)
 
 
 @bp.get("/<slug>")
@@ -40,6 +42,7 @@ def overview(slug: str) -> Any:
         status_labels=staff.STATUS_LABELS,
         pending_withholding=withholding.pending_count(provider),
         unanswered=questions.unanswered_count(provider),
+        not_delivered=undelivered.counts_by_provider([provider.id]).get(provider.id, 0),
     )
 
 

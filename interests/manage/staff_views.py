@@ -41,6 +41,7 @@ from interests.security import roles_required
 from interests.services import (
     invitations,
     staff,
+    undelivered,
 )
 from interests.unit_of_work import discard
 
@@ -135,7 +136,12 @@ def engagement(slug: str, engagement_id: int) -> Any:
             flash("Engagement changed" if changed else "Nothing was changed", "success")
             return redirect(url_for("manage.staff_list", slug=slug))
     return render_template(
-        "manage/engagement.html", provider=provider, engagement=found, form=form, type_hints=TYPE_HINTS
+        "manage/engagement.html",
+        provider=provider,
+        engagement=found,
+        form=form,
+        type_hints=TYPE_HINTS,
+        not_delivered=undelivered.count_about(provider.id, found.professional_id),
     )
 
 

@@ -44,7 +44,8 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
-    # After a failed attempt, not tried again before this (the back-off grows with `attempts`).
+    # After a failed attempt, not tried again before this (the back-off grows with `attempts`);
+    # while a delivery run is sending it, the end of that run's claim (services/outbox.py).
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Extra message headers as JSON ({"List-Unsubscribe": "<https://...>"}): only the names in
     # services.outbox.EXTRA_HEADERS are ever sent.

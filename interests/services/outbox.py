@@ -6,7 +6,8 @@ SMTP when MAIL_SERVER is configured (the worker runs it every minute: interests/
 `flask --app interests outbox deliver`); without MAIL_SERVER nothing is sent and the emails stay
 viewable by admins at /manage/outbox (development), so nothing is lost. An email the server refuses
 is tried again after a back-off (RETRY_AFTER_MINUTES), and after MAX_ATTEMPTS failures it is
-failed for good: /manage/outbox shows it as not sent.
+failed for good: /manage/outbox shows it as not sent. Runs at once never send an email twice: each
+claims its emails in the database first (`deliver_pending`).
 
 A one-time sign-in link (an invitation) is kept in an email's stored body only until the email
 is sent: the same commit that marks it sent replaces the link with ONE_TIME_LINK_REMOVED, so the
@@ -33,7 +34,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
@@ -47,6 +48,12 @@ MAX_ATTEMPTS = 5  # after this many failed SMTP attempts an email waits for a pe
 # down for a few minutes, or for an afternoon, gets its emails once it is back, and one that refuses
 # an address for good is not asked every minute by the worker. After the 5th failure: failed for good.
 RETRY_AFTER_MINUTES = (1, 5, 30, 120)
+# A delivery run's hold on the emails it claimed (deliver_pending): far longer than sending its
+# `limit` of them takes (500 in well under a minute to a working server). It stops sending while
+# STOP_SENDING_BEFORE_CLAIM_ENDS are left, longer than one slow exchange with the mail server
+# (each step of it may wait 30 seconds), so its last email is settled before anyone else may take it.
+CLAIM_MINUTES = 15
+STOP_SENDING_BEFORE_CLAIM_ENDS = 5  # minutes
 DEFAULT_FROM = "register@localhost"
 ONE_TIME_LINK_REMOVED = "[one-time link removed after sending]"
 # Headers an email may carry besides From, To and Subject (RFC 8058 one-click unsubscribe): any
@@ -178,70 +185,151 @@ def deliver_pending(limit: int = 500) -> Delivery:
     """Send up to `limit` unsent emails by SMTP (one connection), keeping each outcome as soon as it is known.
 
     An email the server refuses is counted (attempts, last_error) and tried again next time; if
-    the connection itself fails, that email is counted and the rest wait, untouched, for the next
-    run. An email is marked sent (and its one-time link removed) only after the server accepted it.
+    the connection itself fails, that email is counted and the rest wait for the next run. An
+    email is marked sent (and its one-time link removed) only after the server accepted it.
+
+    No email is sent twice by two runs at once (the worker's every-minute job, `flask outbox
+    deliver` by hand, several workers on the national path, on one machine or several): a run
+    first *claims* the emails it will send, in the database, and commits the claim before it
+    opens the SMTP connection (`claim_due`). A lock in the task queue would not do: the command
+    line does not hold it, and it is one machine's (SQLite) or one Redis's; the database is the
+    one thing every run shares. A run stops sending once less than STOP_SENDING_BEFORE_CLAIM_ENDS
+    of its claim is left (so another run cannot take an email it is still sending), and gives
+    back what it did not send (`release`), also when it fails; a run killed outright leaves its
+    emails claimed for CLAIM_MINUTES, then any run sends them.
     """
     if not smtp_configured():
         waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
         return Delivery(sent=0, failed=0, waiting=int(waiting))
-    emails = db.session.scalars(
-        select(OutboxEmail)
-        .where(
-            OutboxEmail.sent_at.is_(None),
-            OutboxEmail.attempts < MAX_ATTEMPTS,
-            or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= utcnow()),
-        )
-        .order_by(OutboxEmail.created_at, OutboxEmail.id)
-        .limit(limit)
-    ).all()
+    claimed_until = utcnow() + timedelta(minutes=CLAIM_MINUTES)
+    ids = claim_due(limit, claimed_until)
     sent = failed = 0
-    if emails:
-        sender = setting("MAIL_FROM", DEFAULT_FROM) or DEFAULT_FROM
-        server = smtplib.SMTP(setting("MAIL_SERVER") or "", int(setting("MAIL_PORT", "25") or 25), timeout=30)
-        try:
-            if setting("MAIL_USE_TLS", "0") in ("1", "true", "True", "yes"):
-                server.starttls()
-            username = setting("MAIL_USERNAME")
-            if username:
-                server.login(username, setting("MAIL_PASSWORD", "") or "")
-            for email in emails:
-                with transaction():  # each email's outcome is kept as soon as it is known
-                    message = EmailMessage()
-                    message["From"] = sender
-                    message["To"] = email.to_address
-                    message["Subject"] = email.subject
-                    message.set_content(email.body)
-                    for name, value in extra_headers(email).items():
-                        message[name] = value
-                    email.attempts += 1
-                    connection_lost = False
-                    try:
-                        server.send_message(message)
-                    except smtplib.SMTPException as exc:  # refused: note why and go on to the next email
-                        email.last_error = str(exc)[:1000]
-                        failed += 1
-                        connection_lost = isinstance(exc, smtplib.SMTPServerDisconnected)
-                    except OSError as exc:  # timeout, reset: every later email would fail the same way
-                        email.last_error = (str(exc) or type(exc).__name__)[:1000]
-                        failed += 1
-                        connection_lost = True
-                    else:
-                        email.sent_at = utcnow()
-                        email.last_error = None
-                        email.next_attempt_at = None
-                        email.body = without_one_time_links(email.body)
-                        sent += 1
-                    if email.sent_at is None:
-                        email.next_attempt_at = next_attempt_after(email.attempts, utcnow())
-                if connection_lost:
-                    break
-        finally:
-            try:
-                server.quit()
-            except smtplib.SMTPException:
-                server.close()
+    try:
+        if ids:
+            sent, failed = _send(ids, claimed_until)
+    finally:
+        release(ids, claimed_until)
     waiting = db.session.scalar(select(func.count()).where(OutboxEmail.sent_at.is_(None))) or 0
     return Delivery(sent=sent, failed=failed, waiting=int(waiting))
+
+
+def _due(now: datetime) -> tuple[ColumnElement[bool], ...]:
+    """An email a run may send now: not sent, not failed for good, its back-off (or another
+    run's claim) over."""
+    return (
+        OutboxEmail.sent_at.is_(None),
+        OutboxEmail.attempts < MAX_ATTEMPTS,
+        or_(OutboxEmail.next_attempt_at.is_(None), OutboxEmail.next_attempt_at <= now),
+    )
+
+
+def claim_due(limit: int, claimed_until: datetime) -> list[int]:
+    """Claim up to `limit` due emails, oldest first, for one run, and commit the claim: their
+    `next_attempt_at` becomes `claimed_until`, so no other run finds them due before then.
+
+    One UPDATE, whose WHERE says again that each row is due: two runs at once never both change
+    a row. On PostgreSQL the second skips the rows the first has locked (`FOR UPDATE SKIP
+    LOCKED`) and takes the next emails instead of waiting; SQLite has one writer at a time, so
+    the second UPDATE runs after the first is committed. The emails are chosen in a MATERIALIZED
+    CTE, read once: as a plain subquery PostgreSQL may run it again for each row it updates,
+    and each time (finding the rows it just claimed no longer due) pick the next ones, claiming
+    far more than `limit`.
+    """
+    now = utcnow()
+    chosen = (
+        select(OutboxEmail.id)
+        .where(*_due(now))
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite has no row locks
+        .cte("chosen")
+        .prefix_with("MATERIALIZED")
+    )
+    with transaction():
+        ids = db.session.scalars(
+            update(OutboxEmail)
+            .where(OutboxEmail.id.in_(select(chosen.c.id)), *_due(now))
+            .values(next_attempt_at=claimed_until)
+            .returning(OutboxEmail.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+    return list(ids)
+
+
+def release(ids: Sequence[int], claimed_until: datetime) -> None:
+    """Give back a run's claimed emails that it did not send or try: due again at once."""
+    if not ids:
+        return
+    with transaction():
+        db.session.execute(
+            update(OutboxEmail)
+            .where(
+                OutboxEmail.id.in_(list(ids)),
+                OutboxEmail.sent_at.is_(None),
+                OutboxEmail.next_attempt_at == claimed_until,
+            )
+            .values(next_attempt_at=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _send(ids: Sequence[int], claimed_until: datetime) -> tuple[int, int]:
+    """Send the claimed emails in the order they were queued: (sent, failed)."""
+    emails = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.id.in_(list(ids)))
+        .order_by(OutboxEmail.created_at, OutboxEmail.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    sent = failed = 0
+    stop_at = claimed_until - timedelta(minutes=STOP_SENDING_BEFORE_CLAIM_ENDS)
+    sender = setting("MAIL_FROM", DEFAULT_FROM) or DEFAULT_FROM
+    server = smtplib.SMTP(setting("MAIL_SERVER") or "", int(setting("MAIL_PORT", "25") or 25), timeout=30)
+    try:
+        if setting("MAIL_USE_TLS", "0") in ("1", "true", "True", "yes"):
+            server.starttls()
+        username = setting("MAIL_USERNAME")
+        if username:
+            server.login(username, setting("MAIL_PASSWORD", "") or "")
+        for email in emails:
+            if utcnow() >= stop_at:
+                break  # the rest are given back, for the next run
+            with transaction():  # each email's outcome is kept as soon as it is known
+                message = EmailMessage()
+                message["From"] = sender
+                message["To"] = email.to_address
+                message["Subject"] = email.subject
+                message.set_content(email.body)
+                for name, value in extra_headers(email).items():
+                    message[name] = value
+                email.attempts += 1
+                connection_lost = False
+                try:
+                    server.send_message(message)
+                except smtplib.SMTPException as exc:  # refused: note why and go on to the next email
+                    email.last_error = str(exc)[:1000]
+                    failed += 1
+                    connection_lost = isinstance(exc, smtplib.SMTPServerDisconnected)
+                except OSError as exc:  # timeout, reset: every later email would fail the same way
+                    email.last_error = (str(exc) or type(exc).__name__)[:1000]
+                    failed += 1
+                    connection_lost = True
+                else:
+                    email.sent_at = utcnow()
+                    email.last_error = None
+                    email.next_attempt_at = None
+                    email.body = without_one_time_links(email.body)
+                    sent += 1
+                if email.sent_at is None:
+                    email.next_attempt_at = next_attempt_after(email.attempts, utcnow())
+            if connection_lost:
+                break
+    finally:
+        try:
+            server.quit()
+        except smtplib.SMTPException:
+            server.close()
+    return sent, failed
 
 
 def extra_headers(email: OutboxEmail) -> dict[str, str]:

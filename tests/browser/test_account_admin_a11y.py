@@ -1,10 +1,11 @@
 """System admins' accounts pages in a real browser: finding an account by keyboard, its page, an
-action's error summary, and axe on each."""
+action's error summary, and axe on each; and the emails not delivered."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from interests.services import outbox
 from tests.browser.conftest import LiveServer, assert_accessible, sign_in
 from tests.factories import make_account, make_engagement, make_professional, make_provider
 
@@ -78,4 +79,24 @@ def test_a_professionals_account_page_and_the_new_link_page_are_accessible(
     page.get_by_role("link", name=LEAD).click()
     page.get_by_role("link", name="Change the role").click()
     page.wait_for_load_state()
+    assert_accessible(page)
+
+
+def test_the_emails_not_delivered_page_is_accessible(page: Any, live_server: LiveServer) -> None:
+    populate(live_server)
+
+    def refused() -> None:
+        email = outbox.send_email(
+            kind="password_reset", to="sam.reed@mail.example", subject="Choose a new password", body="x"
+        )
+        email.attempts, email.last_error = outbox.MAX_ATTEMPTS, "timed out"
+
+    live_server.populate(refused)
+    sign_in(page, live_server, ADMIN)
+    page.get_by_role("link", name="Emails not delivered").click()
+    page.wait_for_load_state()
+    assert "1 email could not be sent" in page.locator("#emails-count").inner_text()
+    assert_accessible(page)
+    page.get_by_role("button", name="Try again").click()
+    page.locator(".nhsuk-notification-banner").wait_for()
     assert_accessible(page)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Interest, OutboxEmail, Professional
+from interests.services import outbox
 from tests import factories
 from tests.browser.conftest import LiveServer, assert_accessible
 from tests.conftest import task_consumer
@@ -134,6 +135,17 @@ def test_every_manage_page_is_accessible(live_server: LiveServer, page: Any, tmp
         version = db.session.get(Interest, world["interest"]).current
         request = factories.make_withholding_request(version, provider)
         question = factories.make_patient_question(provider)
+        # Emails the mail server refused: one failed for good (with "Try again"), one being retried.
+        for attempts in (outbox.MAX_ATTEMPTS, 1):
+            email = outbox.send_email(
+                kind="reminder",
+                to="amira.okafor@riverside.example",
+                subject=f"Reminder to declare ({attempts} attempts)",
+                body="Please declare",
+                provider_id=provider.id,
+                professional_id=world["professional"],
+            )
+            email.attempts, email.last_error = attempts, "{'x': (550, b'5.1.1 no such mailbox')}"
         return {"request": request.id, "question": question.id}
 
     extra = live_server.populate(more)
@@ -155,6 +167,7 @@ def test_every_manage_page_is_accessible(live_server: LiveServer, page: Any, tmp
         "/manage/riverside/publication",
         "/manage/riverside/questions",
         f"/manage/riverside/questions/{extra['question']}",
+        "/manage/riverside/emails-not-delivered",
         "/providers/riverside/ask",
     ]
     for path in paths:
@@ -182,6 +195,13 @@ def test_every_manage_page_is_accessible(live_server: LiveServer, page: Any, tmp
     page.set_input_files("#file", str(path))
     page.get_by_role("button", name="Check and import").click()
     page.wait_for_url(re.compile(r"/imports/\d+"))
+    assert_accessible(page)
+
+    # Try again on the email failed for good: the page with its banner.
+    page.goto(live_server / "/manage/riverside/emails-not-delivered")
+    page.get_by_role("button", name="Try again").click()
+    page.locator(".nhsuk-notification-banner").wait_for()
+    assert "again within a minute" in page.locator(".nhsuk-notification-banner").inner_text()
     assert_accessible(page)
 
     # The outbox, and an invitation link used in the browser.

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from interests.extensions import db
 from interests.models import AuditEvent, StaffImport, StaffImportJob
 from interests.services.disclosure import importing
-from interests.services.outbox import send_email
+from interests.services.outbox import MAX_ATTEMPTS, send_email
 from tests import factories
 from tests.conftest import make_app
 from tests.disclosure_files import csv_text
@@ -74,6 +74,8 @@ def two_providers(app: Flask) -> dict[str, Any]:
             email = send_email(
                 kind="test", to="x@example.org", subject="s", body="b", provider_id=provider.id
             )
+            # Failed for good: "Try again" on it is real, so a forged id must meet a 404, not a refusal.
+            email.attempts, email.last_error = MAX_ATTEMPTS, "(550, b'no such mailbox')"
             job = StaffImportJob(
                 provider_id=provider.id,
                 filename="big.csv",
