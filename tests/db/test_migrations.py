@@ -151,3 +151,35 @@ def test_0013_fills_latest_declaration_with_each_persons_latest_declaration_to_e
         ]
         downgrade(revision="0011")
     assert "latest_declaration" not in table_names(empty_app)
+
+
+def test_0019_seals_existing_second_factor_secrets_and_the_downgrade_opens_them(empty_app: Flask) -> None:
+    """An account that turned its second factor on before 0019 keeps working: its plain secret is
+    sealed with the app's key (never left readable in the table), and the downgrade gives it back."""
+    import pyotp
+    from sqlalchemy import text
+
+    from interests.services import sealing
+
+    secret = pyotp.random_base32()
+    with empty_app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO account (id, email, password_hash, role, session_version, active, "
+                    "created_at, failed_sign_ins, totp_secret, totp_enabled_at) VALUES "
+                    "(1, 'on@example.org', 'x', 'inspector', 1, true, CURRENT_TIMESTAMP, 0, :secret, "
+                    "CURRENT_TIMESTAMP), "
+                    "(2, 'off@example.org', 'x', 'inspector', 1, true, CURRENT_TIMESTAMP, 0, NULL, NULL)"
+                ),
+                {"secret": secret},
+            )
+        upgrade()
+        with db.engine.connect() as c:
+            stored = dict(c.execute(text("SELECT id, totp_secret FROM account")).all())
+        assert stored[2] is None
+        assert secret not in stored[1] and sealing.unseal(stored[1]) == secret
+        downgrade(revision="0018")
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT totp_secret FROM account WHERE id = 1")).scalar_one() == secret
