@@ -13,11 +13,56 @@ from interests import backups
 from interests.extensions import db
 from interests.models import InvalidRecord, Professional, Provider
 from interests.rules.vocabulary import ROLE_BY_CODE
-from interests.services import accounts, retention, search_index
+from interests.services import accounts, retention, sealing, search_index, second_factor
 from interests.unit_of_work import transaction
 
 users_cli = AppGroup("users", help="Manage sign-in accounts.")
 security_events_cli = AppGroup("security-events", help="The security log.")
+second_factor_cli = AppGroup("second-factor", help="The keys that seal second-factor secrets.")
+
+
+@second_factor_cli.command("keys")
+def second_factor_keys() -> None:
+    """Print the key derived from the current SECRET_KEY, to keep in SECOND_FACTOR_KEYS before
+    SECRET_KEY changes (the secrets sealed with it stay readable until `rotate` has run)."""
+    config = current_app.config
+    derived = sealing.derived_key(config["SECRET_KEY"])
+    keys = config["SECOND_FACTOR_KEYS"]
+    if keys == (derived,):
+        click.echo(
+            "Secrets are sealed with the key derived from SECRET_KEY (SECOND_FACTOR_KEYS lists no other)."
+        )
+    else:
+        where = "first: it seals" if keys[0] == derived else ("listed" if derived in keys else "not listed")
+        click.echo(f"SECOND_FACTOR_KEYS lists {len(keys)} key{'' if len(keys) == 1 else 's'}.")
+        click.echo(f"The key derived from the current SECRET_KEY is {where}.")
+    click.echo(
+        "Before changing SECRET_KEY, set SECOND_FACTOR_KEYS to the new key first and this one after it,\n"
+        "then run `flask --app interests second-factor rotate`. The key derived from SECRET_KEY:"
+    )
+    click.echo(derived)
+
+
+@second_factor_cli.command("rotate")
+@click.option(
+    "--batch",
+    default=second_factor.RESEAL_BATCH,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Accounts read and written at a time.",
+)
+def rotate_second_factor_secrets(batch: int) -> None:
+    """Seal every second-factor secret again with the first of SECOND_FACTOR_KEYS (one transaction;
+    nothing changes if any secret opens with none of the keys)."""
+    try:
+        with transaction():
+            resealed = second_factor.reseal_all(batch)
+    except second_factor.UnreadableSecrets as problem:
+        raise click.ClickException(str(problem)) from problem
+    click.echo(
+        f"Sealed {resealed:,} second-factor secret{'' if resealed == 1 else 's'} again with the first key "
+        "of SECOND_FACTOR_KEYS: the other keys can now be removed from it"
+    )
 
 
 @security_events_cli.command("prune")
@@ -111,6 +156,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(restore_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(security_events_cli)
+    app.cli.add_command(second_factor_cli)
     from interests.public.search_cli import search_cli
 
     app.cli.add_command(search_cli)

@@ -9,8 +9,15 @@ SEARCH_BACKEND     whoosh | postgres. Unset, search is answered by PostgreSQL's 
 SECRET_KEY         signs sessions. Required (32+ characters) when INTERESTS_ENV=production. In
                    development, when unset, a random key is made once and kept in <instance>/secret_key
                    (readable by its owner only); no key is ever written in the source.
+SECOND_FACTOR_KEYS  the keys that seal each account's second-factor (authenticator) secret in the
+                   database: comma-separated Fernet keys, newest first (the first seals, every one
+                   opens). Unset, one key derived from SECRET_KEY (HKDF-SHA256), so a new SECRET_KEY
+                   needs the old derived key listed here (`flask --app interests second-factor keys`
+                   prints it) until `second-factor rotate` has sealed every secret again. A malformed
+                   key is refused at start.
 INTERESTS_ENV      development (default) | production. Production refuses to start without SECRET_KEY
-                   and BASE_URL, and names its cookies __Host-session / __Host-remember (Secure, Path=/).
+                   and BASE_URL, or with a malformed SECOND_FACTOR_KEYS, and names its cookies
+                   __Host-session / __Host-remember (Secure, Path=/).
 BASE_URL           the public address, the only source of links in emails (never a request's Host
                    header). Required in production, https:// only; default http://127.0.0.1:5000
                    (`flask run`'s address) in development.
@@ -223,6 +230,19 @@ def _base_url(value: Any, production: bool) -> str:
     return url
 
 
+def _second_factor_keys(settings: dict[str, Any]) -> tuple[str, ...]:
+    """SECOND_FACTOR_KEYS as the keys themselves, newest first (interests/services/sealing.py)."""
+    from interests.services.sealing import BadKeys, keys_from_setting
+
+    value = settings.get("SECOND_FACTOR_KEYS") or ""
+    if isinstance(value, list | tuple):
+        value = ",".join(value)
+    try:
+        return keys_from_setting(str(value), str(settings.get("SECRET_KEY") or ""))
+    except BadKeys as error:
+        raise ConfigurationError(str(error)) from None
+
+
 def _check_production(settings: dict[str, Any]) -> None:
     """Refuse to start half-configured, naming everything that is missing at once."""
     problems = []
@@ -236,6 +256,10 @@ def _check_production(settings: dict[str, Any]) -> None:
         problems.append(f"SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} characters in production")
     if not settings.get("BASE_URL"):
         problems.append("Set BASE_URL to the service's public https:// address (links in emails use it)")
+    try:
+        _second_factor_keys(settings)
+    except ConfigurationError as error:
+        problems.append(str(error))
     if problems:
         raise ConfigurationError("Cannot start in production: " + "; ".join(problems) + ".")
 
@@ -270,6 +294,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings: dict[str, Any] = {
         "INTERESTS_ENV": environment,
         "SECRET_KEY": env.get("SECRET_KEY", ""),
+        # Seal the second-factor secrets in the database (interests/services/sealing.py); unset, a
+        # key derived from SECRET_KEY.
+        "SECOND_FACTOR_KEYS": env.get("SECOND_FACTOR_KEYS", ""),
         "BASE_URL": env.get("BASE_URL", ""),
         "SQLALCHEMY_DATABASE_URI": _normalise_database_url(
             env.get("DATABASE_URL", f"sqlite:///{instance / 'interests.sqlite3'}")
@@ -358,5 +385,6 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         _check_production(settings)
     elif not settings["SECRET_KEY"]:
         settings["SECRET_KEY"] = development_secret_key(instance)
+    settings["SECOND_FACTOR_KEYS"] = _second_factor_keys(settings)
     settings["BASE_URL"] = _base_url(settings["BASE_URL"] or DEVELOPMENT_BASE_URL, production)
     return settings

@@ -124,6 +124,18 @@ def _refuse_code(account: Account, form: Any, message: str, detail: str) -> None
         form.form_errors.append(LOCKED.format(minutes=current_app.config["LOCKOUT_MINUTES"]))
 
 
+def _refuse_unreadable(account: Account, form: Any, problem: second_factor.SecretUnreadable) -> None:
+    """No key opens the account's secret: no code can pass. Logged, not counted towards the
+    lockout (nobody guessed wrong); the person is told to use a recovery code."""
+    security_log.record(
+        security_log.SIGN_IN_FAILED,
+        account=account,
+        email=account.email,
+        detail="Second factor cannot be checked: no key opens its secret",
+    )
+    form.form_errors.append(str(problem))
+
+
 def _locked(account: Account, form: Any) -> bool:
     if not accounts.is_locked(account, utcnow()):
         return False
@@ -144,9 +156,12 @@ def second_factor_code() -> Any:
     account, next_path = pending
     form = AuthenticatorCodeForm()
     if form.validate_on_submit() and not _locked(account, form):
-        if second_factor.check_authenticator_code(account, form.code.data or ""):
-            return _finish_sign_in(account, next_path, "With a code from an authenticator app")
-        _refuse_code(account, form, WRONG_CODE, "Wrong code")
+        try:
+            if second_factor.check_authenticator_code(account, form.code.data or ""):
+                return _finish_sign_in(account, next_path, "With a code from an authenticator app")
+            _refuse_code(account, form, WRONG_CODE, "Wrong code")
+        except second_factor.SecretUnreadable as problem:
+            _refuse_unreadable(account, form, problem)
     return render_template("auth/second_factor.html", form=form)
 
 
@@ -201,10 +216,13 @@ def confirm_code() -> Any:
     if request.method == "GET":
         form.next.data = safe_next_path(request.args.get("next")) or ""
     if form.validate_on_submit() and not _locked(account, form):
-        if second_factor.check_authenticator_code(account, form.code.data or ""):
-            password_confirmed()
-            return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[account.role])
-        _refuse_code(account, form, WRONG_CODE, "Wrong code (confirming it is them)")
+        try:
+            if second_factor.check_authenticator_code(account, form.code.data or ""):
+                password_confirmed()
+                return redirect(safe_next_path(form.next.data) or HOME_BY_ROLE[account.role])
+            _refuse_code(account, form, WRONG_CODE, "Wrong code (confirming it is them)")
+        except second_factor.SecretUnreadable as problem:
+            _refuse_unreadable(account, form, problem)
     return render_template("auth/confirm_code.html", form=form)
 
 

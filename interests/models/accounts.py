@@ -42,10 +42,12 @@ class Account(Base):
     failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     first_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # The second factor (OWASP ASVS 5.0 V6.6): a TOTP secret (base32), kept while it is being set up
-    # and from totp_enabled_at on; totp_last_step is the 30-second step of the last code accepted, so
-    # each code works once (V6.6.3). interests/services/second_factor.py owns them.
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # The second factor (OWASP ASVS 5.0 V6.6): a TOTP secret, kept while it is being set up and from
+    # totp_enabled_at on, sealed (a Fernet token, 140 characters for the 32-character secret; never the
+    # secret itself: interests/services/sealing.py); totp_last_step is the 30-second step of the last
+    # code accepted, so each code works once (V6.6.3). interests/services/second_factor.py owns them
+    # and is the only reader of the secret.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger())
 

@@ -10,8 +10,12 @@ needs the password and then a code (interests/auth/routes.py).
   One conditional UPDATE claims the step: two requests with the same code cannot both pass.
 - Recovery codes have over 112 bits of entropy each, so the database keeps their SHA-256 hash
   (V6.5.2); one is spent by one conditional UPDATE, so it works once however many requests race.
-- The TOTP secret is kept as it is (the server must have it to check codes), like the session key
-  and the database password; the database and its backups are protected as a whole.
+- The TOTP secret must be read back to check codes, so it cannot be hashed: it is kept sealed
+  (encrypted and authenticated with SECOND_FACTOR_KEYS, interests/services/sealing.py, V11.1), so a
+  copy of the database or a backup does not give anyone the codes. This module alone unseals it.
+  A secret no key opens (its key was dropped from SECOND_FACTOR_KEYS, or the row was altered) is
+  refused with `SecretUnreadable`: never a sign-in, never an error page; a setup never finished is
+  simply started again with a new secret.
 
 Services add and flush; the caller commits.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +32,7 @@ from datetime import datetime
 import pyotp
 import segno
 from flask import current_app
-from sqlalchemy import Table, delete, func, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, or_, select, update
 
 from interests.extensions import db
 from interests.models import Account, InvalidRecord, RecoveryCode, utcnow
@@ -42,8 +47,10 @@ from interests.rules.codes import (
     shown_in_groups,
     squeezed,
 )
-from interests.services import audit, security_log
+from interests.services import audit, sealing, security_log
 from interests.services.outbox import absolute_url, send_email
+
+logger = logging.getLogger(__name__)
 
 STEP_SECONDS = 30  # RFC 6238's default, and the only step authenticator apps all support
 DRIFT_STEPS = 1  # a code from the step before or after is accepted (pyotp's valid_window=1)
@@ -54,6 +61,16 @@ ISSUER = "Register of declared interests"
 
 class WrongCode(InvalidRecord):
     """A code that is not the account's (wrong, already used, or too old)."""
+
+
+class SecretUnreadable(InvalidRecord):
+    """The account's sealed secret opens with none of SECOND_FACTOR_KEYS: no code can be checked."""
+
+
+UNREADABLE = (
+    "Codes from your authenticator app cannot be checked at the moment. Sign in with a recovery "
+    "code, or ask the person who runs the register where you work to remove your second factor"
+)
 
 
 def is_required(account: Account) -> bool:
@@ -84,21 +101,33 @@ def start_setup(account: Account) -> Setup:
     """The secret to set up (the same one until it is turned on, so reloading the page is harmless)."""
     if account.has_second_factor:
         raise InvalidRecord("Your account already has a second factor")
-    if not account.totp_secret:
-        account.totp_secret = pyotp.random_base32()  # 32 base32 characters: 160 bits (RFC 4226)
+    secret = _readable_secret(account)
+    if secret is None:  # none yet, or one no key opens any more: nothing depends on it yet
+        secret = pyotp.random_base32()  # 32 base32 characters: 160 bits (RFC 4226)
+        account.totp_secret = sealing.seal(secret)
         account.totp_last_step = None
         db.session.flush()
-    uri = pyotp.TOTP(account.totp_secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
+    uri = pyotp.TOTP(secret).provisioning_uri(name=account.email, issuer_name=ISSUER)
     qr = segno.make(uri, error="m")
-    return Setup(account.totp_secret, uri, qr.svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
+    return Setup(secret, uri, qr.svg_data_uri(scale=5, border=4, dark="#000", light="#fff"))
+
+
+def _readable_secret(account: Account) -> str | None:
+    """The secret being set up, or None if there is none or no key opens it."""
+    if not account.totp_secret:
+        return None
+    try:
+        return sealing.unseal(account.totp_secret)
+    except sealing.Unsealable:
+        return None
 
 
 def turn_on(account: Account, code: str, now: datetime | None = None) -> list[str]:
     """Turn the second factor on once a code from the app shows it was set up; the recovery codes."""
     if account.has_second_factor:
         raise InvalidRecord("Your account already has a second factor")
-    if not account.totp_secret:
-        raise InvalidRecord("Start setting up your second factor again")
+    if _readable_secret(account) is None:
+        raise InvalidRecord("Start setting up your second factor again: scan the new QR code below")
     now = now or utcnow()
     if not _claim_step(account, code, now):
         raise WrongCode("The code is not right. Enter the code your authenticator app shows now")
@@ -222,7 +251,10 @@ def _hash(code: str) -> str:
 
 
 def check_authenticator_code(account: Account, typed: str, now: datetime | None = None) -> bool:
-    """Whether `typed` is a code the account's app makes now, never used before; using it spends it."""
+    """Whether `typed` is a code the account's app makes now, never used before; using it spends it.
+
+    `SecretUnreadable` if the account's secret opens with none of the keys (no code can pass).
+    """
     if not account.has_second_factor:
         return False
     return _claim_step(account, typed, now or utcnow())
@@ -267,8 +299,17 @@ def _claim_step(account: Account, typed: str, now: datetime) -> bool:
     """Accept a code made for a step within DRIFT_STEPS of now and later than the last one accepted."""
     if authenticator_code_problem(typed) is not None or not account.totp_secret:
         return False
+    try:
+        secret = sealing.unseal(account.totp_secret)
+    except sealing.Unsealable:
+        logger.error(
+            "The second-factor secret of account %s opens with none of SECOND_FACTOR_KEYS: list the key "
+            "it was sealed with (see docs/deploy.md)",
+            account.id,
+        )
+        raise SecretUnreadable(UNREADABLE) from None
     code = squeezed(typed)
-    totp = pyotp.TOTP(account.totp_secret, digits=DIGITS, interval=STEP_SECONDS)
+    totp = pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
     current = int(now.timestamp()) // STEP_SECONDS
     matched = [
         step
@@ -290,6 +331,68 @@ def _claim_step(account: Account, typed: str, now: datetime) -> bool:
     ).first()
     db.session.expire(account, ["totp_last_step"])
     return claimed is not None
+
+
+# --- Rotating the keys ---------------------------------------------------------------------------
+
+RESEAL_BATCH = 500  # accounts read and written at a time by `reseal_all`
+
+
+class UnreadableSecrets(Exception):
+    """Some accounts' secrets open with none of the keys; the message names them (no secret)."""
+
+
+def reseal_all(batch: int = RESEAL_BATCH) -> int:
+    """Seal every account's secret again with the first of SECOND_FACTOR_KEYS: how many were.
+
+    Batches of `batch` accounts, in the caller's one transaction: if any secret opens with none of
+    the keys, `UnreadableSecrets` is raised before the caller commits, so nothing changes. Each row is
+    written only if it still holds the token read, so a secret set up meanwhile is never overwritten.
+    """
+    table: Table = Account.__table__  # type: ignore[assignment]
+    resealed, unreadable, last_id = 0, [], 0
+    while True:
+        rows = db.session.execute(
+            select(table.c.id, table.c.email, table.c.totp_secret)
+            .where(table.c.totp_secret.is_not(None), table.c.id > last_id)
+            .order_by(table.c.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        changes = []
+        for row in rows:
+            try:
+                changes.append(
+                    {"row_id": row.id, "old": row.totp_secret, "new": sealing.reseal(row.totp_secret)}
+                )
+            except sealing.Unsealable:
+                unreadable.append(row.email)
+        if changes:
+            db.session.execute(
+                update(table)
+                .where(table.c.id == bindparam("row_id"), table.c.totp_secret == bindparam("old"))
+                .values(totp_secret=bindparam("new")),
+                changes,
+            )
+            resealed += len(changes)
+    if unreadable:
+        shown = ", ".join(unreadable[:10]) + (
+            f" and {len(unreadable) - 10:,} more" if len(unreadable) > 10 else ""
+        )
+        some = (
+            "secret of 1 account opens"
+            if len(unreadable) == 1
+            else f"secrets of {len(unreadable):,} accounts open"
+        )
+        raise UnreadableSecrets(
+            f"The second-factor {some} with none of SECOND_FACTOR_KEYS ({shown}): list the key they "
+            "were sealed with, or remove those accounts' second factor at /admin, and rotate again. "
+            "Nothing was changed."
+        )
+    db.session.expire_all()
+    return resealed
 
 
 def _changed(account: Account, action: str, summary: str, detail: str) -> None:

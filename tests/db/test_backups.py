@@ -135,3 +135,38 @@ def test_an_sqlite_file_that_is_not_this_apps_is_refused(app: Flask, tmp_path: P
         connection.execute("CREATE TABLE notes (body TEXT)")
     result = app.test_cli_runner().invoke(args=["restore", str(stranger)])
     assert result.exit_code != 0 and "not a backup of this register" in result.output
+
+
+@pytest.mark.alldb
+def test_a_backup_does_not_hold_any_second_factor_secret(app: Flask, backend: str, tmp_path: Path) -> None:
+    """A stolen backup file must not let anyone make an account's codes: the secret is sealed with
+    a key kept apart from the database (SECOND_FACTOR_KEYS, or derived from SECRET_KEY)."""
+    import shutil
+    import subprocess  # noqa: S404 - pg_restore with fixed arguments
+
+    import pyotp
+
+    from interests.services import second_factor
+
+    with app.app_context():
+        account = factories.make_account("inspector", email="inspector@example.org")
+        secret = second_factor.start_setup(account).secret
+        second_factor.turn_on(account, pyotp.TOTP(secret).now())
+        sealed = account.totp_secret
+        db.session.commit()
+    assert sealed is not None
+    file = tmp_path / "register.backup"
+    result = app.test_cli_runner().invoke(args=["backup", str(file)])
+    assert result.exit_code == 0, result.output
+    content = file.read_bytes()
+    if backend == "postgresql":  # pg_dump's custom format is compressed: read its rows as text too
+        pg_restore = shutil.which("pg_restore")
+        assert pg_restore is not None
+        content += subprocess.run(  # noqa: S603 - fixed arguments, no shell
+            [pg_restore, "--data-only", "--table=account", "--file=-", str(file)],
+            check=True,
+            capture_output=True,
+        ).stdout
+    assert sealed.encode() in content  # the grep reads the account's row: it would see a plain secret
+    for form in (secret, secret.lower(), second_factor.grouped_secret(secret)):
+        assert form.encode() not in content

@@ -151,3 +151,61 @@ def test_0013_fills_latest_declaration_with_each_persons_latest_declaration_to_e
         ]
         downgrade(revision="0011")
     assert "latest_declaration" not in table_names(empty_app)
+
+
+def test_0019_seals_existing_second_factor_secrets_and_the_downgrade_opens_them(empty_app: Flask) -> None:
+    """An account that turned its second factor on before 0019 keeps working: its plain secret is
+    sealed with the app's key (never left readable in the table), and the downgrade gives it back."""
+    import pyotp
+    from sqlalchemy import text
+
+    from interests.services import sealing
+
+    secret = pyotp.random_base32()
+    with empty_app.app_context():
+        upgrade(revision="0018")
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO account (id, email, password_hash, role, session_version, active, "
+                    "created_at, failed_sign_ins, totp_secret, totp_enabled_at) VALUES "
+                    "(1, 'on@example.org', 'x', 'inspector', 1, true, CURRENT_TIMESTAMP, 0, :secret, "
+                    "CURRENT_TIMESTAMP), "
+                    "(2, 'off@example.org', 'x', 'inspector', 1, true, CURRENT_TIMESTAMP, 0, NULL, NULL)"
+                ),
+                {"secret": secret},
+            )
+        upgrade()
+        with db.engine.connect() as c:
+            stored = dict(c.execute(text("SELECT id, totp_secret FROM account")).all())
+        assert stored[2] is None
+        assert secret not in stored[1] and sealing.unseal(stored[1]) == secret
+        downgrade(revision="0018")
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT totp_secret FROM account WHERE id = 1")).scalar_one() == secret
+
+
+def test_0019_downgrade_stops_without_changing_anything_when_a_secret_opens_with_no_key(
+    empty_app: Flask,
+) -> None:
+    from cryptography.fernet import Fernet
+    from sqlalchemy import text
+
+    foreign = Fernet(Fernet.generate_key()).encrypt(b"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").decode()
+    with empty_app.app_context():
+        upgrade()
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO account (id, email, password_hash, role, session_version, active, "
+                    "created_at, failed_sign_ins, totp_secret) VALUES "
+                    "(7, 'lost@example.org', 'x', 'inspector', 1, true, CURRENT_TIMESTAMP, 0, :sealed)"
+                ),
+                {"sealed": foreign},
+            )
+        with pytest.raises(SystemExit) as stopped:  # Flask-Migrate logs the error and exits
+            downgrade(revision="0018")
+        assert "accounts 7 open with none of SECOND_FACTOR_KEYS" in str(stopped.value.__context__)
+        with db.engine.connect() as c:
+            assert c.execute(text("SELECT totp_secret FROM account WHERE id = 7")).scalar_one() == foreign
+            assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0019"

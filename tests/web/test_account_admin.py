@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from interests.extensions import db
 from interests.models import Account, AuditEvent, Engagement, RecoveryCode, SecurityEvent, utcnow
-from interests.services import invitations, second_factor, security_log
+from interests.services import invitations, sealing, second_factor, security_log
 from interests.services.account_admin import REASON_MAX_LENGTH
 from tests import factories
 from tests.identity_helpers import emails_to, link_in, signed_in
@@ -402,8 +402,9 @@ def test_removing_a_lost_second_factor_lets_its_owner_sign_in_with_the_password_
     with app.app_context():
         lead = db.session.get(Account, world["lead"])
         assert lead is not None
-        lead.totp_secret = pyotp.random_base32()
-        second_factor.turn_on(lead, pyotp.TOTP(lead.totp_secret).now())
+        secret = pyotp.random_base32()
+        lead.totp_secret = sealing.seal(secret)
+        second_factor.turn_on(lead, pyotp.TOTP(secret).now())
         db.session.commit()
     owner = app.test_client()
     assert factories.sign_in(owner, LEAD).headers["Location"] == "/sign-in/code"  # a code is asked for

@@ -24,7 +24,7 @@ from sqlalchemy import select
 
 from interests.extensions import db
 from interests.models import Account, OutboxEmail, SecurityEvent, utcnow
-from interests.services import second_factor
+from interests.services import sealing, second_factor
 from tests import factories
 from tests.identity_helpers import signed_in
 from tests.pages import error_summary
@@ -349,8 +349,9 @@ def with_second_factor(app: Flask, account_id: int) -> None:
     with app.app_context():
         target = db.session.get(Account, account_id)
         assert target is not None
-        target.totp_secret = pyotp.random_base32()
-        second_factor.turn_on(target, pyotp.TOTP(target.totp_secret).now())
+        secret = pyotp.random_base32()
+        target.totp_secret = sealing.seal(secret)
+        second_factor.turn_on(target, pyotp.TOTP(secret).now())
         db.session.commit()
 
 

@@ -28,7 +28,7 @@ OLD_SOURCE_KEY = "development-only-not-secret"  # noqa: S105 - the leaked key th
 
 @pytest.fixture(autouse=True)
 def _no_deployment_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SECRET_KEY", "BASE_URL", "INTERESTS_ENV"):
+    for name in ("SECRET_KEY", "BASE_URL", "INTERESTS_ENV", "SECOND_FACTOR_KEYS"):
         monkeypatch.delenv(name, raising=False)
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from interests.extensions import db
 from interests.models import Account, AuditEvent, OutboxEmail, SecurityEvent
 from interests.rules.codes import NOT_AUTHENTICATOR_CODE, NOT_RECOVERY_CODE
-from interests.services import accounts, second_factor
+from interests.services import accounts, sealing, second_factor
 from interests.unit_of_work import transaction
 from tests import factories
 from tests.pages import banners, error_summary, soup, text
@@ -58,7 +58,7 @@ def enrol(app: Flask, role: str = "provider_admin") -> Enrolled:
     """An account with a second factor, turned on an hour before START (so no code near START is spent)."""
     with time_machine.travel(ENROLLED_AT, tick=False), app.app_context():
         account = factories.make_account(role)
-        account.totp_secret = SECRET
+        account.totp_secret = sealing.seal(SECRET)
         codes = second_factor.turn_on(account, code(at=ENROLLED_AT), now=ENROLLED_AT)
         db.session.commit()
         return Enrolled(account.email, codes)
