@@ -17,6 +17,12 @@ _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def control_character_in(text: str, *, multiline: bool) -> str | None:
     """The first character that is not allowed in text shown to people, or None."""
+    # Almost all text is printable throughout: str.isprintable() says so in C, while the loop below
+    # asks unicodedata about each character (38 ms for a megabyte). Printable text holds no control
+    # (Cc), surrogate (Cs), private-use (Co), unassigned (Cn) or format (Cf) character, and so none
+    # of the invisible controls: nothing to find.
+    if (text.replace("\n", "").replace("\t", "") if multiline else text).isprintable():
+        return None
     allowed = {"\n", "\t"} if multiline else set()
     for char in text:
         if char in allowed:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 import pytest
@@ -238,6 +239,31 @@ def test_clean_text_counts_characters_after_combining_accents() -> None:
 def test_control_character_in_allows_emoji_and_accents() -> None:
     assert control_character_in("Zoë 👩🏽‍⚕️ Ørsted", multiline=False) is None
     assert control_character_in("a\x7fb", multiline=False) == "\x7f"
+
+
+def _refused_by_category(char: str, multiline: bool) -> bool:
+    """The rule as the docstring of interests/rules/text.py states it, character by character."""
+    if multiline and char in "\n\t":
+        return False
+    return (
+        unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn")
+        or char in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+    )
+
+
+@pytest.mark.parametrize("multiline", [False, True])
+def test_control_character_in_refuses_exactly_the_rules_characters_among_printable_text(
+    multiline: bool,
+) -> None:
+    # Its quick check of printable text must agree with the rule for every kind of character: the
+    # controls, spaces and format characters, the surrogates, private-use planes and their edges.
+    ranges = [(0, 0x3400), (0xD7F0, 0xE010), (0xF8F0, 0x10010), (0xEFFF0, 0xF0010), (0x10FFF0, 0x110000)]
+    for start, end in ranges:
+        for code in range(start, end):
+            char = chr(code)
+            found = control_character_in(f"ok {char} ok", multiline=multiline)
+            assert (found == char) is _refused_by_category(char, multiline), hex(code)
+            assert found in (None, char), hex(code)
 
 
 class ChoiceForm(Form):

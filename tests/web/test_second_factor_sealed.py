@@ -6,6 +6,7 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -300,14 +301,20 @@ PRODUCTION = {
 }
 
 
+# A well-formed key, fixed: parameters must be the same in every test process (pytest-xdist
+# compares the tests each collected), so none is generated at import.
+WELL_FORMED_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
+
+
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
         ("not-a-key", "SECOND_FACTOR_KEYS: its key is not a Fernet key"),
-        (Fernet.generate_key().decode()[:-2], "SECOND_FACTOR_KEYS: its key is not a Fernet key"),
-        (f"{Fernet.generate_key().decode()},oops", "SECOND_FACTOR_KEYS: key 2 of 2 is not a Fernet key"),
-        (f"{Fernet.generate_key().decode()},,", "SECOND_FACTOR_KEYS has an empty entry (key 2 of 3)"),
+        (WELL_FORMED_KEY[:-2], "SECOND_FACTOR_KEYS: its key is not a Fernet key"),
+        (f"{WELL_FORMED_KEY},oops", "SECOND_FACTOR_KEYS: key 2 of 2 is not a Fernet key"),
+        (f"{WELL_FORMED_KEY},,", "SECOND_FACTOR_KEYS has an empty entry (key 2 of 3)"),
     ],
+    ids=["not base64", "cut short", "second not a key", "empty entry"],
 )
 def test_production_refuses_to_start_with_a_malformed_second_factor_key(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: str, message: str
