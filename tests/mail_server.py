@@ -19,7 +19,8 @@ import pytest
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
     """Just enough SMTP (RFC 5321) to accept messages: records each DATA block, refusing the
-    recipients in `server.refused` and hanging up at DATA while `server.hang_up` is set."""
+    recipients in `server.refused` (with `server.refusal`, a real server's own words) and hanging up
+    at DATA while `server.hang_up` is set."""
 
     def handle(self) -> None:
         server: Any = self.server
@@ -32,7 +33,7 @@ class _SMTPHandler(socketserver.StreamRequestHandler):
             if command.startswith((b"EHLO", b"HELO")):
                 self.wfile.write(b"250 test\r\n")
             elif command.startswith(b"RCPT") and any(a.upper().encode() in command for a in server.refused):
-                self.wfile.write(b"550 no such mailbox\r\n")
+                self.wfile.write(server.refusal + b"\r\n")
             elif command == b"DATA":
                 if server.hang_up:
                     return
@@ -58,6 +59,7 @@ def _running_server() -> Iterator[Any]:
     server.daemon_threads = True
     server.messages = []  # type: ignore[attr-defined]
     server.refused = set()  # type: ignore[attr-defined]
+    server.refusal = b"550 no such mailbox"  # type: ignore[attr-defined]
     server.hang_up = False  # type: ignore[attr-defined]
     server.delay = 0.0  # type: ignore[attr-defined]
     server.on_accept = None  # type: ignore[attr-defined]

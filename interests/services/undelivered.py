@@ -131,7 +131,8 @@ def not_delivered_page(provider_ids: list[int] | None, page: int, per_page: int)
         statement = statement.where(OutboxEmail.provider_id.in_(provider_ids))
 
     def shown(row: Any) -> NotDelivered:
-        reason, server_said = why_not_sent(row.last_error)
+        # Addresses out before the words are shortened: a cut must not leave the start of one.
+        reason, server_said = why_not_sent(row.last_error if every else _without_addresses(row.last_error))
         # A person's name only where the provider has a staff record of them.
         named = row.given_name is not None and (every or row.engagement_id is not None)
         return NotDelivered(
@@ -149,7 +150,7 @@ def not_delivered_page(provider_ids: list[int] | None, page: int, per_page: int)
             failed_for_good=row.attempts >= MAX_ATTEMPTS,
             next_attempt_at=row.next_attempt_at,
             reason=reason,
-            server_said=server_said if every else without_addresses(server_said),
+            server_said=server_said,
         )
 
     return page_of(statement, page, per_page, each=shown)
@@ -205,7 +206,7 @@ def try_again(provider_ids: list[int] | None, email_id: int, *, actor: Account) 
     email = db.session.scalar(statement)
     if email is None:
         return None
-    reason, server_said = why_not_sent(email.last_error)
+    reason, server_said = why_not_sent(_without_addresses(email.last_error))
     reset = db.session.execute(
         update(OutboxEmail)
         .where(
@@ -231,7 +232,7 @@ def try_again(provider_ids: list[int] | None, email_id: int, *, actor: Account) 
         professional_id=email.professional_id,
         summary=f"Asked to try again an email that could not be sent: {email.subject}",
         # As the page said it (no address: a provider's records may be read by its admins).
-        data={"kind": email.kind, "why": reason, "server_said": without_addresses(server_said)},
+        data={"kind": email.kind, "why": reason, "server_said": server_said},
     )
     if actor.role == "system_admin":  # the security log's "System admin action"
         security_log.record(
@@ -250,6 +251,10 @@ _REPLY_CODE = re.compile(r"\(?\b([245]\d\d)\b,?\s*(?:b?['\"](.*?)['\"])?\)?", re
 
 def without_addresses(words: str) -> str:
     return _ADDRESS.sub("[address]", words)
+
+
+def _without_addresses(last_error: str | None) -> str | None:
+    return None if last_error is None else without_addresses(last_error)
 
 
 def why_not_sent(last_error: str | None) -> tuple[str, str]:
