@@ -1,15 +1,27 @@
-"""Attacks on the alert digests' "stop all" link (/alerts/unsubscribe-all/<token>), as whoever holds
+"""Attacks on the alert digests and their "stop all" link (/alerts/unsubscribe-all/<token>), as whoever holds
 an old digest, a link scanner or an anonymous script would make them. Each must fail;
 tests/web/test_alerts.py holds the ordinary behaviour (and forged, altered and reused links)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
 
+from interests.extensions import db
+from interests.models import Provider
+from interests.services import search_index, withholding
+from tests.factories import (
+    make_account,
+    make_declaration,
+    make_engagement,
+    make_interest,
+    make_professional,
+    make_withholding_request,
+)
 from tests.pages import soup, text
 from tests.public_data import Register, build_and_index
 from tests.web.test_alerts import ADDRESS, START, add_declaration, digests_at, emails, follow, subscriptions
@@ -98,3 +110,42 @@ def test_an_altered_link_is_refused_without_an_error_and_stops_nothing(
     for method in (client.get, client.post):
         assert method(url).status_code in (404, 405, 308, 414), url
     assert len(subscriptions(app)) == 2
+
+
+def test_an_entry_withheld_or_asked_to_be_withheld_after_it_was_published_is_in_no_digest(
+    app: Flask, data: Register
+) -> None:
+    """Published in the evening, then (before the morning's digest) one entry withheld and another
+    asked to be: neither is told, whether the address follows the provider, the person or both."""
+    with app.app_context():
+        provider = db.session.get(Provider, data.provider)
+        olwen = make_professional(given_name="Olwen", family_name="Newcomer")
+        make_engagement(olwen, provider, role="Physiotherapist")
+        withheld = make_interest(olwen, other_party="Olwen Withheld Ltd")
+        pending = make_interest(olwen, other_party="Olwen Pending Ltd")
+        public = make_interest(olwen, other_party="Olwen Public Ltd")
+        make_declaration(olwen, provider, [withheld, pending, public], signed_at=START + timedelta(hours=20))
+        db.session.commit()
+        olwen_id = olwen.id
+        with time_machine.travel(START + timedelta(hours=21), tick=False):
+            admin = make_account("provider_admin", providers=[provider])
+            make_withholding_request(pending, provider)
+            withholding.decide(
+                make_withholding_request(withheld, provider),
+                approve=True,
+                reason="A real risk",
+                review_on=date(2027, 3, 1),
+                actor=admin,
+                today=date(2026, 3, 2),
+            )
+            db.session.commit()
+        search_index.rebuild()
+    follow(app, "provider@example.org", "provider", data.provider_slug, "St Elsewhere", START)
+    follow(app, "olwen@example.org", "professional", str(olwen_id), "Olwen Newcomer", START)
+    follow(app, "both@example.org", "provider", data.provider_slug, "St Elsewhere", START)
+    follow(app, "both@example.org", "professional", str(olwen_id), "Olwen Newcomer", START)
+    assert digests_at(app, START + timedelta(days=1)).sent == 3
+    for digest in emails(app, "alert_digest"):
+        assert "Olwen" in digest.body, digest.to_address
+        assert "Olwen Withheld Ltd" not in digest.subject + digest.body, digest.to_address
+        assert "Olwen Pending Ltd" not in digest.subject + digest.body, digest.to_address
