@@ -37,6 +37,7 @@ from interests.admin.forms import (
     SecurityEventFilterForm,
     parse_day,
 )
+from interests.extensions import limiter
 from interests.frontend import UK_TIME
 from interests.models import Account
 from interests.pagination import pagination, requested_page
@@ -462,7 +463,12 @@ def emails_not_delivered() -> Any:
     return render_template("admin/emails_not_delivered.html", page=page, form=FlaskForm())
 
 
+def _per_account() -> str:
+    return f"account:{current_user.id}"
+
+
 @bp.post("/emails-not-delivered/<int:email_id>/try-again")
+@limiter.limit(undelivered.TRY_AGAIN_RATE_LIMIT, key_func=_per_account)
 def try_email_again(email_id: int) -> Any:
     if not FlaskForm().validate_on_submit():
         abort(400)

@@ -60,8 +60,6 @@ def outbox_email(email_id: int) -> Any:
 # Never an email's body (one-time links) nor an address the provider did not give us:
 # services/undelivered.py decides what is shown.
 
-TRY_AGAIN_RATE_LIMIT = "30 per minute;300 per day"  # per account: a person clicking, not a script
-
 
 def _per_account() -> str:
     return f"account:{current_account().id}"
@@ -77,7 +75,7 @@ def emails_not_delivered(slug: str) -> Any:
 
 @bp.post("/<slug>/emails-not-delivered/<int:email_id>/try-again")
 @roles_required(*MANAGERS)
-@limiter.limit(TRY_AGAIN_RATE_LIMIT, key_func=_per_account)
+@limiter.limit(undelivered.TRY_AGAIN_RATE_LIMIT, key_func=_per_account)
 def try_email_again(slug: str, email_id: int) -> Any:
     provider = provider_or_404(slug)
     if not FlaskForm().validate_on_submit():

@@ -33,6 +33,9 @@ from interests.services.outbox import MAX_ATTEMPTS
 from interests.services.paging import Page, page_of
 
 ERROR_SHOWN_CHARACTERS = 200  # of the mail server's reply: enough for its reason, never a dump
+# "Try again", per account, for a provider's admin and a system admin alike: a person clicking,
+# not a script looping over every email the service could not send.
+TRY_AGAIN_RATE_LIMIT = "30 per minute;300 per day"
 
 # What each kind of email is, in a reader's words (kinds not listed are shown by subject alone).
 KIND_LABELS = {

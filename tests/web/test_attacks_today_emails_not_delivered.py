@@ -211,3 +211,15 @@ def test_an_anonymous_script_with_a_megabyte_of_form_data_changes_nothing(
         app.config["WTF_CSRF_ENABLED"] = False
     with app.app_context():
         assert db.session.get(OutboxEmail, world["patient"]).attempts == outbox.MAX_ATTEMPTS
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_a_system_admins_try_again_is_limited_as_a_provider_admins_is(
+    app: Flask, world: dict[str, int]
+) -> None:
+    """A system admin's session in a script's hands: "Try again" is a person clicking, not a loop
+    over every email the service ever failed to send."""
+    client = _signed_in(app, "root@service.example")
+    url = f"/admin/emails-not-delivered/{world['patient']}/try-again"
+    statuses = [client.post(url).status_code for _ in range(31)]
+    assert statuses == [302] * 30 + [429]
