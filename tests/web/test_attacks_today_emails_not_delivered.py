@@ -223,3 +223,24 @@ def test_a_system_admins_try_again_is_limited_as_a_provider_admins_is(
     url = f"/admin/emails-not-delivered/{world['patient']}/try-again"
     statuses = [client.post(url).status_code for _ in range(31)]
     assert statuses == [302] * 30 + [429]
+
+
+def test_another_providers_email_and_no_email_at_all_get_the_same_answer(
+    app: Flask, world: dict[str, int]
+) -> None:
+    """Elsewhere's admin probing Northgate's email ids: an id that exists (at Northgate) and one that
+    exists nowhere answer alike, so the answer says nothing about other providers' emails; the same
+    for another provider's page and a provider that does not exist."""
+    with app.app_context():
+        elsewhere = db.session.scalar(select(Provider).where(Provider.slug == "elsewhere"))
+        factories.make_account("provider_admin", email="lead@elsewhere.example", providers=[elsewhere])
+        db.session.commit()
+    hostile = _signed_in(app, "lead@elsewhere.example")
+    base = "/manage/elsewhere/emails-not-delivered"
+    exists = hostile.post(f"{base}/{world['patient']}/try-again")
+    nowhere = hostile.post(f"{base}/2147483647/try-again")
+    assert (exists.status_code, text(soup(exists))) == (nowhere.status_code, text(soup(nowhere)))
+    assert exists.status_code == 404
+    theirs = hostile.get(PATH)
+    missing = hostile.get("/manage/no-such-provider/emails-not-delivered")
+    assert (theirs.status_code, text(soup(theirs))) == (missing.status_code, text(soup(missing)))
