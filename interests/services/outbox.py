@@ -122,11 +122,17 @@ def send_email(
     return email
 
 
+def _logged_for_developers() -> bool:
+    """Queued emails go to the log only where nothing sends them: development without MAIL_SERVER."""
+    return current_app.config.get("INTERESTS_ENV") != "production" and not smtp_configured()
+
+
 def log_for_developers(to: str, subject: str, body: str, *, brief: bool = False) -> None:
     """Outside production, write a queued email to the server's log (INFO), so a person trying the
     app can follow its links without a mail server. `brief` (emails queued in bulk): one line each,
-    with only the body's links. Production never logs emails (their bodies hold one-time links)."""
-    if current_app.config.get("INTERESTS_ENV") == "production":
+    with only the body's links. Production never logs emails (their bodies hold one-time links), nor
+    does any server that sends them by SMTP (a staging server: the person gets the email itself)."""
+    if not _logged_for_developers():
         return
     if brief:
         links = " ".join(re.findall(r"https?://\S+", body)) or "no links"
@@ -144,7 +150,7 @@ LOGGED_ONE_BY_ONE = 20
 def log_queued_for_developers(emails: Sequence[Mapping[str, object]]) -> None:
     """``log_for_developers`` (brief) for emails queued in bulk: the first LOGGED_ONE_BY_ONE, then
     how many more there are."""
-    if current_app.config.get("INTERESTS_ENV") == "production":
+    if not _logged_for_developers():
         return
     for email in emails[:LOGGED_ONE_BY_ONE]:
         log_for_developers(str(email["to_address"]), str(email["subject"]), str(email["body"]), brief=True)

@@ -410,10 +410,14 @@ def test_queued_emails_are_written_to_the_log_in_development_only(
 
     with app.app_context(), caplog.at_level(logging.INFO, logger="interests.services.outbox"):
         send_email(kind="test", to="dev@example.org", subject="Hello", body="Follow http://localhost/x")
+        app.config["MAIL_SERVER"] = "127.0.0.1"  # a staging server sending real email
+        send_email(kind="test", to="staging@example.org", subject="Link", body="http://localhost/staging")
+        app.config["MAIL_SERVER"] = ""
         app.config["INTERESTS_ENV"] = "production"
         send_email(kind="test", to="prod@example.org", subject="Secret", body="http://localhost/secret")
         db.session.rollback()
     assert "dev@example.org" in caplog.text and "Follow http://localhost/x" in caplog.text
+    assert "staging@example.org" not in caplog.text and "staging" not in caplog.text
     assert "prod@example.org" not in caplog.text and "secret" not in caplog.text
 
 
