@@ -2,6 +2,7 @@
 
 import sqlite3
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any, cast
 
 from flask_limiter import Limiter
@@ -97,17 +98,21 @@ def _copy(connection: Any, table: Table, names: tuple[str, ...], rows: list[Mapp
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
     )
+    # Per row, only what differs: the given values in one C call, the defaults, and the few columns
+    # whose type processes a value (timestamps); 180,000 rows in a 50,000-line import.
+    take = itemgetter(*names)
+    one_name = len(names) == 1
+    to_make = [(made.arg, made.is_callable) for made in makers]
+    to_process = [(index, process) for index, process in enumerate(processors) if process is not None]
     raw = connection.connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(statement) as copy:
         for row in rows:
-            values = [row[name] for name in names]
-            values.extend(made.arg(None) if made.is_callable else made.arg for made in makers)
-            copy.write_row(
-                [
-                    value if process is None else process(value)
-                    for value, process in zip(values, processors, strict=True)
-                ]
-            )
+            values = [take(row)] if one_name else list(take(row))
+            for made, is_callable in to_make:
+                values.append(made(None) if is_callable else made)
+            for index, process in to_process:
+                values[index] = process(values[index])
+            copy.write_row(values)
 
 
 # SQLite (the embedded default): write-ahead logging, so pages and progress polls keep reading
