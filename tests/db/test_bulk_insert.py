@@ -5,15 +5,19 @@ one is refused), and nothing is written outside the transaction."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from psycopg.errors import ForeignKeyViolation
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import StatementError
 
 from interests.extensions import bulk_insert, db
 from interests.models import OutboxEmail
+from tests.conftest import make_app
+from tests.factories import make_provider
 
 FROZEN = datetime(2026, 6, 30, 23, 30, tzinfo=UTC)
 
@@ -50,3 +54,42 @@ def test_a_naive_timestamp_is_refused_and_a_rolled_back_insert_leaves_nothing(ap
         bulk_insert(OutboxEmail, [email(n) for n in range(5)])
         db.session.rollback()
         assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+
+
+def test_postgresql_still_checks_every_rows_foreign_keys_and_saves_none_of_a_bad_batch(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The COPY runs with PostgreSQL's own plan caching for its key checks (quicker): every row
+    is still checked."""
+    app = make_app(postgres_url, tmp_path)
+    with app.app_context():
+        db.create_all()
+        provider = make_provider()
+        db.session.commit()
+        with pytest.raises(ForeignKeyViolation, match="fk_outbox_email_provider_id_provider"):
+            bulk_insert(
+                OutboxEmail,
+                [email(n, provider_id=provider.id) for n in range(10)]
+                + [email(10, provider_id=provider.id + 1)],
+            )
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0
+        db.session.rollback()
+        db.engine.dispose()
+
+
+def test_postgresql_plans_the_rest_of_the_transaction_for_its_own_values_after_a_bulk_insert(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The inspectors' lists need a plan for each provider (test_postgresql_connections.py): the
+    generic plans a COPY's key checks use end with the COPY."""
+    app = make_app(postgres_url, tmp_path)
+    with app.app_context():
+        db.create_all()
+        bulk_insert(OutboxEmail, [email(n) for n in range(3)])
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        db.session.commit()
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+        assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 3
+        db.session.rollback()
+        db.engine.dispose()

@@ -136,6 +136,12 @@ def provider(app_ctx: Flask) -> Provider:
             "Role",
             "Role must be 150 characters or fewer",
         ),
+        (
+            csv_bytes(GOOD[0], GOOD[1].replace("Staff nurse", "Staff\x00nurse")),
+            3,
+            "Role",
+            "Role must not include control characters",
+        ),
         (csv_bytes(GOOD[0] + ",extra"), 2, None, "This line has 12 values but the header has 11 columns"),
         (
             csv_bytes(GOOD[0], GOOD[1], GOOD[0].replace("Amira", "Amy")),
@@ -163,6 +169,7 @@ def provider(app_ctx: Flask) -> Provider:
         "bad-email",
         "missing-value",
         "too-long",
+        "control-character",
         "wrong-width",
         "duplicate-row",
     ],
