@@ -113,10 +113,13 @@ _worker_database_ready = False
 def _reset_postgres(url: str) -> None:
     global _worker_database_ready
     if WORKER_NUMBER and not _worker_database_ready:
+        probe = create_engine(url)
         try:
-            create_engine(url).connect().close()
+            probe.connect().close()
         except OperationalError:
             _create_worker_database(url)
+        finally:
+            probe.dispose()  # its pooled connection closed now, not when collected (a ResourceWarning)
         _worker_database_ready = True
     engine = create_engine(url)
     try:
