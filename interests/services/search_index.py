@@ -403,14 +403,14 @@ def health() -> tuple[str, dict[str, Any]]:
     if not backend.exists():
         if not register.any_declaration_sent():
             # Nothing is published yet, so there is nothing to index: not a fault.
-            return "search_index", {"ok": True, "documents": 0, "pending": 0}
+            return "search_index", {"ok": True, "empty": True, "pending": 0}
         return "search_index", {"ok": False, "error": "missing: run flask --app interests search reindex"}
     oldest = db.session.scalar(select(func.min(SearchTask.created_at)))
     pending = db.session.scalar(select(func.count(SearchTask.id))) or 0
-    result: dict[str, Any] = {"ok": True, "documents": backend.document_count(), "pending": pending}
+    result: dict[str, Any] = {"ok": True, "empty": backend.is_empty(), "pending": pending}
     if oldest is not None and clock.now() - oldest > PENDING_TOO_LONG:
         result.update(ok=False, error="stale: index work has been waiting for over a minute")
-    elif result["documents"] == 0 and register.any_declaration_sent():
+    elif result["empty"] and register.any_declaration_sent():
         result.update(ok=False, error="stale: the index is empty but declarations have been sent")
     return "search_index", result
 

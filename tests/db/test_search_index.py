@@ -196,6 +196,26 @@ def test_reindex_command_rebuilds_a_missing_index_and_health_recovers(
 
 
 @pytest.mark.alldb
+def test_health_reports_an_index_left_empty_while_declarations_are_published(
+    app: Flask, client: FlaskClient, people: dict[str, int]
+) -> None:
+    healthy = client.get("/healthz")
+    assert healthy.status_code == 200
+    assert healthy.get_json()["checks"]["search_index"]["empty"] is False
+    with app.app_context(), transaction(), search_index._backend().writing(rebuild=True):
+        pass  # emptied and written back with nobody in it: it exists, but finds no one
+    body = client.get("/healthz")
+    assert body.status_code == 503
+    assert (
+        "the index is empty but declarations have been sent"
+        in body.get_json()["checks"]["search_index"]["error"]
+    )
+    assert found_names(client, "William Williams") == []
+    app.test_cli_runner().invoke(args=["search", "reindex"])
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.alldb
 def test_health_reports_work_pending_for_over_a_minute(
     app: Flask, client: FlaskClient, people: dict[str, int]
 ) -> None:

@@ -35,8 +35,8 @@ class PostgresBackend:
     def exists(self) -> bool:
         return schema.exists(self.conn)
 
-    def document_count(self) -> int:
-        return int(self.conn.execute("SELECT count(*) FROM search_index_person").fetchone()[0])
+    def is_empty(self) -> bool:
+        return bool(self.conn.execute("SELECT NOT EXISTS (SELECT 1 FROM search_index_person)").fetchone()[0])
 
     @contextmanager
     def writing(self, *, rebuild: bool = False) -> Iterator[Writer]:

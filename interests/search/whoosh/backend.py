@@ -34,8 +34,8 @@ class WhooshBackend:
     def exists(self) -> bool:
         return exists(self.directory)
 
-    def document_count(self) -> int:
-        return doc_count(self.directory)
+    def is_empty(self) -> bool:
+        return doc_count(self.directory) == 0  # the index's own metadata: no document is read
 
     @contextmanager
     def writing(self, *, rebuild: bool = False) -> Iterator[Writer]:
