@@ -265,6 +265,16 @@ def task_consumer(app: Flask) -> Iterator[Consumer]:
 
 
 @pytest.fixture
+def second_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """Another copy of the app on the same database, as a second server (or the command line) is."""
+    other = make_app(database_url, tmp_path / "second")
+    yield other
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

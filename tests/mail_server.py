@@ -12,9 +12,11 @@ import socketserver
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 
 
 class _SMTPHandler(socketserver.StreamRequestHandler):
@@ -81,3 +83,16 @@ def smtp_server() -> Iterator[Any]:
 @pytest.fixture
 def unreliable_smtp() -> Iterator[Any]:
     yield from _running_server()
+
+
+def deliver_until_failed_for_good(queued_at: datetime) -> None:
+    """Every attempt the outbox makes at an email queued at `queued_at`, each at the time it is due
+    (RETRY_AFTER_MINUTES apart), in the app context of the caller; a refusing server makes the
+    email failed for good."""
+    from interests.services import outbox
+
+    moment = queued_at
+    for wait in (0, *outbox.RETRY_AFTER_MINUTES):
+        moment += timedelta(minutes=wait)
+        with time_machine.travel(moment, tick=False):
+            outbox.deliver_pending()

@@ -4,9 +4,7 @@ get it sent twice. tests/db/test_outbox_claims.py holds two runs at once. On SQL
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,22 +16,11 @@ from interests.extensions import db
 from interests.models import AuditEvent, OutboxEmail
 from interests.services import outbox, undelivered
 from tests import factories
-from tests.conftest import make_app
 
 pytestmark = pytest.mark.alldb
 
 QUEUED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 TO = "sam.work@northgate.example"
-
-
-@pytest.fixture
-def second_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Another copy of the app on the same database, as a second server is."""
-    other = make_app(database_url, tmp_path / "second")
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _refused_four_times(app: Flask, smtp: Any) -> tuple[int, datetime]:

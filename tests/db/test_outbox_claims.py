@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +18,6 @@ from sqlalchemy import select
 from interests.extensions import db
 from interests.models import OutboxEmail, utcnow
 from interests.services import outbox
-from tests.conftest import make_app
 
 pytestmark = pytest.mark.alldb
 
@@ -46,16 +43,6 @@ def _subjects(smtp: Any) -> Counter[str]:
         for line in message.splitlines()
         if line.startswith("Subject: ")
     )
-
-
-@pytest.fixture
-def second_server(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Flask]:
-    """Another copy of the app on the same database, as a second server (or the command line) is."""
-    other = make_app(database_url, tmp_path / "second")
-    yield other
-    with other.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _smtp(app: Flask, smtp: Any) -> None:

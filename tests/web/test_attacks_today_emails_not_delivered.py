@@ -6,7 +6,7 @@ The emails fail for real: a local SMTP server refuses them, with its own words, 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +19,7 @@ from interests.extensions import db
 from interests.models import Account, AuditEvent, OutboxEmail, Provider
 from interests.services import outbox
 from tests import factories
+from tests.mail_server import deliver_until_failed_for_good
 from tests.pages import soup, text
 
 pytestmark = pytest.mark.alldb
@@ -40,14 +41,6 @@ def _refusal_naming(address: str, at: int) -> bytes:
     words = words[: at - 1] + " "
     assert len(words) == at
     return f"{words}{address} is unknown".encode()
-
-
-def _deliver_until_failed_for_good() -> None:
-    moment = QUEUED_AT
-    for wait in (0, *outbox.RETRY_AFTER_MINUTES):
-        moment += timedelta(minutes=wait)
-        with time_machine.travel(moment, tick=False):
-            outbox.deliver_pending()
 
 
 @pytest.fixture
@@ -86,7 +79,7 @@ def world(app: Flask, unreliable_smtp: Any) -> dict[str, int]:
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(unreliable_smtp.server_address[1]))
         unreliable_smtp.refused.update({PATIENT, "jo@elsewhere.example"})
         unreliable_smtp.refusal = _refusal_naming(PATIENT, at=186)
-        _deliver_until_failed_for_good()
+        deliver_until_failed_for_good(QUEUED_AT)
         assert db.session.get(OutboxEmail, patient.id).attempts == outbox.MAX_ATTEMPTS
         # The former admin stops managing Northgate.
         former = db.session.get(Account, former.id)

@@ -21,6 +21,7 @@ from interests.models import AuditEvent, OutboxEmail, SecurityEvent
 from interests.services import outbox
 from interests.services.undelivered import why_not_sent
 from tests import factories
+from tests.mail_server import deliver_until_failed_for_good
 from tests.pages import banners, soup, text
 
 pytestmark = pytest.mark.alldb  # the page's query (correlated, case-folded addresses) on both databases
@@ -29,15 +30,6 @@ QUEUED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PATH = "/manage/northgate/emails-not-delivered"
 SECRET_LINK = "http://localhost/invitations/secret-one-time-token"
 REFUSED = ("sam.work@northgate.example", "sam@home.example", "patient@example.net", "jo@elsewhere.example")
-
-
-def _deliver_until_failed_for_good(smtp: Any) -> None:
-    """Every attempt the outbox makes, at the times it makes them, each refused."""
-    moment = QUEUED_AT
-    for wait in (0, *outbox.RETRY_AFTER_MINUTES):
-        moment += timedelta(minutes=wait)
-        with time_machine.travel(moment, tick=False):
-            outbox.deliver_pending()
 
 
 @pytest.fixture
@@ -108,7 +100,7 @@ def world(app: Flask, unreliable_smtp: Any) -> dict[str, Any]:
             db.session.commit()
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=str(unreliable_smtp.server_address[1]))
         unreliable_smtp.refused.update(REFUSED)
-        _deliver_until_failed_for_good(unreliable_smtp)
+        deliver_until_failed_for_good(QUEUED_AT)
         # Queued later: one refused once so far (tried again later), one delivered.
         later = QUEUED_AT + timedelta(hours=5)
         with time_machine.travel(later, tick=False):
