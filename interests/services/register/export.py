@@ -59,18 +59,7 @@ def declaration_rows(d: PublishedDeclaration) -> Iterator[dict[str, Any]]:
         yield {**base, **empty}
         return
     for e in d.entries:
-        yield {
-            **base,
-            "category": e.category,
-            "type": e.interest_type,
-            "other_party": e.other_party,
-            "description": e.description,
-            "relationship": e.relationship_to_professional,
-            "value_pounds": _pounds(e.value_pence),
-            "date_from": e.date_from.isoformat(),
-            "date_to": e.date_to.isoformat() if e.date_to else None,
-            "management_action": e.management_action,
-        }
+        yield {**base, **_entry_values(e)}
 
 
 def rows(provider: Provider, today: date) -> Iterator[dict[str, Any]]:
@@ -83,12 +72,11 @@ def register_csv_lines(provider: Provider, today: date) -> Iterator[str]:
     return csv_lines(CSV_COLUMNS, ([row[column] for column in CSV_COLUMNS] for row in rows(provider, today)))
 
 
-def entry_json(e: Entry) -> dict[str, Any]:
+def _entry_values(e: Entry) -> dict[str, Any]:
+    """A published entry's values, as every open-data form gives them (a CSV row's entry columns)."""
     return {
         "category": e.category,
-        "category_label": e.category_label,
         "type": e.interest_type,
-        "type_label": e.type_label,
         "other_party": e.other_party,
         "description": e.description,
         "relationship": e.relationship_to_professional,
@@ -96,6 +84,18 @@ def entry_json(e: Entry) -> dict[str, Any]:
         "date_from": e.date_from.isoformat(),
         "date_to": e.date_to.isoformat() if e.date_to else None,
         "management_action": e.management_action,
+    }
+
+
+def entry_json(e: Entry) -> dict[str, Any]:
+    """The entry's values with their labels in plain English, each label after its code."""
+    values = _entry_values(e)
+    return {
+        "category": values["category"],
+        "category_label": e.category_label,
+        "type": values["type"],
+        "type_label": e.type_label,
+        **values,
     }
 
 
