@@ -40,7 +40,14 @@ def _outbox_visible() -> None:
 def outbox_list() -> Any:
     _outbox_visible()
     page = outbox.outbox_page(staff.managed_provider_ids(current_account()), requested_page(), per_page())
-    return render_template("manage/outbox.html", page=page, status=outbox.delivery_status)
+    return render_template("manage/outbox.html", page=page, status=outbox.delivery_status, hidden=_patients)
+
+
+def _patients(email: Any) -> bool:
+    """A patient's email (a question's confirmation link, a reply) is theirs alone: its address and
+    body are not shown to the provider's admins even here, where one could otherwise confirm a
+    patient's address with the patient's own link. (In development the server's log has it.)"""
+    return email.kind in undelivered.PATIENT_KINDS
 
 
 @bp.get("/outbox/<int:email_id>")
@@ -51,6 +58,7 @@ def outbox_email(email_id: int) -> Any:
     return render_template(
         "manage/outbox_email.html",
         email=email,
+        hidden=_patients(email),
         status=outbox.delivery_status(email),
         failed_for_good=outbox.failed_for_good(email),
     )

@@ -472,6 +472,33 @@ def test_outbox_shows_my_providers_emails_in_development(app: Flask, admin_clien
     assert admin_client.get(f"/manage/outbox/{theirs_id}").status_code == 404
 
 
+def test_outbox_keeps_a_patients_address_and_confirmation_link_from_the_providers_admins(
+    app: Flask, client: FlaskClient, world: dict[str, Any]
+) -> None:
+    asked = client.post(
+        "/providers/riverside/ask",
+        data={"question": "Who funds the urology team?", "name": "Sam", "email": "sam@example.org"},
+    )
+    assert asked.status_code == 302
+    with app.app_context():
+        confirmation = db.session.scalar(select(OutboxEmail).where(OutboxEmail.kind == "question_confirm"))
+        email_id, body = confirmation.id, confirmation.body
+    link = re.search(r"/providers/riverside/ask/confirm/\S+", body)
+    assert link is not None
+    factories.sign_in(client, world["admin"])
+    listed = client.get("/manage/outbox").get_data(as_text=True)
+    assert "Confirm your email address for your question" in listed
+    assert "sam@example.org" not in listed and "The patient who asked" in listed
+    page = client.get(f"/manage/outbox/{email_id}")
+    assert page.status_code == 200
+    shown = page.get_data(as_text=True)
+    assert "sam@example.org" not in shown and link.group(0) not in shown
+    assert soup(page).select_one("#email-body") is None
+    # The link still works for the patient, who has it.
+    client.post("/sign-out")
+    assert client.post(link.group(0)).status_code == 200
+
+
 def test_outbox_is_hidden_when_smtp_is_configured(app: Flask, admin_client: FlaskClient) -> None:
     app.config["MAIL_SERVER"] = "127.0.0.1"
     assert admin_client.get("/manage/outbox").status_code == 404
