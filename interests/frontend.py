@@ -17,6 +17,7 @@ from flask import Flask, url_for
 from jinja2 import BytecodeCache, ChainableUndefined, ChoiceLoader, FileSystemLoader, PackageLoader
 from jinja2.bccache import Bucket
 
+from interests import nhsuk_macros
 from interests.clock import UK_TIME as UK_TIME
 from interests.pagination import pagination_for  # dates are shown on UK clocks
 
@@ -45,6 +46,7 @@ _BYTECODE_CACHE = _ProcessBytecodeCache()
 def configure_jinja(app: Flask) -> None:
     """Set up templates for `app`: call from create_app before the first request."""
     template_folder = Path(app.root_path, app.template_folder or "templates")
+    app.jinja_environment = nhsuk_macros.Environment  # NHS.UK macros' outputs remembered
     app.jinja_options = {
         **app.jinja_options,
         # Every template, including the `.jinja` NHS.UK macros (stack-notes pitfall 1).

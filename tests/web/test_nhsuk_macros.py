@@ -1,0 +1,205 @@
+"""NHS.UK macros remembered (interests/nhsuk_macros.py) give exactly the HTML of the macros themselves."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask.templating
+import pytest
+from flask import Flask, render_template_string
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from markupsafe import Markup
+
+from interests import nhsuk_macros
+from interests.extensions import db
+from tests.conftest import make_app
+from tests.factories import make_account, make_engagement, make_professional, make_provider, sign_in
+
+_NONCE = re.compile(rb'nonce="[^"]+"')
+_CSRF = re.compile(rb'name="csrf_token" (?:type="hidden" )?value="[^"]+"')
+
+
+def same_page(data: bytes) -> bytes:
+    """A page without what differs on every request (the CSP nonce and CSRF token)."""
+    return _CSRF.sub(b"csrf", _NONCE.sub(b"nonce", data))
+
+
+@pytest.fixture
+def plain_app(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+    """The same app on the same database, rendering with the NHS.UK macros themselves."""
+    monkeypatch.setattr(nhsuk_macros, "Environment", flask.templating.Environment)
+    plain = make_app(database_url, tmp_path / "plain")
+    monkeypatch.undo()
+    yield plain
+    with plain.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_the_app_renders_with_remembered_macros(app: Flask, plain_app: Flask) -> None:
+    assert isinstance(app.jinja_env, nhsuk_macros.Environment)
+    assert not isinstance(plain_app.jinja_env, nhsuk_macros.Environment)
+
+
+SEARCHES = [
+    "",
+    "Sarah Khan",
+    "smith",
+    '<script>alert("x")</script>',
+    'O\'Brien & Sons "Ltd"',
+    "line one\nline two",
+    "tab\there",
+    "  spaces around  ",
+    "\ue000nhsuk-value\ue001",  # the stand-in itself, typed
+    "Zoë Ó Briain — 李",
+    "x" * 5000,
+]
+
+
+@pytest.mark.alldb
+def test_search_pages_are_the_same_html_as_the_macros_give(
+    client: FlaskClient, plain_app: Flask, app: Flask
+) -> None:
+    with app.app_context():
+        provider = make_provider(name="St Elsewhere Hospital")
+        make_engagement(make_professional(given_name="Sarah", family_name="Khan"), provider)
+        db.session.commit()
+    plain = plain_app.test_client()
+    for round_ in range(2):  # the second time from what was kept
+        for query in SEARCHES:
+            remembered = client.get("/search", query_string={"q": query})
+            assert remembered.status_code == plain.get("/search", query_string={"q": query}).status_code
+            assert same_page(remembered.data) == same_page(
+                plain.get("/search", query_string={"q": query}).data
+            ), (round_, query[:40])
+
+
+def _pages_without_arguments(app: Flask, prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(
+        rule.rule
+        for rule in app.url_map.iter_rules()
+        if "GET" in (rule.methods or ()) and not rule.arguments and rule.rule.startswith(prefixes)
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "prefixes"),
+    [
+        (None, ("/", "/about")),
+        ("professional", ("/declare", "/account")),
+        ("system_admin", ("/admin", "/account")),
+    ],
+)
+def test_every_page_of_a_role_is_the_same_html_as_the_macros_give(
+    app: Flask, plain_app: Flask, role: str | None, prefixes: tuple[str, ...]
+) -> None:
+    remembered, plain = app.test_client(), plain_app.test_client()
+    if role is not None:
+        with app.app_context():
+            account = make_account(role)
+            if role == "professional":
+                make_engagement(account.professional, make_provider())
+            email = account.email
+            db.session.commit()
+        for c in (remembered, plain):
+            assert sign_in(c, email).status_code == 302
+    pages = _pages_without_arguments(app, prefixes)
+    assert len(pages) >= 3
+    for path in pages:
+        if path.startswith(("/static", "/healthz", "/api", "/sign-out")) or path.endswith((".csv", ".json")):
+            continue
+        ours, theirs = remembered.get(path), plain.get(path)
+        assert ours.status_code == theirs.status_code, path
+        assert same_page(ours.data) == same_page(theirs.data), path
+
+
+def test_a_form_with_errors_is_the_same_html_as_the_macros_give(app: Flask, plain_app: Flask) -> None:
+    bad = {"email": "not an email <b>", "password": ""}
+    for _ in range(2):
+        ours = app.test_client().post("/sign-in", data=bad)
+        theirs = plain_app.test_client().post("/sign-in", data=bad)
+        assert b"There is a problem" in ours.data
+        assert same_page(ours.data) == same_page(theirs.data)
+
+
+# --- The wrapper itself, against the macro it wraps -----------------------------------------------
+
+
+def _macro(app: Flask, template: str, name: str) -> nhsuk_macros.RememberedMacro:
+    with app.app_context():
+        module = app.jinja_env.get_template(template).module
+    macro = getattr(module, name)
+    assert isinstance(macro, nhsuk_macros.RememberedMacro)
+    return macro
+
+
+SEARCH_INPUT = "nhsuk/components/search-input/macro.jinja"
+INPUT = "nhsuk/components/input/macro.jinja"
+BUTTON = "nhsuk/components/button/macro.jinja"
+
+text = st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=text, label=text, hint=text, error=st.one_of(st.none(), text))
+def test_a_text_box_is_the_same_whatever_is_typed(
+    app: Flask, value: str, label: str, hint: str, error: str | None
+) -> None:
+    search_input = _macro(app, SEARCH_INPUT, "searchInput")
+    text_input = _macro(app, INPUT, "input")
+    for macro, params in [
+        (search_input, {"label": {"text": label}, "id": "q", "name": "q", "value": value}),
+        (text_input, {"label": {"text": label}, "hint": {"text": hint}, "name": "n", "value": value}),
+        (text_input, {"label": label, "errorMessage": error, "name": "n", "value": value, "spellcheck": 0}),
+    ]:
+        with app.app_context():
+            expected = nhsuk_macros.unwrapped(macro)(params)
+            assert macro(params) == expected
+            assert macro(params) == expected  # kept
+            assert isinstance(macro(params), Markup)
+
+
+def test_text_and_html_are_kept_apart(app: Flask) -> None:
+    button = _macro(app, BUTTON, "button")
+    with app.app_context():
+        as_text = button({"text": "<b>Save</b>"})
+        as_html = button({"text": Markup("<b>Save</b>")})
+        assert "&lt;b&gt;Save" in as_text
+        assert "<b>Save</b>" in as_html
+        assert as_text == nhsuk_macros.unwrapped(button)({"text": "<b>Save</b>"})
+        assert as_html == nhsuk_macros.unwrapped(button)({"text": Markup("<b>Save</b>")})
+        # True, 1 and "1" are three calls, each given its own output (the macros test `is true`).
+        for disabled in (True, 1, "1", True):
+            params = {"text": "a", "disabled": disabled}
+            assert button(params) == nhsuk_macros.unwrapped(button)(params)
+
+
+def test_what_is_kept_is_bounded_and_large_calls_are_not_kept(app: Flask) -> None:
+    button = _macro(app, BUTTON, "button")
+    with app.app_context():
+        for n in range(nhsuk_macros.KEPT_PER_MACRO + 10):
+            assert f"Button {n}" in button({"text": f"Button {n}"})
+        assert len(button._kept) <= nhsuk_macros.KEPT_PER_MACRO
+        kept = len(button._kept)
+        big = "y" * (nhsuk_macros.MAX_KEY_CHARACTERS + 1)
+        assert big in button({"text": big})
+        assert len(button._kept) == kept
+
+
+def test_a_macro_called_with_a_caller_or_an_object_is_rendered_as_before(app: Flask) -> None:
+    class Field:
+        def __str__(self) -> str:
+            return "A field"
+
+    with app.test_request_context():
+        html = render_template_string(
+            '{% from "nhsuk/components/button/macro.jinja" import button %}{{ button({"text": field}) }}',
+            field=Field(),
+        )
+    assert "A field" in html
+    button = _macro(app, BUTTON, "button")
+    assert not any("A field" in str(key) for key in button._kept)
