@@ -39,45 +39,47 @@ _REMEMBERED_PREFIXES = ("nhsuk/components/", "nhsuk/macros/")
 _VALUE_SLOT_MACROS = frozenset({"input", "searchInput"})
 # A stand-in nobody types: private-use characters, which the macros pass through unchanged.
 _VALUE_STAND_IN = "\ue000nhsuk-value\ue001"
-KEPT_PER_MACRO = 512  # outputs kept for each macro before it starts afresh
+KEPT_PER_MACRO = 256  # outputs kept for each macro before it starts afresh
 MAX_KEY_CHARACTERS = 4_096  # parameters longer than this (all text together) are not remembered
-MAX_OUTPUT_CHARACTERS = 32_768  # nor an output longer than this
+MAX_OUTPUT_CHARACTERS = 16_384  # nor an output longer than this
 
 _UNCACHEABLE = object()
 
 
 def _key(value: Any, budget: list[int]) -> Any:
     """A hashable stand-in for `value` that two calls share only when the macro renders them alike,
-    or _UNCACHEABLE. `budget` counts down the characters of text allowed."""
-    if isinstance(value, str):
+    or _UNCACHEABLE. `budget` counts down the characters of text allowed. Exact types only: a
+    subclass (a MultiDict, a lazy string) may answer the macro differently from what it holds."""
+    kind = type(value)
+    if kind is str or kind is Markup:
         budget[0] -= len(value)
         if budget[0] < 0:
             return _UNCACHEABLE
-        return ("M" if isinstance(value, Markup) else "S", str(value))
-    if value is None or isinstance(value, bool):
+        return ("M" if kind is Markup else "S", str(value))
+    if value is None or kind is bool:
         return value
-    if isinstance(value, int | float):
-        return ("N", type(value).__name__, value)
+    if kind is int or kind is float:
+        return ("N", kind.__name__, value)
     if isinstance(value, Undefined):
         return ("U",)
-    if isinstance(value, dict):
+    if kind is dict:
         items = []
         for name, item in value.items():
-            if not isinstance(name, str):
+            if type(name) is not str:
                 return _UNCACHEABLE
             found = _key(item, budget)
             if found is _UNCACHEABLE:
                 return _UNCACHEABLE
             items.append((name, found))
         return ("D", tuple(items))
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple:
         members = []
         for item in value:
             found = _key(item, budget)
             if found is _UNCACHEABLE:
                 return _UNCACHEABLE
             members.append(found)
-        return ("L", tuple(members))
+        return ("L", kind.__name__, tuple(members))
     return _UNCACHEABLE
 
 

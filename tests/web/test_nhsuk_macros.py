@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -203,3 +204,8 @@ def test_a_macro_called_with_a_caller_or_an_object_is_rendered_as_before(app: Fl
     assert "A field" in html
     button = _macro(app, BUTTON, "button")
     assert not any("A field" in str(key) for key in button._kept)
+    with app.app_context():
+        kept = len(button._kept)
+        from_a_subclass = button(OrderedDict(text="From a subclass"))
+    assert "From a subclass" in from_a_subclass
+    assert len(button._kept) == kept  # only plain dicts, lists and strings are remembered
