@@ -245,21 +245,23 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
         named = set(ranked)
         if len(ranked) < need:
             ranked = ranked + sorted(set(params["linked"]) - set(holding_linked))
-    # The total: everyone holding one of those terms, and everyone linked to a named organisation
-    # who does not.
-    holders = (
-        "SELECT count(*) FROM search_index_posting WHERE term = (%(words)s::text[])[1]"
-        if len(params["words"]) == 1
-        else "SELECT count(DISTINCT professional_id) FROM search_index_posting "
-        "WHERE term = ANY(%(words)s::text[])"
-    )
-    by_name, linked_too = conn.execute(
-        sql.SQL(
-            "SELECT ({holders}), (SELECT count(DISTINCT professional_id) FROM search_index_posting "
-            "WHERE term = ANY(%(words)s::text[]) AND professional_id = ANY(%(linked)s::int[]))"
-        ).format(holders=sql.SQL(holders)),
-        params,
-    ).fetchone()
+    # The total: everyone holding one of those terms (one term's holders are counted with the
+    # writes: schema.count_of), and everyone linked to a named organisation who does not.
+    if len(params["words"]) == 1:
+        by_name = schema.count_of(conn, params["words"])
+    else:
+        (by_name,) = conn.execute(
+            "SELECT count(DISTINCT professional_id) FROM search_index_posting "
+            "WHERE term = ANY(%(words)s::text[])",
+            params,
+        ).fetchone()
+    linked_too = 0
+    if params["linked"]:
+        (linked_too,) = conn.execute(
+            "SELECT count(DISTINCT professional_id) FROM search_index_posting "
+            "WHERE term = ANY(%(words)s::text[]) AND professional_id = ANY(%(linked)s::int[])",
+            params,
+        ).fetchone()
     linked = len(params["linked"])
     linked_only = linked - int(linked_too)
     page = ranked[offset:need]
