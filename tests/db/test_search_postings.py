@@ -277,11 +277,32 @@ def test_a_word_whose_last_two_holders_go_at_once_leaves_the_vocabulary_by_the_t
         first.commit()
     assert_in_step(app)
     assert found_total(app, "Vanishingname") == 0
-    assert "vanishingname" in vocabulary(app)  # left there by both
+    assert "vanishingname" in vocabulary(app)  # left there by both...
+    assert suggestion(app, "Vanishingnam") is None  # ...where nothing reads it
+    assert suggestion(app, "Vanishingnme Sharedname") is None
     with app.app_context():
         search_index.tidy()
     assert "vanishingname" not in vocabulary(app)
     assert_in_step(app)
+
+
+def suggestion(app: Flask, query: str) -> str | None:
+    body = app.test_client().get("/api/v1/search", query_string={"q": query}).get_json()
+    assert body["total"] == 0
+    return body["suggestion"]
+
+
+def test_a_search_finding_nothing_suggests_the_nearest_name_someone_holds(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given, family in (("Anna", "Pemberton"), ("Bert", "Pemberton"), ("Cora", "Hu")):
+            someone = make_professional(given_name=given, family_name=family)
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    assert suggestion(app, "Qqqq Pembertonn") == "qqqq pemberton"
+    assert suggestion(app, "Xo Pemberton Qqqq") == "hu pemberton qqqq"
 
 
 def found_total(app: Flask, query: str) -> int:
