@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -27,7 +28,7 @@ from sqlalchemy import text
 from interests.extensions import db
 from interests.models import Professional, WithholdingRequest
 from interests.search import PersonDocument, names, tiers
-from interests.search.postgres import PostgresBackend, searching
+from interests.search.postgres import PostgresBackend, schema, searching
 from interests.services import search_index
 from interests.unit_of_work import transaction
 from tests.conftest import make_app
@@ -352,6 +353,17 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
             + [("Ewan", "McDonald")] * 8
             + [("Fergus", "Macdonald")]
             + [(f"Given{chr(97 + i)}", "Commonname") for i in range(14)]
+            # Names in several equivalence groups: one key all their holders hold (Thomas), or none.
+            + [("Thomas", "Evans")] * 6
+            + [("Tom", "Jones"), ("Thom", "Yorke"), ("Tommy", "Cooper"), ("Tom", "Thomas"), ("Tomas", "Berg")]
+            + [("Ali", "Hassan")] * 5
+            + [
+                ("Alison", "Moyet"),
+                ("Allison", "Janney"),
+                ("Harry", "Kane"),
+                ("Henry", "Hall"),
+                ("Kim", "Wilde"),
+            ]
         )
         for n, (given, family) in enumerate(people):
             person = make_professional(given_name=given, family_name=family)
@@ -364,13 +376,27 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
         conn = db.session.connection().connection.driver_connection
         answered_best_first = 0
         queries = ("Mohamed", "Muhammad", "Mohammed", "Mohammad", "Mohamad", "Macdonald", "McDonald")
-        queries = (*queries, "Commonname", "Farah", "Clinic", "Mohamed Clinic")
+        queries = (
+            *queries,
+            "Commonname",
+            "Farah",
+            "Clinic",
+            "Mohamed Clinic",
+            "Thomas",
+            "Tom",
+            "Ali",
+            "Henry",
+        )
+        queries = (*queries, "Kim", "Tom Thomas", "Ali Hassan")
         for query in (*queries, "Aisha Mohamed", "Elsewhere Hospital", "Omar Elsewhere", "Givena Commonname"):
             vocabulary = searching.Vocabulary(conn)
             org_keys = [o.key for o in searching.resolve_orgs(conn, vocabulary, query)]
             words = tiers.query_name_words(names.name_words(query))
             for tier in (0, 1, 2):
                 per_word = [tiers.word_ways(vocabulary, word, tier) for word in words]
+                assert searching._scored(conn, per_word, org_keys, 10, 0).total == matching(
+                    conn, per_word, org_keys
+                )
                 for per_page in (3, 5, 10):
                     for page in range(1, 7):
                         offset = (page - 1) * per_page
@@ -394,6 +420,19 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
         assert rare is not None
         assert rare.total == 9 + 7 + 5 + 4 + 2 + 1
         assert [display["name"] for _, _, display, _ in rare.rows[:2]] == ["Rare Mohammad"] * 2
+
+
+def matching(conn: Any, per_word: list[list[tiers.Way]], org_keys: list[str]) -> int:
+    """How many people hold a term of every word's ways (any of them), or are linked."""
+    every_word = " AND ".join(["terms && %s::text[]"] * len(per_word))
+    every_term = [
+        sorted({f"{schema.FIELD_PREFIX[f]}:{t}" for terms, _ in ways for f, t in terms}) for ways in per_word
+    ]
+    (total,) = conn.execute(
+        f"SELECT count(*) FROM search_index_person WHERE ({every_word}) OR terms && %s::text[]",  # noqa: S608
+        (*every_term, org_keys),
+    ).fetchone()
+    return int(total)
 
 
 def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuilt(app: Flask) -> None:

@@ -145,7 +145,14 @@ def _covering(ways: list[Way]) -> list[str]:
     that imply another (fields.also_held: a name word, its sound-alike codes and equivalence keys).
     Fewer posting lists for the GIN index to merge, and the same people."""
     pairs = {pair for terms, _ in ways for pair in terms}
-    return sorted(schema.term(*pair) for pair in pairs if not pairs.intersection(fields.also_held(*pair)))
+    kept = {pair for pair in pairs if not pairs.intersection(fields.also_held(*pair))}
+    # Several equivalence keys, one of which all their holders hold (a word in several groups):
+    # that one alone, so a common name's holders are one term's, counted with the writes.
+    keys = frozenset(text for field, text in kept if field == "name_eq")
+    held_with = names.key_held_with(keys) if len(keys) > 1 else None
+    if held_with is not None:
+        kept = {pair for pair in kept if pair[0] != "name_eq"} | {("name_eq", held_with)}
+    return sorted(schema.term(*pair) for pair in kept)
 
 
 def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offset: int) -> _Tier | None:
@@ -223,13 +230,13 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
     params["words"] = _covering(ways)
     named = set(ranked)
     if len(ranked) < need:
-        # All of ``best`` is here. When the word has one other way, a single term every match
-        # holds (a rare spelling of a common name, and the name's equivalence key), the rest follow
-        # in three runs: the others holding that term and linked, the others holding it, then
-        # those only linked. Otherwise every match is scored.
-        if len(kept) != 2 or params["words"] != kept[1][0]:
+        # All of ``best`` is here. When the word has one other way, with a term every match holds
+        # (a rare spelling of a common name, and the name's equivalence key), the rest follow in
+        # three runs: the others holding that term and linked, the others holding it, then those
+        # only linked. Otherwise every match is scored.
+        if len(kept) != 2 or len(params["words"]) != 1 or params["words"][0] not in kept[1][0]:
             return None
-        params["key"] = kept[1][0][0]
+        params["key"] = params["words"][0]
         holding_linked = [
             pid
             for (pid,) in conn.execute(
