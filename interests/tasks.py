@@ -75,6 +75,7 @@ def deliver_outbox() -> None:
 
 def apply_search_work() -> None:
     applied = search_index.apply_pending(max_rounds=1_000_000)  # one transaction per round
+    search_index.tidy()
     if applied:
         logger.info("Search index: applied %d pending updates", applied)
 

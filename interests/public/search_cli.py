@@ -14,11 +14,19 @@ search_cli = AppGroup("search", help="The search index of published registers.")
 
 
 @search_cli.command("reindex")
-@click.option("--if-missing", is_flag=True, help="Only build the index if there is none yet.")
+@click.option(
+    "--if-missing",
+    is_flag=True,
+    help="Only build the index if there is none yet (one an older version built is brought up to date "
+    "instead, when that needs no rebuild).",
+)
 def reindex_command(if_missing: bool) -> None:
     """Rebuild the search index from the database, showing progress."""
     if if_missing and search_index.index_exists():
         click.echo("The search index exists: not rebuilt (run without --if-missing to rebuild it).")
+        return
+    if if_missing and search_index.upgrade_index():
+        click.echo("The search index, built by an older version, was brought up to date: not rebuilt.")
         return
     started = time.perf_counter()
     with click.progressbar(length=1, label="Indexing professionals", show_pos=True, file=None) as bar:
@@ -38,6 +46,7 @@ def reindex_command(if_missing: bool) -> None:
 def apply_command() -> None:
     """Apply index work recorded in the database (what the app does after each change)."""
     applied = search_index.apply_pending(max_rounds=1_000_000)
+    search_index.tidy()
     click.echo(f"Applied {applied:,} pending index updates.")
 
 

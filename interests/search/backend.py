@@ -65,5 +65,13 @@ class Backend(Protocol):
     def note_refreshed(self, day: date) -> None:
         """Remember that the whole index is current up to this UK day."""
 
+    def upgrade(self) -> bool:
+        """Add what this version reads to an index an older version built, from what it holds,
+        when that is possible without a rebuild; True if it did (in the caller's transaction)."""
+
+    def tidy(self) -> None:
+        """Periodic housekeeping, in the caller's transaction, that never makes a change wait
+        (PostgreSQL: each term's count rows summed into one; Whoosh: nothing)."""
+
     def remove(self) -> None:
         """Delete the index (tests and the health check's "missing" case)."""

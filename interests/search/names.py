@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import cache
 
 from nicknames import name_triplets
 from whoosh.lang.dmetaphone import double_metaphone
@@ -255,6 +256,35 @@ def equivalence_keys(word: str) -> list[str]:
         keys.append(mac)
         keys.extend(_GROUPS_BY_WORD.get("mac" + mac[2:], ()))
     return keys
+
+
+@cache
+def _words_of_group(key: str) -> frozenset[str]:
+    return frozenset(w for w, groups in _GROUPS_BY_WORD.items() if key in groups)
+
+
+def _words_with_keys(keys: frozenset[str]) -> set[str]:
+    """Every word whose equivalence keys include one of these (equivalence_keys, turned round)."""
+    found: set[str] = set()
+    for key in keys:
+        for word in _words_of_group(key):
+            found.add(word)
+            if word.startswith("mac") and mac_key(word):  # its Mc form has its groups too
+                found.add("mc" + word[3:])
+        if key.startswith("mc"):  # a Mac/Mc key: both spellings
+            found.update((key, "mac" + key[2:]))
+    return {word for word in found if keys.intersection(equivalence_keys(word))}
+
+
+@cache
+def key_held_with(keys: frozenset[str]) -> str | None:
+    """One of these equivalence keys that everyone holding any of them holds too (every word with
+    one of the keys has it: Thomas, Tom and Thom all have "thomas"), or None."""
+    words = _words_with_keys(keys)
+    for key in sorted(keys):
+        if all(key in equivalence_keys(word) for word in words):
+            return key
+    return None
 
 
 def sound_codes(word: str) -> list[str]:

@@ -90,6 +90,14 @@ def index_exists() -> bool:
     return _backend().exists()
 
 
+def upgrade_index() -> bool:
+    """Bring an index built by an older version up to this one's without a rebuild, when its
+    engine can (PostgreSQL: the per-term counts made from the posting table); True if done."""
+    discard()
+    with transaction():
+        return _backend().upgrade()
+
+
 # --- applying pending work ------------------------------------------------------------------------
 
 
@@ -162,6 +170,14 @@ def apply_pending(*, max_rounds: int = 20, build_up_to: int | None = None) -> in
             break
         applied += len(tasks)
     return applied
+
+
+def tidy() -> None:
+    """The engine's periodic housekeeping (PostgreSQL: the per-term counts folded), after
+    ``apply_pending`` in the every-minute job."""
+    discard()
+    with transaction():
+        _backend().tidy()
 
 
 def _apply_own_tasks() -> None:

@@ -2,7 +2,12 @@
 one common word that reads it (searching._one_word), on a real PostgreSQL:
 
 - the posting table holds exactly the terms of the people's rows after a rebuild, an added
-  professional, a rename and a withheld company (nothing no longer published lingers there);
+  professional, a rename, a withheld company and a professional with nothing published any more
+  (nothing no longer published lingers there), and the per-term counts kept with the writes are
+  exactly its number of rows per term, before and after the periodic tidy folds them;
+- two changes to holders of the same surname at once neither wait for each other nor lose a count,
+  and a name word nobody holds any more leaves the vocabulary (at once, or by the tidy);
+- an index built before the counts existed is brought up to date without a rebuild;
 - the pages of one word ranked from the best-scoring way first, and of people linked to a named
   organisation listed after those matching by name, and their totals, are exactly what scoring
   every match gives (ties in professional order).
@@ -11,20 +16,32 @@ one common word that reads it (searching._one_word), on a real PostgreSQL:
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from interests.extensions import db
 from interests.models import Professional, WithholdingRequest
-from interests.search import names, tiers
-from interests.search.postgres import searching
+from interests.search import PersonDocument, names, tiers
+from interests.search.postgres import PostgresBackend, schema, searching
 from interests.services import search_index
 from interests.unit_of_work import transaction
 from tests.conftest import make_app
-from tests.factories import make_declaration, make_engagement, make_interest, make_professional, make_provider
+from tests.factories import (
+    make_account,
+    make_declaration,
+    make_engagement,
+    make_interest,
+    make_professional,
+    make_provider,
+    sign_in,
+)
+from tests.web.declare.helpers import add, send_all
 
 
 @pytest.fixture
@@ -51,6 +68,25 @@ def postings(app: Flask) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
         return sorted((t, p) for t, p in held), sorted((t, p) for t, p in terms)
 
 
+def counts(app: Flask) -> tuple[dict[str, int], dict[str, int]]:
+    """(each term's count as the count rows sum it, each term's rows in the posting table)."""
+    with app.app_context():
+        kept = db.session.execute(
+            text("SELECT term, sum(n) FROM search_index_count GROUP BY term HAVING sum(n) <> 0")
+        ).all()
+        posted = db.session.execute(
+            text("SELECT term, count(*) FROM search_index_posting GROUP BY term")
+        ).all()
+        return {t: int(n) for t, n in kept}, {t: int(n) for t, n in posted}
+
+
+def assert_in_step(app: Flask) -> None:
+    held, expected = postings(app)
+    assert held == expected
+    kept, posted = counts(app)
+    assert kept == posted
+
+
 def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(app: Flask) -> None:
     with app.app_context():
         provider = make_provider(name="Ravenscar Clinic")
@@ -65,8 +101,8 @@ def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(ap
         db.session.commit()
         person_id, provider_id, interest_id = person.id, provider.id, version.interest_id
         search_index.rebuild()
-    held, expected = postings(app)
-    assert held == expected
+    assert_in_step(app)
+    held, _ = postings(app)
     assert ("n:oldname", person_id) in held
 
     with app.app_context(), transaction():
@@ -74,8 +110,8 @@ def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(ap
         make_engagement(newcomer, db.session.get_one(type(provider), provider_id))
         make_declaration(newcomer, db.session.get_one(type(provider), provider_id))
         search_index.schedule(professional_id=newcomer.id)
-    held, expected = postings(app)
-    assert held == expected
+    assert_in_step(app)
+    held, _ = postings(app)
     assert "n:newcomer" in {t for t, _ in held}
 
     with app.app_context():
@@ -84,8 +120,8 @@ def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(ap
         search_index.schedule(professional_id=person_id)
         db.session.commit()
         search_index.apply_pending()
-    held, expected = postings(app)
-    assert held == expected
+    assert_in_step(app)
+    held, _ = postings(app)
     assert ("n:newname", person_id) in held
     assert not [t for t, p in held if t == "n:oldname"]
 
@@ -98,15 +134,209 @@ def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(ap
         search_index.schedule(professional_id=person_id)
         db.session.commit()
         search_index.apply_pending()
-    held, expected = postings(app)
-    assert held == expected
+    assert_in_step(app)
+    held, _ = postings(app)
     assert not company_terms & {t for t, _ in held}
 
     with app.app_context():
+        # Nothing of Otherb's published any more: the engagement ended over 6 months ago.
+        (gone_id,) = db.session.execute(text("SELECT id FROM professional WHERE given_name = 'Otherb'")).one()
+        db.session.execute(
+            text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
+            {
+                "start": date.today() - timedelta(days=800),
+                "end": date.today() - timedelta(days=400),
+                "id": gone_id,
+            },
+        )
+        search_index.schedule(professional_id=gone_id)
+        db.session.commit()
+        search_index.apply_pending()
+    assert_in_step(app)
+    held, _ = postings(app)
+    assert gone_id not in {p for _, p in held}
+    assert "otherb" not in vocabulary(app)  # its last holder gone: taken out at once
+    assert "postingson" in vocabulary(app)
+
+    with app.app_context():
+        rows_before = db.session.execute(text("SELECT count(*) FROM search_index_count")).scalar_one()
+        search_index.tidy()
+        rows, terms = db.session.execute(
+            text("SELECT count(*), count(DISTINCT term) FROM search_index_count")
+        ).one()
+    assert_in_step(app)
+    assert rows == terms < rows_before  # one row per term once folded, the same counts
+
+    with app.app_context():
         search_index.rebuild()
-    held, expected = postings(app)
-    assert held == expected
-    assert len({p for _, p in held}) == 7
+    assert_in_step(app)
+    held, _ = postings(app)
+    assert len({p for _, p in held}) == 6
+
+
+def vocabulary(app: Flask) -> set[str]:
+    with app.app_context():
+        return set(db.session.scalars(text("SELECT word FROM search_index_word WHERE field = 'name'")))
+
+
+def test_a_declaration_sent_from_the_page_keeps_the_counts_in_step(app: Flask) -> None:
+    with app.app_context():
+        account = make_account("professional", email="ada.quill@example.org")
+        provider = make_provider(name="Fenwick General Hospital")
+        make_engagement(account.professional, provider)
+        for i in range(3):
+            other = make_professional(given_name=f"Bea{chr(97 + i)}", family_name="Tester")
+            make_engagement(other, provider)
+            make_declaration(other, provider)
+        db.session.commit()
+        provider_id = provider.id
+        search_index.rebuild()
+    before, _ = counts(app)
+    client = app.test_client()
+    assert sign_in(client, "ada.quill@example.org").status_code == 302
+    add(client, other_party="Quillfeather Devices Ltd")
+    assert send_all(client, {"providers": [provider_id]}).status_code == 302
+    assert_in_step(app)
+    after, _ = counts(app)
+    company = "c:" + names.company_key("Quillfeather Devices Ltd")
+    assert (before.get(company, 0), after[company]) == (0, 1)
+    assert after[f"p:{provider_id}"] == before[f"p:{provider_id}"] + 1
+
+
+def person(pid: int, given: str, family: str) -> PersonDocument:
+    return PersonDocument(
+        professional_id=pid,
+        given_name=given,
+        family_name=family,
+        other_names=(),
+        regulator="GMC",
+        registration_number=str(7_500_000 + pid),
+        provider_ids=(),
+        companies=(),
+    )
+
+
+def test_two_changes_to_holders_of_one_surname_neither_wait_nor_lose_a_count(
+    app: Flask, postgres_url: str
+) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given in ("Anna", "Bert", "Cora"):
+            someone = make_professional(given_name=given, family_name="Sharedname")
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+        ids = dict(db.session.execute(text("SELECT given_name, id FROM professional")).all())
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    # Each change: one holder of the surname added, one renamed, one taken out (people in
+    # different lock buckets). The second must not wait for the first (lock_timeout would raise).
+    first_changes = {9001: person(9001, "Dora", "Sharedname"), ids["Anna"]: None}
+    second_changes = {
+        9002: person(9002, "Emil", "Sharedname"),
+        ids["Bert"]: person(ids["Bert"], "Bert", "Othername"),
+    }
+    with psycopg.connect(url) as first, psycopg.connect(url) as second:
+        second.execute("SET lock_timeout = '3s'")
+        with PostgresBackend(lambda: first).writing() as index:
+            index.reserve(first_changes)
+            index.put_people(first_changes)
+        with PostgresBackend(lambda: second).writing() as index:
+            index.reserve(second_changes)
+            index.put_people(second_changes)
+        second.commit()
+        first.commit()
+    assert_in_step(app)
+    kept, _ = counts(app)
+    assert kept["n:sharedname"] == 3  # Cora, Dora, Emil
+    assert {"dora", "emil", "othername", "sharedname"} <= vocabulary(app)
+    assert "anna" not in vocabulary(app)
+    assert found_total(app, "Sharedname") == 3
+
+
+def test_a_word_whose_last_two_holders_go_at_once_leaves_the_vocabulary_by_the_tidy(
+    app: Flask, postgres_url: str
+) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given in ("Anna", "Bert"):
+            someone = make_professional(given_name=given, family_name="Vanishingname")
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+        ids = list(db.session.scalars(text("SELECT id FROM professional ORDER BY id")))
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as first, psycopg.connect(url) as second:
+        second.execute("SET lock_timeout = '3s'")
+        # Each sees the other's holder (not yet taken out): neither takes the word out.
+        for conn, pid in ((first, ids[0]), (second, ids[1])):
+            with PostgresBackend(lambda conn=conn: conn).writing() as index:
+                index.reserve([pid])
+                index.put_people({pid: None})
+        second.commit()
+        first.commit()
+    assert_in_step(app)
+    assert found_total(app, "Vanishingname") == 0
+    assert "vanishingname" in vocabulary(app)  # left there by both...
+    assert suggestion(app, "Vanishingnam") is None  # ...where nothing reads it
+    assert suggestion(app, "Vanishingnme Sharedname") is None
+    with app.app_context():
+        search_index.tidy()
+    assert "vanishingname" not in vocabulary(app)
+    assert_in_step(app)
+
+
+def suggestion(app: Flask, query: str) -> str | None:
+    body = app.test_client().get("/api/v1/search", query_string={"q": query}).get_json()
+    assert body["total"] == 0
+    return body["suggestion"]
+
+
+def test_a_search_finding_nothing_suggests_the_nearest_name_someone_holds(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given, family in (("Anna", "Pemberton"), ("Bert", "Pemberton"), ("Cora", "Hu")):
+            someone = make_professional(given_name=given, family_name=family)
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    assert suggestion(app, "Qqqq Pembertonn") == "qqqq pemberton"
+    assert suggestion(app, "Xo Pemberton Qqqq") == "hu pemberton qqqq"
+
+
+def found_total(app: Flask, query: str) -> int:
+    body = app.test_client().get("/api/v1/search", query_string={"q": query}).get_json()
+    return int(body["total"])
+
+
+def test_an_index_built_before_the_counts_is_brought_up_to_date_without_a_rebuild(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given in ("Anna", "Bert"):
+            someone = make_professional(given_name=given, family_name="Upgradeson")
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+        db.session.execute(text("DROP TABLE search_index_count"))  # as an older version left it
+        # A row only the index holds: a rebuild would drop it, an upgrade keeps it.
+        db.session.execute(
+            text("INSERT INTO search_index_posting (term, professional_id) VALUES ('n:upgradeson', 99999)")
+        )
+        db.session.commit()
+        assert not search_index.index_exists()
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--if-missing"])
+    assert result.exit_code == 0, result.output
+    assert "not rebuilt" in result.output
+    with app.app_context():
+        assert search_index.index_exists()
+    kept, posted = counts(app)
+    assert kept == posted
+    assert kept["n:upgradeson"] == 3
+    result = app.test_cli_runner().invoke(args=["search", "reindex", "--if-missing"])
+    assert "The search index exists" in result.output
 
 
 def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask) -> None:
@@ -123,6 +353,17 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
             + [("Ewan", "McDonald")] * 8
             + [("Fergus", "Macdonald")]
             + [(f"Given{chr(97 + i)}", "Commonname") for i in range(14)]
+            # Names in several equivalence groups: one key all their holders hold (Thomas), or none.
+            + [("Thomas", "Evans")] * 6
+            + [("Tom", "Jones"), ("Thom", "Yorke"), ("Tommy", "Cooper"), ("Tom", "Thomas"), ("Tomas", "Berg")]
+            + [("Ali", "Hassan")] * 5
+            + [
+                ("Alison", "Moyet"),
+                ("Allison", "Janney"),
+                ("Harry", "Kane"),
+                ("Henry", "Hall"),
+                ("Kim", "Wilde"),
+            ]
         )
         for n, (given, family) in enumerate(people):
             person = make_professional(given_name=given, family_name=family)
@@ -135,13 +376,27 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
         conn = db.session.connection().connection.driver_connection
         answered_best_first = 0
         queries = ("Mohamed", "Muhammad", "Mohammed", "Mohammad", "Mohamad", "Macdonald", "McDonald")
-        queries = (*queries, "Commonname", "Farah", "Clinic", "Mohamed Clinic")
+        queries = (
+            *queries,
+            "Commonname",
+            "Farah",
+            "Clinic",
+            "Mohamed Clinic",
+            "Thomas",
+            "Tom",
+            "Ali",
+            "Henry",
+        )
+        queries = (*queries, "Kim", "Tom Thomas", "Ali Hassan")
         for query in (*queries, "Aisha Mohamed", "Elsewhere Hospital", "Omar Elsewhere", "Givena Commonname"):
             vocabulary = searching.Vocabulary(conn)
             org_keys = [o.key for o in searching.resolve_orgs(conn, vocabulary, query)]
             words = tiers.query_name_words(names.name_words(query))
             for tier in (0, 1, 2):
                 per_word = [tiers.word_ways(vocabulary, word, tier) for word in words]
+                assert searching._scored(conn, per_word, org_keys, 10, 0).total == matching(
+                    conn, per_word, org_keys
+                )
                 for per_page in (3, 5, 10):
                     for page in range(1, 7):
                         offset = (page - 1) * per_page
@@ -165,6 +420,19 @@ def test_one_word_ranked_best_first_is_what_scoring_every_match_gives(app: Flask
         assert rare is not None
         assert rare.total == 9 + 7 + 5 + 4 + 2 + 1
         assert [display["name"] for _, _, display, _ in rare.rows[:2]] == ["Rare Mohammad"] * 2
+
+
+def matching(conn: Any, per_word: list[list[tiers.Way]], org_keys: list[str]) -> int:
+    """How many people hold a term of every word's ways (any of them), or are linked."""
+    every_word = " AND ".join(["terms && %s::text[]"] * len(per_word))
+    every_term = [
+        sorted({f"{schema.FIELD_PREFIX[f]}:{t}" for terms, _ in ways for f, t in terms}) for ways in per_word
+    ]
+    (total,) = conn.execute(
+        f"SELECT count(*) FROM search_index_person WHERE ({every_word}) OR terms && %s::text[]",  # noqa: S608
+        (*every_term, org_keys),
+    ).fetchone()
+    return int(total)
 
 
 def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuilt(app: Flask) -> None:

@@ -17,7 +17,7 @@ from interests.search import fields
 from interests.search.documents import Found, Hit, PersonDocument
 from interests.search.postgres import schema
 from interests.search.postgres.searching import search
-from interests.search.postgres.writer import Writer
+from interests.search.postgres.writer import Writer, prune_unheld_names
 
 
 class PostgresBackend:
@@ -59,6 +59,14 @@ class PostgresBackend:
 
     def note_refreshed(self, day: date) -> None:
         self.conn.execute("UPDATE search_index_state SET refreshed_on = %s", (day,))
+
+    def upgrade(self) -> bool:
+        return schema.upgrade(self.conn) and self.exists()
+
+    def tidy(self) -> None:
+        if self.exists():
+            schema.fold_counts(self.conn)
+            prune_unheld_names(self.conn)
 
     def remove(self) -> None:
         schema.drop(self.conn)

@@ -12,11 +12,17 @@
   index-only scans that never touch the wide rows (searching.py, ``_one_word``). Written with
   ``search_index_person``, in the same statements' transaction: it always holds exactly the
   unnested terms of every row there (``posted_terms``).
+- ``search_index_count``: how many people hold each term of the posting table, as rows of
+  ``(term, n)`` summed on read (``count_of``): a change inserts one row per term it adds or takes
+  away (+k or -k), never updating a shared row, so two changes to holders of the same common name
+  never wait for each other; the periodic ``fold_counts`` sums each term's rows into one. A
+  common surname's total is then a few index entries, not 100,000 of them.
 - ``search_index_org``: providers and companies (``p:<id>``, ``c:<key>``) and their name words.
 - ``search_index_word``: the distinct words of names (``name``) and of organisations (``words``),
   for one or two typing mistakes (``levenshtein_less_equal`` over the words of the same first
-  letter and about the same length) and prefixes. Words are added, never removed, except by a
-  rebuild or a refresh's pruning; a word nobody holds any more matches nobody.
+  letter and about the same length) and prefixes. A word nobody holds any more is taken out by
+  the change that took it from its last holder or, when two changes took it from its last two
+  holders at once, by the next tidy (writer.py); until then it matches nobody.
 - ``search_index_state``: the UK day up to which the whole index was made current; its one row
   also says the index has been built.
 
@@ -38,11 +44,19 @@ FIELD_PREFIX = {"name": "n", "name_dm": "d", "name_eq": "e", "reg": "r", "provid
 TABLES = (
     "search_index_person",
     "search_index_posting",
+    "search_index_count",
     "search_index_org",
     "search_index_word",
     "search_index_state",
 )
 BUILD_SCHEMA = "search_index_build"
+
+# Several rows per term (``n`` may be negative): no key, summed on read.
+_CREATE_COUNTS = """CREATE TABLE search_index_count (
+    term text COLLATE "C" NOT NULL,
+    n integer NOT NULL
+)"""
+_INDEX_COUNTS = "CREATE INDEX search_index_count_term ON search_index_count (term) INCLUDE (n)"
 
 _CREATE_TABLES = (
     """CREATE TABLE search_index_person (
@@ -55,6 +69,7 @@ _CREATE_TABLES = (
         term text COLLATE "C" NOT NULL,
         professional_id integer NOT NULL
     )""",
+    _CREATE_COUNTS,
     """CREATE TABLE search_index_org (
         key text PRIMARY KEY,
         kind text NOT NULL,
@@ -78,6 +93,7 @@ _CREATE_INDEXES = (
     # fastupdate off: a change is searchable at once, with no pending list for every query to scan.
     "CREATE INDEX search_index_person_terms ON search_index_person USING gin (terms) WITH (fastupdate = off)",
     "ALTER TABLE search_index_posting ADD PRIMARY KEY (term, professional_id)",
+    _INDEX_COUNTS,
     "CREATE INDEX search_index_org_words ON search_index_org USING gin (words) WITH (fastupdate = off)",
     "CREATE INDEX search_index_word_shape ON search_index_word (field, left(word, 1), length(word))",
 )
@@ -103,6 +119,56 @@ _FILL_POSTINGS = (
     "SELECT t, professional_id FROM search_index_person, unnest(terms) AS t "
     "WHERE left(t, 2) <> 'r:' ORDER BY 1, 2"
 )
+
+
+# Counts each term's holders in the posting table (a rebuild's, or an older index's: ``upgrade``).
+_FILL_COUNTS = (
+    "INSERT INTO search_index_count (term, n) SELECT term, count(*) FROM search_index_posting GROUP BY 1"
+)
+
+
+def count_of(conn: Any, terms: list[str]) -> int:
+    """How many (term, professional) pairs of the posting table hold one of these terms: the
+    number of holders of one term, or of several no professional holds two of."""
+    row = conn.execute(
+        "SELECT coalesce(sum(n), 0) FROM search_index_count WHERE term = ANY(%s::text[])", (terms,)
+    ).fetchone()
+    return int(row[0])
+
+
+def fold_counts(conn: Any) -> None:
+    """Sum each term's count rows into one (and drop the terms nobody holds). Rows a change inserts
+    meanwhile are not seen, and stay for the next fold; two folds at once delete each row once (the
+    second waits for the first's row locks, then skips what it deleted). Changes never wait for
+    it: they only insert."""
+    conn.execute(
+        "WITH gone AS ("
+        "  DELETE FROM search_index_count WHERE term IN ("
+        "    SELECT term FROM search_index_count GROUP BY term HAVING count(*) > 1 OR sum(n) = 0"
+        "  ) RETURNING term, n"
+        ") INSERT INTO search_index_count (term, n) "
+        "SELECT term, sum(n) FROM gone GROUP BY term HAVING sum(n) <> 0"
+    )
+
+
+def upgrade(conn: Any) -> bool:
+    """Make the tables this version reads that an index built by an older one lacks, from the ones
+    it has (the counts, from the posting table), instead of a rebuild. True if it made any. The
+    posting table is locked against changes meanwhile (searches go on)."""
+    present = [
+        t
+        for (t,) in conn.execute(
+            "SELECT t FROM unnest(%s::text[]) AS t WHERE to_regclass(t) IS NOT NULL", (list(TABLES),)
+        )
+    ]
+    if "search_index_count" in present or set(TABLES) - set(present) != {"search_index_count"}:
+        return False
+    conn.execute("LOCK TABLE search_index_posting IN SHARE MODE")
+    conn.execute(_CREATE_COUNTS)
+    conn.execute(_FILL_COUNTS)
+    conn.execute(_INDEX_COUNTS)
+    conn.execute("ANALYZE search_index_count")
+    return True
 
 
 def exists(conn: Any) -> bool:
@@ -134,6 +200,7 @@ def swap_in(conn: Any) -> None:
     """Index the built tables, then replace the current ones with them (in the caller's
     transaction: other sessions see the old tables until it commits)."""
     conn.execute(_FILL_POSTINGS)
+    conn.execute(_FILL_COUNTS)
     for statement in _CREATE_INDEXES:
         conn.execute(statement)
     for table in TABLES:

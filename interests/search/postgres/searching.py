@@ -140,6 +140,21 @@ def _shown(conn: Any, ids: list[int]) -> dict[int, tuple[Any, list[str]]]:
     }
 
 
+def _covering(ways: list[Way]) -> list[str]:
+    """The terms of a word's ways that everyone matching it holds one of: all of them but those
+    that imply another (fields.also_held: a name word, its sound-alike codes and equivalence keys).
+    Fewer posting lists for the GIN index to merge, and the same people."""
+    pairs = {pair for terms, _ in ways for pair in terms}
+    kept = {pair for pair in pairs if not pairs.intersection(fields.also_held(*pair))}
+    # Several equivalence keys, one of which all their holders hold (a word in several groups):
+    # that one alone, so a common name's holders are one term's, counted with the writes.
+    keys = frozenset(text for field, text in kept if field == "name_eq")
+    held_with = names.key_held_with(keys) if len(keys) > 1 else None
+    if held_with is not None:
+        kept = {pair for pair in kept if pair[0] != "name_eq"} | {("name_eq", held_with)}
+    return sorted(schema.term(*pair) for pair in kept)
+
+
 def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offset: int) -> _Tier | None:
     """One query word, ranked from the best-scoring way first, from the posting table alone.
 
@@ -176,24 +191,29 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
         ]
         return sql.SQL(" AND ").join(tests or [sql.SQL("TRUE")])
 
-    # Everyone linked to a named organisation (a few providers' or companies' people): their ids
-    # are passed back in, so each test against them is one index lookup per person.
-    params["linked"] = [
-        pid
-        for (pid,) in conn.execute(
-            "SELECT DISTINCT professional_id FROM search_index_posting WHERE term = ANY(%(orgs)s::text[])",
+    # The people linked to a named organisation (a few providers' or companies' people, about 2,000
+    # for a surname that names 20 practices) who also hold some of the word's terms are found in
+    # the GIN index, which intersects the short lists of the organisations with the long ones of
+    # the word by skipping through the latter (about 1 ms; looking each linked person up in the
+    # posting table, or filtering the word's holders by them, took 15-50 ms at 2,000,000).
+    linked = 0
+    if org_keys:
+        (linked,) = conn.execute(
+            "SELECT count(DISTINCT professional_id) FROM search_index_posting "
+            "WHERE term = ANY(%(orgs)s::text[])",
             params,
-        )
-    ]
+        ).fetchone()
     need = offset + limit
     linked_best: list[int] = []
-    if params["linked"]:
+    if linked:
         params["n"] = need
+        every = sql.SQL(" AND ").join(
+            sql.SQL("terms && {way}::text[]").format(way=sql.Placeholder(f"w{j}")) for j in range(len(kept))
+        )
         statement = sql.SQL(
-            "SELECT d.professional_id FROM search_index_posting AS d "
-            "WHERE d.term = %(driver)s AND d.professional_id = ANY(%(linked)s::int[]) AND {probes} "
+            "SELECT professional_id FROM search_index_person WHERE terms && %(orgs)s::text[] AND {every} "
             "ORDER BY 1 LIMIT %(n)s"
-        ).format(probes=every_way("d", range(1, len(kept))))
+        ).format(every=every)
         linked_best = [pid for (pid,) in conn.execute(statement, params)]
     ranked = linked_best
     if len(ranked) < need:
@@ -207,24 +227,21 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
         ranked = ranked + [pid for (pid,) in conn.execute(statement, params) if pid not in seen]
     # Everyone matching the word holds one of these terms (the others imply one of them:
     # fields.also_held).
-    pairs = {pair for terms, _ in ways for pair in terms}
-    params["words"] = sorted(
-        schema.term(*pair) for pair in pairs if not pairs.intersection(fields.also_held(*pair))
-    )
+    params["words"] = _covering(ways)
     named = set(ranked)
     if len(ranked) < need:
-        # All of ``best`` is here. When the word has one other way, a single term every match
-        # holds (a rare spelling of a common name, and the name's equivalence key), the rest follow
-        # in three runs: the others holding that term and linked, the others holding it, then
-        # those only linked. Otherwise every match is scored.
-        if len(kept) != 2 or params["words"] != kept[1][0]:
+        # All of ``best`` is here. When the word has one other way, with a term every match holds
+        # (a rare spelling of a common name, and the name's equivalence key), the rest follow in
+        # three runs: the others holding that term and linked, the others holding it, then those
+        # only linked. Otherwise every match is scored.
+        if len(kept) != 2 or len(params["words"]) != 1 or params["words"][0] not in kept[1][0]:
             return None
-        params["key"] = kept[1][0][0]
+        params["key"] = params["words"][0]
         holding_linked = [
             pid
             for (pid,) in conn.execute(
-                "SELECT professional_id FROM search_index_posting "
-                "WHERE term = %(key)s AND professional_id = ANY(%(linked)s::int[]) ORDER BY 1",
+                "SELECT professional_id FROM search_index_person "
+                "WHERE terms && %(orgs)s::text[] AND terms @> ARRAY[%(key)s::text] ORDER BY 1",
                 params,
             )
         ]
@@ -243,24 +260,30 @@ def _one_word(conn: Any, ways: list[Way], org_keys: list[str], limit: int, offse
                 if pid not in skip
             ]
         named = set(ranked)
-        if len(ranked) < need:
-            ranked = ranked + sorted(set(params["linked"]) - set(holding_linked))
-    # The total: everyone holding one of those terms, and everyone linked to a named organisation
-    # who does not.
-    holders = (
-        "SELECT count(*) FROM search_index_posting WHERE term = (%(words)s::text[])[1]"
-        if len(params["words"]) == 1
-        else "SELECT count(DISTINCT professional_id) FROM search_index_posting "
-        "WHERE term = ANY(%(words)s::text[])"
-    )
-    by_name, linked_too = conn.execute(
-        sql.SQL(
-            "SELECT ({holders}), (SELECT count(DISTINCT professional_id) FROM search_index_posting "
-            "WHERE term = ANY(%(words)s::text[]) AND professional_id = ANY(%(linked)s::int[]))"
-        ).format(holders=sql.SQL(holders)),
-        params,
-    ).fetchone()
-    linked = len(params["linked"])
+        if len(ranked) < need and linked:
+            everyone_linked = conn.execute(
+                "SELECT DISTINCT professional_id FROM search_index_posting "
+                "WHERE term = ANY(%(orgs)s::text[])",
+                params,
+            ).fetchall()
+            ranked = ranked + sorted({pid for (pid,) in everyone_linked} - set(holding_linked))
+    # The total: everyone holding one of those terms (one term's holders are counted with the
+    # writes: schema.count_of), and everyone linked to a named organisation who does not.
+    if len(params["words"]) == 1:
+        by_name = schema.count_of(conn, params["words"])
+    else:
+        (by_name,) = conn.execute(
+            "SELECT count(DISTINCT professional_id) FROM search_index_posting "
+            "WHERE term = ANY(%(words)s::text[])",
+            params,
+        ).fetchone()
+    linked_too = 0
+    if linked:
+        (linked_too,) = conn.execute(
+            "SELECT count(*) FROM search_index_person "
+            "WHERE terms && %(orgs)s::text[] AND terms && %(words)s::text[]",
+            params,
+        ).fetchone()
     linked_only = linked - int(linked_too)
     page = ranked[offset:need]
     shown = _shown(conn, page)
@@ -286,7 +309,7 @@ def _scored(
     every_word: list[str] = []
     scores: list[str] = []
     for i, ways in enumerate(per_word):
-        params[f"w{i}"] = sorted({schema.term(f, t) for terms, _ in ways for f, t in terms})
+        params[f"w{i}"] = _covering(ways)
         every_word.append(f"terms && %(w{i})s::text[]")
         for j, (terms, weight) in enumerate(ways):
             if terms:
@@ -304,7 +327,7 @@ def _scored(
                    (CASE WHEN by_name THEN {name_score} ELSE 0 END)
                    + (CASE WHEN linked THEN %(w_org)s ELSE 0 END) AS score
             FROM (
-                SELECT professional_id, terms, ({by_name}) AS by_name, ({linked}) AS linked
+                SELECT professional_id, terms, ({by_name_here}) AS by_name, ({linked}) AS linked
                 FROM search_index_person WHERE ({by_name}) OR ({linked_too})
             ) AS m
         ),
@@ -325,6 +348,8 @@ def _scored(
         by_name=sql.SQL(by_name),
         linked=sql.SQL(linked),
         linked_too=sql.SQL("FALSE" if by_name_only else linked),
+        # Only the people matching by name are read unless the linked are too: not tested again.
+        by_name_here=sql.SQL("TRUE" if by_name_only or not org_keys else by_name),
         name_score=sql.SQL(name_score),
     )
     rows = conn.execute(statement, params).fetchall()
@@ -419,7 +444,9 @@ def search(conn: Any, query: str, page: int, per_page: int) -> Found:
 
 def suggest(conn: Any, query: str) -> str | None:
     """ "Did you mean": the closest word someone still holds, for each query word, only when nothing
-    was found."""
+    was found. Whether a name word is held is one probe of the posting table's B-tree, which stops
+    at the first holder (the GIN index collects every holder first: a short word's hundreds of
+    near words took seconds at 2,000,000 people)."""
     changed = False
     suggested: list[str] = []
     for word in names.name_words(query):
@@ -430,7 +457,7 @@ def suggest(conn: Any, query: str) -> str | None:
               AND levenshtein_less_equal(w.word, %(word)s, 2) <= 2
               AND (
                 (w.field = 'name' AND EXISTS (
-                    SELECT 1 FROM search_index_person AS p WHERE p.terms @> ARRAY['n:' || w.word]))
+                    SELECT 1 FROM search_index_posting AS p WHERE p.term = 'n:' || w.word))
                 OR (w.field = 'words' AND EXISTS (
                     SELECT 1 FROM search_index_org AS o WHERE o.words @> ARRAY[w.word::text]))
               )

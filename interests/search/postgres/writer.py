@@ -12,12 +12,14 @@ documents only after that: under READ COMMITTED, a statement that starts after t
 sees everything the previous holder committed. While a rebuild runs (it builds new tables and
 swaps them in), a change is not written into the old tables, where it would be lost: ``reserve``
 raises ``IndexBusy`` and the change's recorded work is applied after the rebuild. Words and
-company keys are locked the same way
-while they are added or removed (a word or company nobody holds any more is taken out: a name or
-company that is no longer published leaves no trace). Locks are taken in one order: buckets,
+company keys are locked too: exclusively by a change that may take one out (a word or company
+nobody holds any more is taken out: a name or company that is no longer published leaves no trace),
+shared by those adding or keeping one, which never wait for each other. Locks are taken in one order: buckets,
 then words, then companies, each ascending. The posting table (schema.py) changes with the people's
 rows, under their bucket locks: the (term, professional) pairs a change takes away are deleted and
-the new ones inserted; a rebuild fills it from the built people's rows before swapping it in.
+the new ones inserted, and a count row per term added or taken out (``search_index_count``: only
+inserted, so changes to holders of the same name never wait for each other over it); a rebuild
+fills both from the built people's rows before swapping them in.
 """
 
 from __future__ import annotations
@@ -44,12 +46,17 @@ WORD_LOCK = 0x5EA3
 REBUILD_LOCK = 0x5EA4
 
 
-def _lock(conn: Any, lock_class: int, keys: Iterable[int]) -> None:
-    ordered = sorted(set(keys))
+def _lock(conn: Any, lock_class: int, keys: Iterable[int], shared: Iterable[int] = ()) -> None:
+    """Take these locks, in ascending order of key: ``keys`` exclusively, ``shared`` (unless also
+    in ``keys``) shared, so holders of the same shared key never wait for each other."""
+    exclusive = sorted(set(keys))
+    ordered = sorted(set(exclusive).union(shared))
     if ordered:
         conn.execute(
-            "SELECT pg_advisory_xact_lock(%s, k) FROM (SELECT unnest(%s::int[]) AS k ORDER BY 1) AS keys",
-            (lock_class, ordered),
+            "SELECT CASE WHEN k = ANY(%(exclusive)s::int[]) THEN pg_advisory_xact_lock(%(class)s, k)::text "
+            "ELSE pg_advisory_xact_lock_shared(%(class)s, k)::text END "
+            "FROM (SELECT unnest(%(keys)s::int[]) AS k ORDER BY 1) AS keys",
+            {"class": lock_class, "exclusive": exclusive, "keys": ordered},
         )
 
 
@@ -189,17 +196,26 @@ class Writer:
             )
             for w in org_words
         }
+        # A word (or company) is locked exclusively where it may be taken out (that nobody holds it
+        # any more must be seen by a statement after every adder committed), and shared where it is
+        # added or kept: changes to holders of one name never wait for each other. A name word
+        # others still hold (its count, this change's included) is not a candidate: taking a common
+        # name from one of its holders locks nothing exclusively either.
+        unheld_words = _unheld_names(self.conn, old_words - words)
         _lock(
             self.conn,
             WORD_LOCK,
-            [_lock_key("name:" + w) for w in words | old_words]
-            + [_lock_key("words:" + w) for row in new for w in row[4]]
+            [_lock_key("name:" + w) for w in unheld_words]
             + [_lock_key("words:" + w) for w in gone_org_words],
+            shared=[_lock_key("name:" + w) for w in words]
+            + [_lock_key("words:" + w) for row in new for w in row[4]],
         )
         _add_words(self.conn, "name", words)
-        _prune_words(self.conn, "name", old_words - words)
+        _prune_words(self.conn, "name", unheld_words)
         # Companies: add the new, remove those nobody publishes any more.
-        _lock(self.conn, COMPANY_LOCK, (_lock_key(k) for k in old_keys | set(labels)))
+        _lock(
+            self.conn, COMPANY_LOCK, (_lock_key(k) for k in maybe_gone), shared=(_lock_key(k) for k in labels)
+        )
         if new:
             self.conn.cursor().executemany(
                 "INSERT INTO search_index_org (key, kind, label, slug, words) VALUES (%s, %s, %s, %s, %s) "
@@ -219,22 +235,66 @@ class Writer:
 def _change_postings(conn: Any, before: Mapping[int, list[str]], after: Mapping[int, list[str]]) -> None:
     """Make the posting table hold what ``search_index_person`` now holds for these people: the
     pairs no longer held taken out, the new ones put in (the people are reserved: no other writer
-    touches their rows)."""
+    touches their rows), and each term's count changed by the rows it lost or gained (new count
+    rows only: a writer never waits for another to change a count; schema.py)."""
     old = {(t, pid) for pid, terms in before.items() for t in terms}
     new = {(t, pid) for pid, terms in after.items() for t in terms}
     gone, added = sorted(old - new), sorted(new - old)
     if gone:
         conn.execute(
-            "DELETE FROM search_index_posting WHERE (term, professional_id) IN "
-            "(SELECT * FROM unnest(%s::text[], %s::int[]))",
+            "WITH gone AS (DELETE FROM search_index_posting WHERE (term, professional_id) IN "
+            "(SELECT * FROM unnest(%s::text[], %s::int[])) RETURNING term) "
+            "INSERT INTO search_index_count (term, n) SELECT term, -count(*) FROM gone GROUP BY 1",
             ([t for t, _ in gone], [pid for _, pid in gone]),
         )
     if added:
         conn.execute(
-            "INSERT INTO search_index_posting (term, professional_id) "
-            "SELECT * FROM unnest(%s::text[], %s::int[]) ON CONFLICT DO NOTHING",
+            "WITH added AS (INSERT INTO search_index_posting (term, professional_id) "
+            "SELECT * FROM unnest(%s::text[], %s::int[]) ON CONFLICT DO NOTHING RETURNING term) "
+            "INSERT INTO search_index_count (term, n) SELECT term, count(*) FROM added GROUP BY 1",
             ([t for t, _ in added], [pid for _, pid in added]),
         )
+
+
+def _unheld_names(conn: Any, words: Iterable[str]) -> list[str]:
+    """Of these name words, those no committed count (nor this transaction's) says anyone holds.
+    Two changes taking a word from its last two holders at once may each see the other's holder and
+    keep it: ``prune_unheld_names`` (the periodic tidy) takes such a word out."""
+    ordered = sorted(set(words))
+    if not ordered:
+        return []
+    held = {
+        term[2:]
+        for (term,) in conn.execute(
+            "SELECT term FROM search_index_count WHERE term = ANY(%s::text[]) "
+            "GROUP BY term HAVING sum(n) > 0",
+            ([schema.term("name", w) for w in ordered],),
+        )
+    }
+    return [w for w in ordered if w not in held]
+
+
+def prune_unheld_names(conn: Any) -> list[str]:
+    """The periodic tidy's part (after ``schema.fold_counts``): take out of the vocabulary the name
+    words nobody holds any more that a change left there (``_unheld_names``). A word a change is
+    adding or keeping right now (its lock held shared) is left for the next tidy: this never waits."""
+    candidates = [
+        word
+        for (word,) in conn.execute(
+            "SELECT w.word FROM search_index_word AS w WHERE w.field = 'name' AND NOT EXISTS ("
+            "SELECT 1 FROM search_index_count AS c WHERE c.term = 'n:' || w.word AND c.n <> 0)"
+        )
+    ]
+    locked = [
+        word
+        for word in sorted(candidates, key=lambda w: _lock_key("name:" + w))
+        if conn.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)", (WORD_LOCK, _lock_key("name:" + word))
+        ).fetchone()[0]
+    ]
+    # A statement after the locks: it sees every holder a change committed before them.
+    _prune_words(conn, "name", locked)
+    return locked
 
 
 # Who still holds a word of each field of the vocabulary (fixed SQL, chosen by the field).

@@ -59,6 +59,12 @@ class WhooshBackend:
         except (OSError, ValueError):
             return None
 
+    def upgrade(self) -> bool:
+        return False
+
+    def tidy(self) -> None:
+        pass
+
     def note_refreshed(self, day: date) -> None:
         path = Path(self.directory) / _REFRESHED_ON_FILE
         temporary = path.with_suffix(".tmp")
