@@ -71,14 +71,6 @@ def upgrade():
             name="fk_counted_engagement_engagement_id_engagement",
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["professional_id"],
-            ["professional.id"],
-            name="fk_counted_engagement_professional_id_professional",
-        ),
-        sa.ForeignKeyConstraint(
-            ["provider_id"], ["provider.id"], name="fk_counted_engagement_provider_id_provider"
-        ),
         sa.PrimaryKeyConstraint(
             "provider_id", "professional_id", "counts_from", name="pk_counted_engagement"
         ),
