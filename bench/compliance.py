@@ -47,7 +47,7 @@ from sqlalchemy import create_engine, func, select, text, update  # noqa: E402
 from interests import create_app  # noqa: E402
 from interests.config import _normalise_database_url  # noqa: E402
 from interests.extensions import db  # noqa: E402
-from interests.models import rebuild_latest  # noqa: E402
+from interests.models import rebuild_counted, rebuild_latest  # noqa: E402
 from interests.rules.vocabulary import PROVIDER_KINDS, REGIONS  # noqa: E402
 
 TODAY = date(2026, 6, 1)  # fixed, so every run generates the same data
@@ -264,7 +264,8 @@ def write(
     """Bulk-load (table, row) pairs, parents first (providers, then professionals, then the rest),
     and return how many rows of each table. `finish(connection)` adds what else the bench needs, in
     the transaction that then catches PostgreSQL's sequences up, works out the latest declarations
-    (the session keeps them in the app; a bulk load goes around it) and runs ANALYZE."""
+    and the engagement that counts (the session keeps them in the app; a bulk load goes around it)
+    and runs ANALYZE."""
     postgres = url.startswith("postgresql")
     engine = create_engine(url)
     counts: dict[str, int] = {}
@@ -297,6 +298,7 @@ def write(
                     )
                 )
         rebuild_latest(conn)
+        rebuild_counted(conn)
         conn.execute(text("ANALYZE"))
     engine.dispose()
     return counts
@@ -543,7 +545,8 @@ def create_schema(url: str, workdir: str) -> None:
 
 def catch_up(url: str, workdir: str) -> None:
     """A database kept from a run of older code: add the tables it lacks, and work out the latest
-    declarations if it has none (a kept database then times this code on the same rows)."""
+    declarations and the engagement that counts if it has none of them (a kept database then times
+    this code on the same rows)."""
     create_schema(url, workdir)  # create_all: only the tables missing
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -552,6 +555,16 @@ def catch_up(url: str, workdir: str) -> None:
             rebuild_latest(conn)
             conn.execute(text("ANALYZE latest_declaration"))
             print(f"  latest declarations worked out in {time.perf_counter() - started:.1f} s")
+        if not conn.execute(text("SELECT count(*) FROM counted_engagement")).scalar():
+            started = time.perf_counter()
+            rebuild_counted(conn)
+            conn.execute(text("ANALYZE counted_engagement"))
+            print(f"  engagements that count worked out in {time.perf_counter() - started:.1f} s")
+    if engine.dialect.name == "postgresql":
+        # Index-only scans need the visibility map of the rows just written (autovacuum may not
+        # have come by yet).
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM counted_engagement"))
     engine.dispose()
 
 

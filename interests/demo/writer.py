@@ -25,7 +25,7 @@ from interests.models import (
     Provider,
 )
 from interests.services.disclosure import importing as disclosure_import
-from interests.services.scope import rebuild_latest_declarations
+from interests.services.scope import rebuild_counted_engagements, rebuild_latest_declarations
 from interests.unit_of_work import transaction
 
 # ---------------------------------------------------------------------------------------------
@@ -89,8 +89,10 @@ def write(
                 _progress(done, professionals, started)
     with transaction():
         _reset_sequences()
-        # The declarations went in as Core inserts, around the session that keeps this table.
+        # The engagements and declarations went in as Core inserts, around the session that keeps
+        # these tables.
         rebuild_latest_declarations()
+        rebuild_counted_engagements()
     return written
 
 

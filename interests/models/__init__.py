@@ -13,6 +13,13 @@ from interests.models.asking import IdentityClaim, Invitation, Reminder
 from interests.models.audit import AuditEvent
 from interests.models.base import Base, InvalidRecord, utcnow
 from interests.models.compliance import ComplianceSnapshot, ComplianceSnapshotRun
+from interests.models.counted_engagements import (
+    CountedEngagement,
+    changed_pairs,
+    keep_counted,
+    rebuild_counted,
+    refresh_declared,
+)
 from interests.models.declarations import (
     Declaration,
     DeclarationItem,
@@ -39,6 +46,7 @@ __all__ = [
     "Base",
     "ComplianceSnapshot",
     "ComplianceSnapshotRun",
+    "CountedEngagement",
     "Declaration",
     "DisclosureImport",
     "DeclarationItem",
@@ -65,6 +73,8 @@ __all__ = [
     "StaffImportJob",
     "WithholdingRequest",
     "account_provider",
+    "keep_counted",
+    "rebuild_counted",
     "rebuild_latest",
     "utcnow",
 ]
@@ -94,5 +104,11 @@ def _check_records(session: Session, flush_context: Any, instances: Any) -> None
 @event.listens_for(Session, "after_flush")
 def _keep_latest_declarations(session: Session, flush_context: Any) -> None:
     """The latest declaration of each professional to each provider follows every flush of
-    declarations, in its transaction (`LatestDeclaration`)."""
-    keep_latest(session)
+    declarations, and the engagement that counts every flush of engagements, in its transaction
+    (`LatestDeclaration`, `CountedEngagement`)."""
+    declared = keep_latest(session)
+    engaged = changed_pairs(session)
+    if engaged:
+        keep_counted(session.connection(), engaged)
+    if declared - engaged:
+        refresh_declared(session.connection(), declared - engaged)

@@ -176,7 +176,7 @@ class LatestDeclaration(Base):
     it in step on every flush that adds, changes or deletes a declaration (`keep_latest`, below,
     from interests/models/__init__.py), in the same transaction; a Core insert of declarations
     (the demo writer, a benchmark's bulk loader) ends with `rebuild_latest`, which also proves it
-    in tests/db/test_latest_declaration.py.
+    in tests/db/test_latest_declaration.py. `CountedEngagement` keeps a copy of each date.
     """
 
     __tablename__ = "latest_declaration"
@@ -260,8 +260,12 @@ def rebuild_latest(connection: Connection, pairs: Iterable[tuple[int, int]] | No
     (provider id, professional id) `pairs` given."""
     table = cast(Table, LatestDeclaration.__table__)
     if pairs is None:
+        from interests.models.counted_engagements import refresh_declared
+
         connection.execute(delete(table))
         connection.execute(insert(table).from_select(_COLUMNS, _latest_of()))
+        # Every date changed at once: the kept figures' copy of them too (`CountedEngagement`).
+        refresh_declared(connection)
         return
     for provider_id, professional_id in sorted(set(pairs)):
         pair = (table.c.provider_id == provider_id, table.c.professional_id == professional_id)
@@ -273,9 +277,10 @@ def rebuild_latest(connection: Connection, pairs: Iterable[tuple[int, int]] | No
 _PAIR_ATTRIBUTES = ("provider_id", "professional_id", "declared_on")
 
 
-def keep_latest(session: Session) -> None:
+def keep_latest(session: Session) -> set[tuple[int, int]]:
     """After a flush: record the declarations just added, and work out again the latest of any
-    (provider, professional) whose declaration was changed or deleted."""
+    (provider, professional) whose declaration was changed or deleted. Returns the pairs whose
+    latest declaration may have changed."""
     added: dict[tuple[int, int], dict[str, Any]] = {}
     again: set[tuple[int, int]] = set()
     for obj in session.new:
@@ -302,12 +307,13 @@ def keep_latest(session: Session) -> None:
         if isinstance(obj, Declaration):
             again.add((obj.provider_id, obj.professional_id))
     if not added and not again:
-        return
+        return set()
     connection = session.connection()
     if added:
         _upsert(connection, list(added.values()))
     if again:
         rebuild_latest(connection, again)
+    return set(added) | again
 
 
 class DeclarationItem(Base):

@@ -112,6 +112,58 @@ def engagement_status(as_of: date, engaged_since: date, last_declared_on: date |
     return DeclarationStatus.MISSING
 
 
+class Engaged(NamedTuple):
+    """One engagement of a professional at a provider, as far as "the engagement that counts" needs."""
+
+    id: int
+    engagement_type: str
+    start: date
+    end: date | None
+
+
+@dataclass(frozen=True)
+class CountedSpan:
+    """The days (`counts_from` to `counts_until`, inclusive; None: no last day) on which one
+    engagement is the one that counts for its professional at its provider."""
+
+    counts_from: date
+    counts_until: date | None
+    engagement: Engaged
+
+
+def counted_spans(engagements: Iterable[Engaged]) -> list[CountedSpan]:
+    """For one professional's engagements at one provider, which one counts on each day, as spans.
+
+    On a day they are in scope (`is_in_scope` for any of them), the one that counts is the earliest
+    started of those in scope, then the lowest id: its type and start are theirs (one person, one
+    status per provider). Which engagements are in scope changes only on a start date or the day
+    after an end date, so between two such days the same one counts; days when none is in scope
+    have no span. Spans come in date order and never overlap.
+    """
+    mine = list(engagements)
+    turns = sorted(
+        {e.start for e in mine}
+        | {e.end + timedelta(days=1) for e in mine if e.end is not None and e.end < date.max}
+    )
+    spans: list[CountedSpan] = []
+    for index, day in enumerate(turns):
+        in_scope = [e for e in mine if is_in_scope(day, e.start, e.end)]
+        if not in_scope:
+            continue
+        counted = min(in_scope, key=lambda e: (e.start, e.id))
+        until = turns[index + 1] - timedelta(days=1) if index + 1 < len(turns) else None
+        previous = spans[-1] if spans else None
+        if (
+            previous is not None
+            and previous.engagement == counted
+            and previous.counts_until == day - timedelta(days=1)
+        ):
+            spans[-1] = CountedSpan(previous.counts_from, until, counted)
+        else:
+            spans.append(CountedSpan(day, until, counted))
+    return spans
+
+
 def next_due_on(engaged_since: date, last_declared_on: date | None) -> date:
     """The date by which the next declaration must be sent to keep a clean record.
 

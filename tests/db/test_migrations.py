@@ -193,7 +193,7 @@ def test_0019_downgrade_stops_without_changing_anything_when_a_secret_opens_with
 
     foreign = Fernet(Fernet.generate_key()).encrypt(b"JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").decode()
     with empty_app.app_context():
-        upgrade()
+        upgrade(revision="0019")
         with db.engine.begin() as c:
             c.execute(
                 text(
@@ -209,3 +209,88 @@ def test_0019_downgrade_stops_without_changing_anything_when_a_secret_opens_with
         with db.engine.connect() as c:
             assert c.execute(text("SELECT totp_secret FROM account WHERE id = 7")).scalar_one() == foreign
             assert c.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0019"
+
+
+def test_0020_fills_counted_engagement_as_the_app_works_it_out_and_downgrades(empty_app: Flask) -> None:
+    """One engagement: one row, its start to its end. An ended engagement and a later one, and two
+    that overlap: a row for each stretch over which a different one counts, as
+    `rebuild_counted` works it out; each with the pair's latest declaration date."""
+    from sqlalchemy import select, text
+
+    from interests.models import CountedEngagement, rebuild_counted
+
+    with empty_app.app_context():
+        upgrade(revision="0019")
+        with db.engine.begin() as c:
+            c.execute(
+                text(
+                    "INSERT INTO provider (id, slug, name, kind, region, has_website, created_at) VALUES "
+                    "(1, 'first', 'First', 'nhs_trust', 'london', true, CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO professional (id, given_name, family_name, regulator, registration_number, "
+                    "profession, created_at) VALUES "
+                    "(1, 'Ann', 'Lee', 'GMC', '1234567', 'Doctor', CURRENT_TIMESTAMP), "
+                    "(2, 'Bo', 'Ray', 'GMC', '1234568', 'Doctor', CURRENT_TIMESTAMP), "
+                    "(3, 'Cy', 'Day', 'GMC', '1234569', 'Doctor', CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO engagement (id, professional_id, provider_id, engagement_type, role, "
+                    "start_date, end_date, decision_maker, created_at) VALUES "
+                    "(1, 1, 1, 'employee', 'Nurse', '2024-01-01', NULL, false, CURRENT_TIMESTAMP), "
+                    "(2, 2, 1, 'employee', 'Nurse', '2023-01-01', '2024-12-31', false, CURRENT_TIMESTAMP), "
+                    "(3, 2, 1, 'bank', 'Nurse', '2025-03-01', NULL, false, CURRENT_TIMESTAMP), "
+                    "(4, 3, 1, 'locum', 'GP', '2025-01-01', NULL, false, CURRENT_TIMESTAMP), "
+                    "(5, 3, 1, 'employee', 'GP', '2024-06-01', '2025-06-30', false, CURRENT_TIMESTAMP)"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO declaration (id, reference, professional_id, provider_id, nil_return, "
+                    "declared_on, signed_at, statement, submission_key) VALUES "
+                    "(1, 'R1', 2, 1, true, '2025-04-01', CURRENT_TIMESTAMP, '', 'k1'), "
+                    "(2, 'R2', 3, 1, true, '2024-07-01', CURRENT_TIMESTAMP, '', 'k2')"
+                )
+            )
+            c.execute(
+                text(
+                    "INSERT INTO latest_declaration (provider_id, professional_id, declaration_id, "
+                    "declared_on) VALUES (1, 2, 1, '2025-04-01'), (1, 3, 2, '2024-07-01')"
+                )
+            )
+        upgrade(revision="0020")
+
+        def rows() -> list[tuple[object, ...]]:
+            with db.engine.connect() as c:
+                return [
+                    tuple(str(v) if v is not None else None for v in row)
+                    for row in c.execute(
+                        select(
+                            CountedEngagement.professional_id,
+                            CountedEngagement.counts_from,
+                            CountedEngagement.counts_until,
+                            CountedEngagement.engagement_id,
+                            CountedEngagement.engagement_type,
+                            CountedEngagement.start_date,
+                            CountedEngagement.declared_on,
+                        ).order_by(CountedEngagement.professional_id, CountedEngagement.counts_from)
+                    )
+                ]
+
+        migrated = rows()
+        assert migrated == [
+            ("1", "2024-01-01", None, "1", "employee", "2024-01-01", None),
+            ("2", "2023-01-01", "2024-12-31", "2", "employee", "2023-01-01", "2025-04-01"),
+            ("2", "2025-03-01", None, "3", "bank", "2025-03-01", "2025-04-01"),
+            ("3", "2024-06-01", "2025-06-30", "5", "employee", "2024-06-01", "2024-07-01"),
+            ("3", "2025-07-01", None, "4", "locum", "2025-01-01", "2024-07-01"),
+        ]
+        with db.engine.begin() as c:
+            rebuild_counted(c)
+        assert rows() == migrated
+        downgrade(revision="0019")
+    assert "counted_engagement" not in table_names(empty_app)

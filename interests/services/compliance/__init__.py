@@ -12,6 +12,8 @@ Who is in scope and each person's status are `interests.services.scope`'s, the o
 staff page, reminders and the register read too: in scope on `as_of`, one engagement (the first
 started) per professional per provider, their last declaration to that provider on or before
 `as_of`, and the status from cut-off dates worked out in Python (`Cutoffs`, re-exported here).
+Where `latest_declaration` answers the date (always for today) the people in scope are read from
+`counted_engagement`, the engagement that counts kept with every write (`scope.in_scope_people`).
 
 Industry payments not declared (a figure per provider, beside withholdings) are
 `services.disclosure.staff.undeclared_by_provider`'s: the provider's own list's payments, less the
@@ -23,11 +25,12 @@ date, one row per provider (`ComplianceSnapshot`), and records the run as finish
 its export read a date's snapshot when its run has finished, and the same filters, sorting, ratings
 and totals are applied to the stored figures in SQL; otherwise they aggregate live, as before.
 
-The provider page (`provider_summary`, `trend`, `people_needing_attention`) stays live for its date:
-one grouped pass over the provider's people gives every figure and the length of each "missing"
-and "overdue" list; each list's first page is read in start order from an index and stops once
-full; the 12-month chart reuses the page's own figures for its last day, reads earlier month ends
-from their snapshots where a finished one exists, and works out any others together in one pass.
+The provider page (`provider_summary`, `trend`, `people_needing_attention`) stays live for its date
+(from the kept rows, so no ranking): one grouped pass over the provider's people gives every figure
+and the length of each "missing" and "overdue" list; each list's first page is read in start order
+from an index and stops once full; the 12-month chart reuses the page's own figures for its last
+day, reads earlier month ends from their snapshots where a finished one exists, and works out any
+others together in one pass.
 """
 
 from __future__ import annotations

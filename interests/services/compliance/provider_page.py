@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Select,
@@ -26,6 +26,7 @@ from interests.extensions import db
 from interests.models import (
     ComplianceSnapshot,
     ComplianceSnapshotRun,
+    CountedEngagement,
     Declaration,
     Engagement,
     LatestDeclaration,
@@ -48,6 +49,7 @@ from interests.services.disclosure.staff import undeclared_by_provider
 from interests.services.scope import (
     Cutoffs,
     active_on,
+    counts_on,
     latest_answers,
     latest_declared_on,
     people_with_status,
@@ -71,16 +73,18 @@ class ProviderSummary:
     group_totals: dict[tuple[str, DeclarationStatus], int]
 
 
-def provider_summary(provider: Provider, query: OverviewQuery) -> ProviderSummary:
+def provider_summary(provider: Provider, query: OverviewQuery, *, kept: bool = True) -> ProviderSummary:
     """The provider page's figures: what `provider_row` gives, from one pass over its people.
 
     The people in scope are grouped by (engagement type, status): those counts add up to every
     figure of the row, and also say how long each "missing" and "overdue" list is, so the lists
     need not count again. Withholdings and industry payments not declared are a small indexed
-    query each; the register's own timestamp is the provider's, as it stood on `as_of`.
+    query each; the register's own timestamp is the provider's, as it stood on `as_of`. The people
+    are read from `counted_engagement` where it answers (`scope.in_scope_people`; `kept=False`:
+    worked out live).
     """
     cutoffs = Cutoffs.for_date(query.as_of)
-    people = people_with_status(cutoffs, provider.id)
+    people = people_with_status(cutoffs, provider.id, kept=kept)
     groups: dict[tuple[str, DeclarationStatus], int] = {}
     last_declared_on: date | None = None
     for found in db.session.execute(
@@ -176,6 +180,7 @@ def _attention_statement(
     engagement_type: str,
     status: DeclarationStatus,
     latest: bool | None = None,
+    kept: bool = True,
 ) -> Select[int, str, date, str, date]:
     """The people of one engagement type who are `status` (missing or overdue) at a provider on
     `cutoffs.as_of`, in the order they started (then by professional id), without paging.
@@ -194,11 +199,17 @@ def _attention_statement(
       read from `latest_declaration` when it answers `as_of` (`scope.latest_answers`, or `latest`
       when the caller has asked it already).
 
+    Where `latest_declaration` answers and `kept` holds, the list is read from `counted_engagement`
+    instead (`_kept_attention_statement`): the same people in the same order.
+
     tests/db/test_compliance_queries.py checks the lists against the rules' statuses.
     """
     if status not in ATTENTION_STATUSES:
         raise ValueError(f"Only missing and overdue people are listed, not {status!r}")
     as_of = cutoffs.as_of
+    answers = latest_answers(as_of, provider_id) if latest is None else latest
+    if kept and answers:
+        return _kept_attention_statement(provider_id, cutoffs, engagement_type, status)
     earlier = aliased(Engagement, name="earlier")
     counted = ~exists().where(
         earlier.provider_id == Engagement.provider_id,
@@ -209,7 +220,7 @@ def _attention_statement(
             and_(earlier.start_date == Engagement.start_date, earlier.id < Engagement.id),
         ),
     )
-    if latest_answers(as_of, provider_id) if latest is None else latest:
+    if answers:
         # One primary-key lookup in latest_declaration per engagement walked.
         last_declared_on = latest_declared_on(Engagement.provider_id, Engagement.professional_id)
         # "Never declared" as NOT EXISTS rather than "the lookup IS NULL": PostgreSQL estimates an
@@ -255,6 +266,41 @@ def _attention_statement(
     )
 
 
+def _kept_attention_statement(
+    provider_id: int, cutoffs: Cutoffs, engagement_type: str, status: DeclarationStatus
+) -> Select[int, str, date, str, date]:
+    """`_attention_statement` read from `counted_engagement`: the rows whose span holds the day, of
+    one type in start order (ix_counted_engagement_provider_type_start), MISSING with no
+    declaration and OVERDUE with one before `due_from`, neither started recently; the role is the
+    engagement's that counts, looked up only for the rows listed."""
+    kept = CountedEngagement
+    has_status = (
+        kept.declared_on.is_(None)
+        if status is DeclarationStatus.MISSING
+        else kept.declared_on < cutoffs.due_from
+    )
+    statement = (
+        select(
+            kept.professional_id,
+            kept.engagement_type,
+            kept.start_date,
+            Engagement.role,
+            kept.declared_on.label("last_declared_on"),
+        )
+        .join(Engagement, Engagement.id == kept.engagement_id)
+        .where(
+            kept.provider_id == provider_id,
+            kept.engagement_type == engagement_type,
+            kept.start_date <= cutoffs.started_after,  # a recent start is due, never listed
+            counts_on(cutoffs.as_of),
+            has_status,
+        )
+        .order_by(kept.start_date, kept.professional_id)
+    )
+    # The live statement's last declaration is a scalar subquery, typed as its column.
+    return cast(Select[int, str, date, str, date], statement)
+
+
 def _people_from_rows(rows: Iterator[Any]) -> Iterator[tuple[Any, Person]]:
     from interests.models import Professional
 
@@ -294,6 +340,8 @@ def people_needing_attention(
     as_of: date,
     limit: int = MEMBER_LIST_LIMIT,
     group_totals: dict[tuple[str, DeclarationStatus], int] | None = None,
+    *,
+    kept: bool = True,
 ) -> dict[tuple[str, DeclarationStatus], PeopleList]:
     """Who is missing or overdue at a provider, by engagement type, the first `limit` of each.
 
@@ -303,7 +351,7 @@ def people_needing_attention(
     """
     cutoffs = Cutoffs.for_date(as_of)
     if group_totals is None:
-        people = people_with_status(cutoffs, provider.id)
+        people = people_with_status(cutoffs, provider.id, kept=kept)
         group_totals = {
             (row.engagement_type, DeclarationStatus(row.status)): int(row.people)
             for row in db.session.execute(
@@ -320,7 +368,7 @@ def people_needing_attention(
             total = group_totals.get((code, status), 0)
             lists[(code, status)] = PeopleList(code, status, total=total)
             if total:
-                walk = _attention_statement(provider.id, cutoffs, code, status, latest).limit(limit)
+                walk = _attention_statement(provider.id, cutoffs, code, status, latest, kept).limit(limit)
                 part = walk.subquery(f"part_{len(parts)}")
                 parts.append(select(part, literal(status.value).label("status")))
     if parts:
@@ -340,9 +388,11 @@ def people_page(
     status: DeclarationStatus,
     page: int,
     page_size: int,
+    *,
+    kept: bool = True,
 ) -> list[Person]:
     """One page of one "missing" or "overdue" list (pages of `page_size`, in start order)."""
-    statement = _attention_statement(provider.id, Cutoffs.for_date(as_of), engagement_type, status)
+    statement = _attention_statement(provider.id, Cutoffs.for_date(as_of), engagement_type, status, kept=kept)
     rows = db.session.execute(statement.limit(page_size).offset((max(page, 1) - 1) * page_size))
     return [person for _, person in _people_from_rows(rows)]
 

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 
 from interests.extensions import among, bulk_insert, db
-from interests.models import Account, Engagement, Professional, Provider, StaffImport, utcnow
+from interests.models import Account, Engagement, Professional, Provider, StaffImport, keep_counted, utcnow
 from interests.services import audit, search_index
 from interests.services.accounts import normalise_email
 from interests.services.staff.checking import (
@@ -109,6 +109,7 @@ class _Plan:
     updates: list[dict[str, Any]] = field(default_factory=list)
     readdressed: list[int] = field(default_factory=list)  # engagements whose recorded address changes
     unchanged: int = 0
+    changed: set[int] = field(default_factory=set)  # professionals with an engagement added or changed
 
 
 def save(
@@ -129,6 +130,8 @@ def save(
     plan = _plan(provider, rows, professional_ids)
     asked_at = _mark_to_ask(plan.inserts) if invite else None
     _write(plan, progress)
+    # The rows went in as Core statements, around the session that keeps counted_engagement.
+    keep_counted(db.session.connection(), [(provider.id, pid) for pid in plan.changed])
     _reask_at_new_addresses(plan.readdressed)
     invitations_sent = _invite(provider, professional_ids, actor, progress, asked_at) if invite else 0
     outcome = Outcome(
@@ -212,6 +215,7 @@ def _plan(provider: Provider, rows: list[StaffRow], professional_ids: list[int])
             plan.inserts.append(
                 {"professional_id": pid, "provider_id": provider.id, "email": row.email, **values}
             )
+            plan.changed.add(pid)
             continue
         # The engagement this line describes: the same type if there is one, else the latest started.
         same_type = [e for e in mine if e.engagement_type == row.engagement_type]
@@ -223,6 +227,7 @@ def _plan(provider: Provider, rows: list[StaffRow], professional_ids: list[int])
             plan.unchanged += 1
         else:
             plan.updates.append({"id": target.id, **values})
+            plan.changed.add(pid)
             if normalise_email(target.email or "") != normalise_email(values["email"] or ""):
                 plan.readdressed.append(target.id)
     return plan
