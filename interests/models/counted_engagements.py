@@ -130,6 +130,13 @@ def _rows_of(records: Iterable[Any]) -> Iterator[dict[str, Any]]:
             }
 
 
+# An engagement's (provider, professional) pair in `latest_declaration`.
+_SAME_PAIR = and_(
+    LatestDeclaration.provider_id == Engagement.provider_id,
+    LatestDeclaration.professional_id == Engagement.professional_id,
+)
+
+
 def _engagements_with_declared(*where: Any) -> Any:
     return (
         select(
@@ -141,13 +148,7 @@ def _engagements_with_declared(*where: Any) -> Any:
             Engagement.end_date,
             LatestDeclaration.declared_on,
         )
-        .outerjoin(
-            LatestDeclaration,
-            and_(
-                LatestDeclaration.provider_id == Engagement.provider_id,
-                LatestDeclaration.professional_id == Engagement.professional_id,
-            ),
-        )
+        .outerjoin(LatestDeclaration, _SAME_PAIR)
         .where(*where)
         .order_by(Engagement.provider_id, Engagement.professional_id, Engagement.id)
     )
@@ -253,13 +254,7 @@ def rebuild_counted(connection: Connection) -> None:
             Engagement.start_date,
             LatestDeclaration.declared_on,
         )
-        .outerjoin(
-            LatestDeclaration,
-            and_(
-                LatestDeclaration.provider_id == Engagement.provider_id,
-                LatestDeclaration.professional_id == Engagement.professional_id,
-            ),
-        )
+        .outerjoin(LatestDeclaration, _SAME_PAIR)
         .where(~has_other)
     )
     connection.execute(insert(_TABLE).from_select(_COLUMNS, single))
