@@ -6,8 +6,10 @@ import re
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import flask.templating
+import jinja2
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
@@ -209,3 +211,67 @@ def test_a_macro_called_with_a_caller_or_an_object_is_rendered_as_before(app: Fl
         from_a_subclass = button(OrderedDict(text="From a subclass"))
     assert "From a subclass" in from_a_subclass
     assert len(button._kept) == kept  # only plain dicts, lists and strings are remembered
+
+
+# --- Hostile values, against the macros rendered by an environment that remembers nothing ---------
+
+
+def _plain(app: Flask, template: str, name: str) -> Any:
+    """The macro from an environment like the app's (same templates, autoescaping, undefined) in
+    which no macro is remembered: not even those it nests."""
+    env = jinja2.Environment(
+        loader=app.jinja_env.loader, autoescape=True, undefined=jinja2.ChainableUndefined
+    )
+    macro = getattr(env.get_template(template).module, name)
+    assert not isinstance(macro, nhsuk_macros.RememberedMacro)
+    return macro
+
+
+HOSTILE_VALUES = [
+    "a\u2028b",  # line and paragraph separators, and the other characters str.splitlines breaks on
+    "a\u2029b",
+    "a\x85b",
+    "a\x0bb\x0cc",
+    "a\x1cb\x1dc\x1ed",
+    "\ue000",  # halves of the stand-in
+    "nhsuk-value\ue001",
+    "\ue000nhsuk-value",
+    '"><script>alert(1)</script>',
+    "' onfocus='alert(1)",
+    "&amp; &#34; &lt;",
+    "{{ 7 * 7 }}",
+    "\x00",
+    "\u200b\u202e",
+    " ",
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE_VALUES)
+def test_a_text_box_with_a_hostile_value_is_the_html_of_macros_that_remember_nothing(
+    app: Flask, value: str
+) -> None:
+    calls = [
+        (SEARCH_INPUT, "searchInput", {"label": {"text": "Search"}, "id": "q", "name": "q", "value": value}),
+        (INPUT, "input", {"label": "Name", "hint": "A hint", "name": "n", "value": value}),
+        (INPUT, "input", {"label": "Cost", "prefix": "£", "name": "n", "value": value, "errorMessage": "No"}),
+    ]
+    with app.app_context():
+        for template, name, params in calls:
+            expected = _plain(app, template, name)(params)
+            macro = _macro(app, template, name)
+            assert macro(params) == expected
+            assert macro(params) == expected  # from what was kept
+            assert '"><script>' not in macro(params)
+
+
+def test_numbers_equal_in_python_but_shown_differently_are_remembered_apart(app: Flask) -> None:
+    button = _macro(app, BUTTON, "button")
+    plain = _plain(app, BUTTON, "button")
+    with app.app_context():
+        for number in (0.0, -0.0, 0.0, float("nan"), float("nan"), 1.5):
+            params = {"text": "Save", "attributes": {"data-amount": number}}
+            assert button(params) == plain(params), number
+        assert 'data-amount="-0.0"' in button({"text": "Save", "attributes": {"data-amount": -0.0}})
+        kept = len(button._kept)
+        button({"text": "Save", "attributes": {"data-amount": float("nan")}})
+        assert len(button._kept) == kept  # NaN is not a new call each time (never equal to itself)
