@@ -20,7 +20,14 @@ from markupsafe import Markup
 from interests import nhsuk_macros
 from interests.extensions import db
 from tests.conftest import make_app
-from tests.factories import make_account, make_engagement, make_professional, make_provider, sign_in
+from tests.factories import (
+    PASSWORD,
+    make_account,
+    make_engagement,
+    make_professional,
+    make_provider,
+    sign_in,
+)
 
 _NONCE = re.compile(rb'nonce="[^"]+"')
 _CSRF = re.compile(rb'name="csrf_token" (?:type="hidden" )?value="[^"]+"')
@@ -275,3 +282,56 @@ def test_numbers_equal_in_python_but_shown_differently_are_remembered_apart(app:
         kept = len(button._kept)
         button({"text": "Save", "attributes": {"data-amount": float("nan")}})
         assert len(button._kept) == kept  # NaN is not a new call each time (never equal to itself)
+
+
+# --- One person's request never shows in another's page ------------------------------------------
+
+_TOKEN = re.compile(rb'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.mark.alldb
+def test_what_one_person_typed_or_was_shown_never_reaches_anothers_page(
+    database_url: str, tmp_path: Path
+) -> None:
+    app = make_app(database_url, tmp_path / "csrf", WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        if not database_url.startswith("sqlite"):
+            db.create_all()
+        alice = make_account("professional", email="alice.private@example.com")
+        make_engagement(alice.professional, make_provider())
+        name = alice.professional.family_name
+        db.session.commit()
+    try:
+        first, second = app.test_client(), app.test_client()
+        tokens = []
+        for client, email in ((first, "alice.typed@example.com"), (second, "bob.typed@example.com")):
+            page = client.get("/sign-in").data
+            token = _TOKEN.findall(page)
+            assert token
+            tokens.append(token[0])
+            typed = client.post(
+                "/sign-in", data={"email": email, "password": "wrong", "csrf_token": token[0].decode()}
+            ).data
+            assert email.encode() in typed
+            if client is second:
+                assert b"alice.typed" not in typed
+        assert tokens[0] != tokens[1]
+        assert tokens[0] not in second.get("/sign-in").data
+        # Alice signed in: her pages show her; an anonymous visitor's same pages show nothing of hers.
+        alice_client = app.test_client()
+        token = _TOKEN.findall(alice_client.get("/sign-in").data)[0].decode()
+        signed_in = alice_client.post(
+            "/sign-in", data={"email": "alice.private@example.com", "password": PASSWORD, "csrf_token": token}
+        )
+        assert signed_in.status_code == 302
+        shown = b"".join(alice_client.get(path).data for path in ("/", "/account"))
+        assert b"alice.private" in shown  # what the test looks for is there to leak
+        for path in ("/", "/search?q=" + name, "/about", "/account"):
+            alice_client.get(path)
+            anonymous = second.get(path)
+            assert b"alice.private" not in anonymous.data, path
+            assert token.encode() not in anonymous.data, path
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
