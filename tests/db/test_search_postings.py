@@ -15,6 +15,7 @@ one common word that reads it (searching._one_word), on a real PostgreSQL:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -454,3 +455,96 @@ def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuil
     assert held == expected
     body = app.test_client().get("/api/v1/search", query_string={"q": "Version"}).get_json()
     assert [item["name"] for item in body["items"]] == ["Older Version"]
+
+
+def page_count(app: Flask, query: str) -> bytes:
+    """The search page's "N professionals found (...)" line, or "" when there is none."""
+    page = app.test_client().get("/search", query_string={"q": query}).data
+    found = re.search(rb'<p id="result-count">(.*?)</p>', page, re.S)
+    return b" ".join(found.group(1).split()) if found else b""
+
+
+def test_nothing_withheld_or_unpublished_shows_in_a_total_a_company_match_or_a_suggestion(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider(name="Ravenscar Clinic")
+        linked = {}
+        for given in ("Alice", "Bryony"):
+            person = make_professional(given_name=given, family_name="Ordinaryson")
+            make_engagement(person, provider)
+            version = make_interest(person, other_party="Zentravia Pharma")
+            make_declaration(person, provider, [version])
+            linked[given] = (person.id, version.interest_id)
+        # Nothing published: engaged, never declared.
+        quiet = make_professional(given_name="Carys", family_name="Quorrimund")
+        make_engagement(quiet, provider)
+        # Published once, ended more than 6 months ago since.
+        ended = make_professional(given_name="Dafydd", family_name="Threnbarrow")
+        make_engagement(ended, provider)
+        make_declaration(ended, provider)
+        db.session.commit()
+        provider_id, ended_id = provider.id, ended.id
+        search_index.rebuild()
+    assert page_count(app, "Zentravia") == (
+        b"2 professionals found (by name, or with declared links to "
+        b'<span class="app-data">Zentravia Pharma</span>).'
+    )
+    assert found_total(app, "Threnbarrow") == 1
+
+    def withhold(given: str) -> None:
+        pid, interest_id = linked[given]
+        with app.app_context():
+            db.session.add(
+                WithholdingRequest(
+                    interest_id=interest_id, provider_id=provider_id, reason="x", status="pending"
+                )
+            )
+            search_index.schedule(professional_id=pid)
+            db.session.commit()
+            search_index.apply_pending()
+
+    withhold("Alice")
+    assert b"1 professional found" in page_count(app, "Zentravia")
+    body = app.test_client().get("/api/v1/search", query_string={"q": "Zentravia"}).get_json()
+    assert [item["name"] for item in body["items"]] == ["Bryony Ordinaryson"]
+    assert found_total(app, "Ordinaryson") == 2  # still found by name, without the link
+    withhold("Bryony")
+    with app.app_context():
+        search_index.tidy()
+    assert page_count(app, "Zentravia") == b""
+    assert found_total(app, "Zentravia") == 0
+    body = app.test_client().get("/search", query_string={"q": "Zentravia"}).data
+    assert b"Zentravia Pharma" not in body
+    assert suggestion(app, "Zentravio") is None  # the company's name is not a near word either
+
+    assert found_total(app, "Quorrimund") == 0
+    assert suggestion(app, "Quorimund") is None
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
+            {
+                "start": date.today() - timedelta(days=800),
+                "end": date.today() - timedelta(days=400),
+                "id": ended_id,
+            },
+        )
+        search_index.schedule(professional_id=ended_id)
+        db.session.commit()
+        search_index.apply_pending()
+    assert found_total(app, "Threnbarrow") == 0
+    assert suggestion(app, "Threnbarow") is None
+    assert_in_step(app)
+
+    # The withholding turned down: the link is published again, and counted again.
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE withholding_request SET status = 'rejected', decision_reason = 'No risk shown'")
+        )
+        for pid, _ in linked.values():
+            search_index.schedule(professional_id=pid)
+        db.session.commit()
+        search_index.apply_pending()
+    assert b"2 professionals found" in page_count(app, "Zentravia")
+    with app.app_context():
+        search_index.tidy()
+    assert b"2 professionals found" in page_count(app, "Zentravia")
+    assert_in_step(app)
