@@ -16,7 +16,9 @@ one common word that reads it (searching._one_word), on a real PostgreSQL:
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -548,3 +550,69 @@ def test_nothing_withheld_or_unpublished_shows_in_a_total_a_company_match_or_a_s
         search_index.tidy()
     assert b"2 professionals found" in page_count(app, "Zentravia")
     assert_in_step(app)
+
+
+@pytest.mark.parametrize("taken_first", [False, True], ids=["added-first", "taken-first"])
+def test_a_name_and_a_company_given_a_new_holder_as_their_last_holder_loses_them_stay_found(
+    app: Flask, postgres_url: str, taken_first: bool
+) -> None:
+    """Two changes at once: one gives a company and a surname to a new holder, the other takes them
+    from their only holder. Whichever takes its locks first, the other waits for it and then sees its
+    holder: the company and the name stay matched, counted and suggested."""
+    with app.app_context():
+        provider = make_provider()
+        someone = make_professional(given_name="Anna", family_name="Elsewhere")
+        make_engagement(someone, provider)
+        make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    holder = replace(person(9001, "Bert", "Wyndlestrom"), companies=("Zentravia Pharma",))
+    with psycopg.connect(url) as setup, PostgresBackend(lambda: setup).writing() as index:
+        index.reserve([9001])
+        index.put_people({9001: holder})
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    newcomer = replace(person(9002, "Cora", "Wyndlestrom"), companies=("Zentravia Pharma",))
+    add = {9002: newcomer}
+    take = {9001: replace(holder, family_name="Otherwise", companies=())}
+    first_changes, second_changes = (take, add) if taken_first else (add, take)
+
+    def change(conn: psycopg.Connection[Any], changes: dict[int, PersonDocument | None]) -> None:
+        with PostgresBackend(lambda: conn).writing() as index:
+            index.reserve(changes)
+            index.put_people(changes)
+        conn.commit()
+
+    with psycopg.connect(url) as first, psycopg.connect(url) as second:
+        second.execute("SET lock_timeout = '20s'")
+        with PostgresBackend(lambda: first).writing() as index:
+            index.reserve(first_changes)
+            index.put_people(first_changes)
+        errors: list[BaseException] = []
+
+        def run_second() -> None:
+            try:
+                change(second, second_changes)
+            except BaseException as error:  # reported by the test's thread
+                errors.append(error)
+
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the first's lock on the company or the word
+        first.commit()
+        thread.join(20)
+        assert not thread.is_alive()
+        assert not errors, errors
+    assert_in_step(app)
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    assert "wyndlestrom" in vocabulary(app)
+    assert suggestion(app, "Qqqq Wyndlestron") == "qqqq wyndlestrom"
+    assert suggestion(app, "Qqqq Zentravio") == "qqqq zentravia"
+    with app.app_context():
+        search_index.tidy()
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    assert "wyndlestrom" in vocabulary(app)
