@@ -616,3 +616,49 @@ def test_a_name_and_a_company_given_a_new_holder_as_their_last_holder_loses_them
     assert found_total(app, "Wyndlestrom") == 1
     assert found_total(app, "Zentravia") == 1
     assert "wyndlestrom" in vocabulary(app)
+
+
+def test_two_tidies_and_a_change_at_once_keep_every_count(app: Flask, postgres_url: str) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given in ("Anna", "Bert", "Cora"):
+            someone = make_professional(given_name=given, family_name="Foldingham")
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    for pid in (9001, 9002, 9003):  # count rows for the tidies to fold
+        with psycopg.connect(url) as conn, PostgresBackend(lambda conn=conn: conn).writing() as index:
+            index.reserve([pid])
+            index.put_people({pid: person(pid, "Dora", "Foldingham")})
+    with psycopg.connect(url) as first, psycopg.connect(url) as second, psycopg.connect(url) as change:
+        second.execute("SET lock_timeout = '20s'")
+        PostgresBackend(lambda: first).tidy()
+        # A change meanwhile: its count rows are not the first tidy's to fold.
+        with PostgresBackend(lambda: change).writing() as index:
+            index.reserve([9004, 9001])
+            index.put_people({9004: person(9004, "Emil", "Foldingham"), 9001: None})
+        errors: list[BaseException] = []
+
+        def tidy_again() -> None:
+            try:
+                PostgresBackend(lambda: second).tidy()
+                second.commit()
+            except BaseException as error:  # reported by the test's thread
+                errors.append(error)
+
+        thread = threading.Thread(target=tidy_again)
+        thread.start()
+        thread.join(0.5)
+        first.commit()
+        change.commit()
+        thread.join(20)
+        assert not thread.is_alive()
+        assert not errors, errors
+    assert_in_step(app)
+    assert found_total(app, "Foldingham") == 6  # Anna, Bert, Cora, 9002, 9003 and 9004
+    with app.app_context():
+        search_index.tidy()
+    assert_in_step(app)
+    assert found_total(app, "Foldingham") == 6
