@@ -11,6 +11,7 @@ from typing import Any
 
 import flask.templating
 import jinja2
+import jinja2.nodes
 import pytest
 from flask import Flask, render_template_string
 from flask.testing import FlaskClient
@@ -344,3 +345,23 @@ def test_what_one_person_typed_or_was_shown_never_reaches_anothers_page(
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_no_remembered_macro_reads_anything_of_the_request(app: Flask) -> None:
+    """A macro imported without context still sees the environment's globals (Flask's request,
+    session, g, the CSRF token, the CSP nonce...): one that read them would have one person's
+    output kept for everyone. Holds also for a component that templates/ may come to override."""
+    env = app.jinja_env
+    assert env.loader is not None
+    harmless = {"range", "dict", "namespace", "cycler", "joiner", "lipsum", "service_name"}
+    request_bound = set(env.globals) - harmless
+    assert {"request", "session", "g", "csrf_token", "csp_nonce"} <= request_bound
+    remembered = [
+        name for name in env.list_templates() if name.startswith(("nhsuk/components/", "nhsuk/macros/"))
+    ]
+    assert len(remembered) > 40
+    for name in remembered:
+        found = list(env.parse(env.loader.get_source(env, name)[0]).find_all(jinja2.nodes.Name))
+        # (jinja2.meta.find_undeclared_variables does not look inside macros' bodies)
+        read = {n.name for n in found if n.ctx == "load"} - {n.name for n in found if n.ctx != "load"}
+        assert not read & request_bound, name
