@@ -9,9 +9,10 @@ NHS.UK component or macro file exports is wrapped so that a second call with equ
 returns the first call's output.
 
 Equal means the same structure of plain values: dicts (in their order), lists, `str` and `Markup`
-(kept apart: one is escaped, the other is not), numbers, booleans (kept apart from 1 and 0), None
-and Jinja's Undefined. A call with anything else in it (an object, a `caller` block) is rendered
-as before, and so is one whose parameters or output are large, so nothing big is kept.
+(kept apart: one is escaped, the other is not), numbers (a float by its text: -0.0 is not 0.0),
+booleans (kept apart from 1 and 0), None and Jinja's Undefined. A call with anything else in it
+(an object, a `caller` block) is rendered as before, and so is one whose parameters or output are
+large, so nothing big is kept.
 
 A text box's value (`input`, `searchInput`) is one more case: most calls differ only in what
 the person typed. Its output is kept once for a stand-in value, and the typed value, escaped,
@@ -58,8 +59,10 @@ def _key(value: Any, budget: list[int]) -> Any:
         return ("M" if kind is Markup else "S", str(value))
     if value is None or kind is bool:
         return value
-    if kind is int or kind is float:
-        return ("N", kind.__name__, value)
+    if kind is int:
+        return ("N", "int", value)
+    if kind is float:  # by its text: -0.0 equals 0.0 but is shown "-0.0", and NaN equals nothing
+        return ("N", "float", repr(value))
     if isinstance(value, Undefined):
         return ("U",)
     if kind is dict:

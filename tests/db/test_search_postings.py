@@ -15,7 +15,10 @@ one common word that reads it (searching._one_word), on a real PostgreSQL:
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -454,3 +457,208 @@ def test_an_index_built_without_the_posting_table_counts_as_missing_until_rebuil
     assert held == expected
     body = app.test_client().get("/api/v1/search", query_string={"q": "Version"}).get_json()
     assert [item["name"] for item in body["items"]] == ["Older Version"]
+
+
+def page_count(app: Flask, query: str) -> bytes:
+    """The search page's "N professionals found (...)" line, or "" when there is none."""
+    page = app.test_client().get("/search", query_string={"q": query}).data
+    found = re.search(rb'<p id="result-count">(.*?)</p>', page, re.S)
+    return b" ".join(found.group(1).split()) if found else b""
+
+
+def test_nothing_withheld_or_unpublished_shows_in_a_total_a_company_match_or_a_suggestion(app: Flask) -> None:
+    with app.app_context():
+        provider = make_provider(name="Ravenscar Clinic")
+        linked = {}
+        for given in ("Alice", "Bryony"):
+            person = make_professional(given_name=given, family_name="Ordinaryson")
+            make_engagement(person, provider)
+            version = make_interest(person, other_party="Zentravia Pharma")
+            make_declaration(person, provider, [version])
+            linked[given] = (person.id, version.interest_id)
+        # Nothing published: engaged, never declared.
+        quiet = make_professional(given_name="Carys", family_name="Quorrimund")
+        make_engagement(quiet, provider)
+        # Published once, ended more than 6 months ago since.
+        ended = make_professional(given_name="Dafydd", family_name="Threnbarrow")
+        make_engagement(ended, provider)
+        make_declaration(ended, provider)
+        db.session.commit()
+        provider_id, ended_id = provider.id, ended.id
+        search_index.rebuild()
+    assert page_count(app, "Zentravia") == (
+        b"2 professionals found (by name, or with declared links to "
+        b'<span class="app-data">Zentravia Pharma</span>).'
+    )
+    assert found_total(app, "Threnbarrow") == 1
+
+    def withhold(given: str) -> None:
+        pid, interest_id = linked[given]
+        with app.app_context():
+            db.session.add(
+                WithholdingRequest(
+                    interest_id=interest_id, provider_id=provider_id, reason="x", status="pending"
+                )
+            )
+            search_index.schedule(professional_id=pid)
+            db.session.commit()
+            search_index.apply_pending()
+
+    withhold("Alice")
+    assert b"1 professional found" in page_count(app, "Zentravia")
+    body = app.test_client().get("/api/v1/search", query_string={"q": "Zentravia"}).get_json()
+    assert [item["name"] for item in body["items"]] == ["Bryony Ordinaryson"]
+    assert found_total(app, "Ordinaryson") == 2  # still found by name, without the link
+    withhold("Bryony")
+    with app.app_context():
+        search_index.tidy()
+    assert page_count(app, "Zentravia") == b""
+    assert found_total(app, "Zentravia") == 0
+    body = app.test_client().get("/search", query_string={"q": "Zentravia"}).data
+    assert b"Zentravia Pharma" not in body
+    assert suggestion(app, "Zentravio") is None  # the company's name is not a near word either
+
+    assert found_total(app, "Quorrimund") == 0
+    assert suggestion(app, "Quorimund") is None
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
+            {
+                "start": date.today() - timedelta(days=800),
+                "end": date.today() - timedelta(days=400),
+                "id": ended_id,
+            },
+        )
+        search_index.schedule(professional_id=ended_id)
+        db.session.commit()
+        search_index.apply_pending()
+    assert found_total(app, "Threnbarrow") == 0
+    assert suggestion(app, "Threnbarow") is None
+    assert_in_step(app)
+
+    # The withholding turned down: the link is published again, and counted again.
+    with app.app_context():
+        db.session.execute(
+            text("UPDATE withholding_request SET status = 'rejected', decision_reason = 'No risk shown'")
+        )
+        for pid, _ in linked.values():
+            search_index.schedule(professional_id=pid)
+        db.session.commit()
+        search_index.apply_pending()
+    assert b"2 professionals found" in page_count(app, "Zentravia")
+    with app.app_context():
+        search_index.tidy()
+    assert b"2 professionals found" in page_count(app, "Zentravia")
+    assert_in_step(app)
+
+
+@pytest.mark.parametrize("taken_first", [False, True], ids=["added-first", "taken-first"])
+def test_a_name_and_a_company_given_a_new_holder_as_their_last_holder_loses_them_stay_found(
+    app: Flask, postgres_url: str, taken_first: bool
+) -> None:
+    """Two changes at once: one gives a company and a surname to a new holder, the other takes them
+    from their only holder. Whichever takes its locks first, the other waits for it and then sees its
+    holder: the company and the name stay matched, counted and suggested."""
+    with app.app_context():
+        provider = make_provider()
+        someone = make_professional(given_name="Anna", family_name="Elsewhere")
+        make_engagement(someone, provider)
+        make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    holder = replace(person(9001, "Bert", "Wyndlestrom"), companies=("Zentravia Pharma",))
+    with psycopg.connect(url) as setup, PostgresBackend(lambda: setup).writing() as index:
+        index.reserve([9001])
+        index.put_people({9001: holder})
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    newcomer = replace(person(9002, "Cora", "Wyndlestrom"), companies=("Zentravia Pharma",))
+    add = {9002: newcomer}
+    take = {9001: replace(holder, family_name="Otherwise", companies=())}
+    first_changes, second_changes = (take, add) if taken_first else (add, take)
+
+    def change(conn: psycopg.Connection[Any], changes: dict[int, PersonDocument | None]) -> None:
+        with PostgresBackend(lambda: conn).writing() as index:
+            index.reserve(changes)
+            index.put_people(changes)
+        conn.commit()
+
+    with psycopg.connect(url) as first, psycopg.connect(url) as second:
+        second.execute("SET lock_timeout = '20s'")
+        with PostgresBackend(lambda: first).writing() as index:
+            index.reserve(first_changes)
+            index.put_people(first_changes)
+        errors: list[BaseException] = []
+
+        def run_second() -> None:
+            try:
+                change(second, second_changes)
+            except BaseException as error:  # reported by the test's thread
+                errors.append(error)
+
+        thread = threading.Thread(target=run_second)
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive()  # waiting for the first's lock on the company or the word
+        first.commit()
+        thread.join(20)
+        assert not thread.is_alive()
+        assert not errors, errors
+    assert_in_step(app)
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    assert "wyndlestrom" in vocabulary(app)
+    assert suggestion(app, "Qqqq Wyndlestron") == "qqqq wyndlestrom"
+    assert suggestion(app, "Qqqq Zentravio") == "qqqq zentravia"
+    with app.app_context():
+        search_index.tidy()
+    assert found_total(app, "Wyndlestrom") == 1
+    assert found_total(app, "Zentravia") == 1
+    assert "wyndlestrom" in vocabulary(app)
+
+
+def test_two_tidies_and_a_change_at_once_keep_every_count(app: Flask, postgres_url: str) -> None:
+    with app.app_context():
+        provider = make_provider()
+        for given in ("Anna", "Bert", "Cora"):
+            someone = make_professional(given_name=given, family_name="Foldingham")
+            make_engagement(someone, provider)
+            make_declaration(someone, provider)
+        db.session.commit()
+        search_index.rebuild()
+    url = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    for pid in (9001, 9002, 9003):  # count rows for the tidies to fold
+        with psycopg.connect(url) as conn, PostgresBackend(lambda conn=conn: conn).writing() as index:
+            index.reserve([pid])
+            index.put_people({pid: person(pid, "Dora", "Foldingham")})
+    with psycopg.connect(url) as first, psycopg.connect(url) as second, psycopg.connect(url) as change:
+        second.execute("SET lock_timeout = '20s'")
+        PostgresBackend(lambda: first).tidy()
+        # A change meanwhile: its count rows are not the first tidy's to fold.
+        with PostgresBackend(lambda: change).writing() as index:
+            index.reserve([9004, 9001])
+            index.put_people({9004: person(9004, "Emil", "Foldingham"), 9001: None})
+        errors: list[BaseException] = []
+
+        def tidy_again() -> None:
+            try:
+                PostgresBackend(lambda: second).tidy()
+                second.commit()
+            except BaseException as error:  # reported by the test's thread
+                errors.append(error)
+
+        thread = threading.Thread(target=tidy_again)
+        thread.start()
+        thread.join(0.5)
+        first.commit()
+        change.commit()
+        thread.join(20)
+        assert not thread.is_alive()
+        assert not errors, errors
+    assert_in_step(app)
+    assert found_total(app, "Foldingham") == 6  # Anna, Bert, Cora, 9002, 9003 and 9004
+    with app.app_context():
+        search_index.tidy()
+    assert_in_step(app)
+    assert found_total(app, "Foldingham") == 6
