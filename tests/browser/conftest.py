@@ -117,6 +117,27 @@ def jinja_bytecode_cache(tmp_path_factory: pytest.TempPathFactory) -> BytecodeCa
     return FileSystemBytecodeCache(str(tmp_path_factory.mktemp("jinja-bytecode")))
 
 
+def _closed_before_sent(app: Flask) -> Any:
+    """The app, each response read whole and closed before the server sends it.
+
+    The development server skips closing a response when the browser drops the connection and
+    reading what is left of the request fails too (Chromium drops a favicon's when the page moves
+    on): a static file then stays open until collected, and the ResourceWarning fails whichever
+    test is running. The pages are small; gunicorn, which serves them for real, closes them itself.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            close = getattr(response, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(tmp_path: Path, jinja_bytecode_cache: BytecodeCache) -> Iterator[LiveServer]:
     app = make_app(
@@ -134,7 +155,7 @@ def live_server(tmp_path: Path, jinja_bytecode_cache: BytecodeCache) -> Iterator
     with app.app_context():
         db.create_all()
 
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+    server: BaseWSGIServer = make_server("127.0.0.1", 0, _closed_before_sent(app), threaded=True)
     # Links in emails are built on BASE_URL: this server's own address, known once it listens.
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
