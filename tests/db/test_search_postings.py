@@ -90,6 +90,22 @@ def assert_in_step(app: Flask) -> None:
     assert kept == posted
 
 
+def _ended_long_ago(professional_id: int) -> None:
+    """Nothing of theirs published any more: their engagements ended over 6 months ago (written
+    around the app, then re-indexed as a change would be)."""
+    db.session.execute(
+        text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
+        {
+            "start": date.today() - timedelta(days=800),
+            "end": date.today() - timedelta(days=400),
+            "id": professional_id,
+        },
+    )
+    search_index.schedule(professional_id=professional_id)
+    db.session.commit()
+    search_index.apply_pending()
+
+
 def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(app: Flask) -> None:
     with app.app_context():
         provider = make_provider(name="Ravenscar Clinic")
@@ -144,17 +160,7 @@ def test_the_posting_table_holds_exactly_the_terms_after_every_kind_of_change(ap
     with app.app_context():
         # Nothing of Otherb's published any more: the engagement ended over 6 months ago.
         (gone_id,) = db.session.execute(text("SELECT id FROM professional WHERE given_name = 'Otherb'")).one()
-        db.session.execute(
-            text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
-            {
-                "start": date.today() - timedelta(days=800),
-                "end": date.today() - timedelta(days=400),
-                "id": gone_id,
-            },
-        )
-        search_index.schedule(professional_id=gone_id)
-        db.session.commit()
-        search_index.apply_pending()
+        _ended_long_ago(gone_id)
     assert_in_step(app)
     held, _ = postings(app)
     assert gone_id not in {p for _, p in held}
@@ -521,17 +527,7 @@ def test_nothing_withheld_or_unpublished_shows_in_a_total_a_company_match_or_a_s
     assert found_total(app, "Quorrimund") == 0
     assert suggestion(app, "Quorimund") is None
     with app.app_context():
-        db.session.execute(
-            text("UPDATE engagement SET start_date = :start, end_date = :end WHERE professional_id = :id"),
-            {
-                "start": date.today() - timedelta(days=800),
-                "end": date.today() - timedelta(days=400),
-                "id": ended_id,
-            },
-        )
-        search_index.schedule(professional_id=ended_id)
-        db.session.commit()
-        search_index.apply_pending()
+        _ended_long_ago(ended_id)
     assert found_total(app, "Threnbarrow") == 0
     assert suggestion(app, "Threnbarow") is None
     assert_in_step(app)
